@@ -1,0 +1,135 @@
+"""Activity names and their input/output models: what the workflow and the activities agree on.
+
+Light on purpose (pydantic and the domain only) so the workflow can import it. Every request that
+causes a side effect carries an `idempotency_key` derived from the workflow id and the step
+(`return-R1:refund:1`), so retries and worker crashes never refund, email or buy a label twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from returns.events import Address, Payment, ReturnRequested
+from returns.policy.decision import Calendar, Duration
+
+EVALUATE_RETURN = "evaluate_return"
+COMPUTE_DEADLINE = "compute_deadline"
+SEND_NOTIFICATION = "send_notification"
+CREATE_RETURN_LABEL = "create_return_label"
+ISSUE_REFUND = "issue_refund"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def step_key(workflow_id: str, step: str) -> str:
+    """The idempotency key of one side effect: the workflow id and the step name."""
+    return f"{workflow_id}:{step}"
+
+
+# --- policy --------------------------------------------------------------------------------------
+class EvaluateReturn(_Model):
+    request: ReturnRequested
+
+
+# --- deadlines -----------------------------------------------------------------------------------
+class DeadlineRequest(_Model):
+    start: datetime  # timezone-aware
+    duration: Duration
+    calendar: Calendar
+    backwards: bool = False  # count back from `start` (reminders and escalations before a deadline)
+
+
+# --- notifications -------------------------------------------------------------------------------
+Audience = Literal["customer", "staff"]
+
+
+class NotificationItem(_Model):
+    title: str
+    quantity: int
+    resolution: str | None = None
+    eligible: bool = True
+    reasons: list[str] = []  # plain-language reasons, each citing its clause
+    refund: str | None = None  # "123.45 EUR"
+    fees: list[str] = []
+
+
+class Notification(_Model):
+    idempotency_key: str
+    template: str  # e.g. "approved", "ship_by_reminder", "review_needed"
+    audience: Audience
+    to: str  # email address (customer's or staff's)
+    locale: str = "en"
+    merchant_name: str
+    merchant_support_email: str
+    merchant_return_address: Address | None = None
+    return_id: str
+    order_id: str
+    customer_name: str
+    state: str
+    items: list[NotificationItem] = []
+    message: str | None = None  # reject reason, staff question, escalation details
+    deadline: str | None = None  # "Tuesday 24 November 2026" (already formatted for the locale)
+    refund_total: str | None = None
+    label_path: str | None = None  # PDF to attach
+    tracking: str | None = None
+
+
+class NotificationSent(_Model):
+    message_id: str
+    transport: str  # "maildir" | "smtp"
+    duplicate: bool = False  # True when this key had already been sent
+
+
+# --- labels --------------------------------------------------------------------------------------
+class LabelLine(_Model):
+    sku: str
+    title: str
+    quantity: int
+
+
+class LabelRequest(_Model):
+    idempotency_key: str
+    rma_number: str
+    return_id: str
+    order_id: str
+    merchant_name: str
+    merchant_address: Address
+    customer_name: str
+    customer_address: Address
+    lines: list[LabelLine]
+    ship_by: datetime | None = None
+
+
+class LabelCreated(_Model):
+    rma_number: str
+    barcode_value: str
+    path: str
+    sha256: str
+    duplicate: bool = False
+
+
+# --- payments ------------------------------------------------------------------------------------
+class RefundRequest(_Model):
+    idempotency_key: str
+    return_id: str
+    order_id: str
+    currency: str
+    amount: int  # minor units, > 0
+    payments: list[Payment]  # the order's payments, in the order they are refunded
+    reason: str
+
+
+class RefundIssued(_Model):
+    refund_id: str
+    amount: int
+    currency: str
+    splits: dict[str, int]  # payment_id -> amount
+    duplicate: bool = False
+
+
+REFUND_REFUSED = "RefundRefused"  # ApplicationError type: the provider refused; do not retry

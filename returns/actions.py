@@ -1,0 +1,129 @@
+"""Operator, warehouse and customer actions on a running return.
+
+Each one is ONE JSON object (the Temporal UI sends one payload) and names its actor.
+Field constraints here give a readable error that names the field; whether an action is
+allowed *now* is decided by the workflow's update validators.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from returns.events import Identifier, Resolution
+from returns.money import MinorUnits
+from returns.status import DeadlineKind
+
+Actor = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=2, max_length=80),
+    Field(description="who is acting: a staff login or name"),
+]
+Why = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    actor: Actor
+
+
+class ItemOverride(BaseModel):
+    """A staff exception at review: waive fees or accept an item the policy refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: Identifier
+    waive_fees: bool = False
+    accept_exception: bool = False
+    resolution: Resolution | None = None
+    reason: Why
+
+
+class Approve(_Action):
+    note: Note | None = None
+    overrides: list[ItemOverride] = []
+
+
+class Reject(_Action):
+    reason: Why
+
+
+class RequestInfo(_Action):
+    question: Why
+
+
+class ItemInspection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: Identifier
+    passed: bool
+    quantity: Annotated[int, Field(ge=0, le=1000)] | None = Field(
+        None, description="units that passed; defaults to all units received"
+    )
+    notes: Note | None = None
+
+
+class RecordInspection(_Action):
+    items: Annotated[list[ItemInspection], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "RecordInspection":
+        ids = [i.line_id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("items: each line_id may appear once")
+        return self
+
+
+class ExtendDeadline(_Action):
+    deadline: DeadlineKind
+    days: Annotated[int, Field(ge=1, le=60)] = Field(
+        description="how far to move it, in the policy's unit for that deadline"
+    )
+    reason: Why
+
+
+class Cancel(_Action):
+    reason: Why
+
+
+class RetryRefund(_Action):
+    note: Note | None = None
+
+
+class RecordManualRefund(_Action):
+    amount: Annotated[int, Field(gt=0)] = Field(description="minor units refunded outside the system")
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
+    note: Note | None = None
+
+
+class ShipToCustomer(_Action):
+    """Exchange reshipped, repaired item sent back, or refused item returned to the customer."""
+
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
+    tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]
+    note: Note | None = None
+
+
+class ReceivedItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: str = Field(max_length=64)
+    quantity: Annotated[int, Field(ge=0, le=1000)]
+    condition: Note | None = None
+
+
+class WarehouseReceipt(_Action):
+    """Signal from warehouse staff: what arrived, per line. Partial receipts are allowed."""
+
+    items: Annotated[list[ReceivedItem], Field(min_length=1, max_length=200)]
+    note: Note | None = None
+
+
+class ActionResult(BaseModel):
+    """What an update returns to the operator."""
+
+    state: str
+    message: str

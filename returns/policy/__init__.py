@@ -1,0 +1,1 @@
+"""Merchant return policies as data, and the pure engine that turns them into decisions."""

@@ -1,0 +1,170 @@
+"""The states of a return, the transitions between them (in one place), and the status view.
+
+A status is a readable value; every transition the workflow makes goes through `check_transition`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from returns.events import Resolution
+from returns.policy.decision import Fee, Reason
+
+
+class ReturnState(StrEnum):
+    requested = "requested"
+    under_review = "under_review"
+    approved = "approved"
+    awaiting_shipment = "awaiting_shipment"
+    in_transit = "in_transit"
+    received = "received"
+    inspecting = "inspecting"
+    refunding = "refunding"
+    refunded = "refunded"
+    exchange_shipping = "exchange_shipping"
+    exchanged = "exchanged"
+    repairing = "repairing"
+    repaired = "repaired"
+    returning_to_customer = "returning_to_customer"
+    closed = "closed"
+    rejected = "rejected"
+    expired = "expired"
+    withdrawn = "withdrawn"
+    cancelled = "cancelled"
+
+
+S = ReturnState
+_OUTCOME = {S.refunding, S.exchange_shipping, S.repairing, S.returning_to_customer}
+_AFTER_OUTCOME = {S.refunded, S.exchanged, S.repaired, S.closed}
+# Which state may follow which. Staff may cancel anything still open (cancel is the operator's
+# emergency stop); the customer may withdraw only until the warehouse has the parcel.
+TRANSITIONS: dict[ReturnState, set[ReturnState]] = {
+    S.requested: {S.under_review, S.rejected, S.withdrawn, S.cancelled},
+    S.under_review: {S.approved, S.rejected, S.withdrawn, S.cancelled},
+    S.approved: {S.awaiting_shipment, S.refunding, S.withdrawn, S.cancelled},
+    S.awaiting_shipment: {S.in_transit, S.received, S.expired, S.withdrawn, S.cancelled},
+    S.in_transit: {S.received, S.withdrawn, S.cancelled},
+    S.received: {S.inspecting, S.cancelled},
+    S.inspecting: _OUTCOME | {S.cancelled},
+    S.refunding: {S.refunded, S.cancelled},
+    S.refunded: _OUTCOME | _AFTER_OUTCOME,
+    S.exchange_shipping: {S.exchanged, S.cancelled},
+    S.exchanged: _OUTCOME | _AFTER_OUTCOME,
+    S.repairing: {S.repaired, S.cancelled},
+    S.repaired: _OUTCOME | _AFTER_OUTCOME,
+    S.returning_to_customer: {S.closed, S.cancelled},
+    S.closed: set(),
+    S.rejected: set(),
+    S.expired: set(),
+    S.withdrawn: set(),
+    S.cancelled: set(),
+}
+FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+# Once an outcome step has finished, a further outcome step may follow (mixed returns), else close.
+OPEN_BEFORE_RECEIPT = frozenset({S.requested, S.under_review, S.approved, S.awaiting_shipment, S.in_transit})
+
+
+class TransitionError(ValueError):
+    pass
+
+
+def check_transition(current: ReturnState, new: ReturnState) -> None:
+    if new not in TRANSITIONS[current]:
+        raise TransitionError(f"a return cannot go from {current.value} to {new.value}")
+
+
+class DeadlineKind(StrEnum):
+    review = "review"
+    ship_by = "ship_by"
+    inspection = "inspection"
+    refund = "refund"
+    reshipment = "reshipment"
+
+
+DEADLINE_LABELS = {
+    DeadlineKind.review: "staff review due",
+    DeadlineKind.ship_by: "customer ship-by",
+    DeadlineKind.inspection: "inspection due",
+    DeadlineKind.refund: "refund due",
+    DeadlineKind.reshipment: "reshipment due",
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Deadline(_Model):
+    kind: DeadlineKind
+    due_at: datetime
+    basis: str  # "2 business days, FR holidays (004 §3.2)"
+    breached: bool = False
+    met: bool = False
+    extensions: list[str] = []
+
+
+class AuditEntry(_Model):
+    at: datetime
+    actor: str  # staff member, "customer", "warehouse:<name>", "carrier", "system"
+    action: str
+    detail: str = ""
+
+
+class ItemStatus(_Model):
+    line_id: str
+    sku: str
+    title: str
+    quantity_requested: int
+    eligible: bool
+    resolution: Resolution | None
+    reasons: list[Reason] = []
+    fees: list[Fee] = []
+    refund_amount: int = 0  # decided for the requested quantity
+    quantity_received: int = 0
+    condition_notes: list[str] = []
+    inspection: str | None = None  # "passed" | "failed"
+    inspection_notes: str | None = None
+    quantity_accepted: int = 0
+
+
+class LabelInfo(_Model):
+    rma_number: str
+    barcode_value: str
+    path: str
+    sha256: str
+
+
+class RefundInfo(_Model):
+    status: str  # "pending" | "succeeded" | "failing" | "failed" | "manual"
+    amount: int
+    currency: str
+    refund_id: str | None = None
+    splits: dict[str, int] = {}  # payment_id -> amount
+    attempts: int = 0
+    last_error: str | None = None
+    manual_reference: str | None = None
+
+
+class ReturnStatus(_Model):
+    """Everything the status query shows an operator."""
+
+    return_id: str
+    merchant_id: str
+    order_id: str
+    state: ReturnState
+    outcome: str | None = None
+    currency: str
+    refund_total: int = 0
+    fees_total: int = 0
+    items: list[ItemStatus] = []
+    deadlines: list[Deadline] = []
+    label: LabelInfo | None = None
+    refund: RefundInfo | None = None
+    needs_attention: bool = False
+    attention_reason: str | None = None
+    waiting_on: str | None = None  # "staff" | "customer" | "warehouse" | "carrier" | "payment provider"
+    next_actions: list[str] = []
+    audit: list[AuditEntry] = []

@@ -1,0 +1,1 @@
+"""Process wiring shared by worker.py, starter.py and the dev stack: settings, client, logging."""

@@ -1,0 +1,33 @@
+"""One way to connect to Temporal: `temporalio.envconfig` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+TEMPORAL_API_KEY, TLS settings, TEMPORAL_PROFILE and the config file), the pydantic converter,
+and the local dev server when nothing is configured."""
+
+from __future__ import annotations
+
+import os
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+from runtime.settings import DEV_SERVER_ADDRESS
+
+
+def connect_config() -> dict:
+    config = dict(ClientConfig.load_client_connect_config())
+    config.setdefault("target_host", DEV_SERVER_ADDRESS)
+    if not config.get("target_host"):
+        config["target_host"] = DEV_SERVER_ADDRESS
+    config.setdefault("namespace", "default")
+    return config
+
+
+def external_server_configured() -> bool:
+    """True when TEMPORAL_ADDRESS (or a profile) points at a real cluster: start no dev server."""
+    return bool(os.environ.get("TEMPORAL_ADDRESS") or os.environ.get("TEMPORAL_PROFILE"))
+
+
+async def connect(**overrides) -> Client:
+    config = connect_config()
+    config.update(overrides)
+    return await Client.connect(data_converter=pydantic_data_converter, **config)
