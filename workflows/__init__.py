@@ -1,0 +1,1 @@
+"""Temporal workflows. `ReturnWorkflow` (return_workflow.py) carries one return from request to outcome."""

@@ -1,0 +1,22 @@
+"""Names the outside world uses to reach a return workflow (starter, CLI, UI docs)."""
+
+WORKFLOW_TYPE = "ReturnWorkflow"
+
+# signals
+SIGNAL_WITHDRAW = "withdraw"  # ReturnWithdrawn event from the order system
+SIGNAL_PARCEL_SCANNED = "parcel_scanned"  # ParcelScanned event from carrier tracking
+SIGNAL_WAREHOUSE_RECEIPT = "warehouse_receipt"  # WarehouseReceipt from warehouse staff
+
+# updates (operator decisions)
+UPDATE_APPROVE = "approve"
+UPDATE_REJECT = "reject"
+UPDATE_REQUEST_INFO = "request_info"
+UPDATE_RECORD_INSPECTION = "record_inspection"
+UPDATE_EXTEND_DEADLINE = "extend_deadline"
+UPDATE_CANCEL = "cancel"
+UPDATE_RETRY_REFUND = "retry_refund"
+UPDATE_RECORD_MANUAL_REFUND = "record_manual_refund"
+UPDATE_SHIP_TO_CUSTOMER = "ship_to_customer"
+
+# query
+QUERY_STATUS = "status"

@@ -1,0 +1,38 @@
+"""Custom search attributes: how staff find returns in the Temporal UI. No PII here, ever
+(search attributes are not encrypted): ids, states, deadlines and amounts only.
+
+The dev server is started with these registered; `python -m runtime.search_attributes register`
+adds them to a production cluster. Within the dev server's budget (10 Keyword, 3 of each other).
+"""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey
+
+RETURN_STATE = SearchAttributeKey.for_keyword("ReturnState")
+MERCHANT_ID = SearchAttributeKey.for_keyword("MerchantId")
+ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+RETURN_ID = SearchAttributeKey.for_keyword("ReturnId")
+NEXT_DEADLINE_KIND = SearchAttributeKey.for_keyword("NextDeadlineKind")
+WAITING_ON = SearchAttributeKey.for_keyword("WaitingOn")
+CURRENCY = SearchAttributeKey.for_keyword("RefundCurrency")
+NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+REQUESTED_AT = SearchAttributeKey.for_datetime("RequestedAt")
+REFUND_AMOUNT = SearchAttributeKey.for_int("RefundAmount")  # minor units of RefundCurrency
+NEEDS_ATTENTION = SearchAttributeKey.for_bool("NeedsAttention")
+RESOLUTIONS = SearchAttributeKey.for_keyword_list("Resolutions")
+
+ALL = [
+    RETURN_STATE, MERCHANT_ID, ORDER_ID, RETURN_ID, NEXT_DEADLINE_KIND, WAITING_ON, CURRENCY,
+    NEXT_DEADLINE, REQUESTED_AT, REFUND_AMOUNT, NEEDS_ATTENTION, RESOLUTIONS,
+]
+
+
+def cli_flags() -> list[str]:
+    """`--search-attribute Name=Type` flags for `temporal server start-dev`."""
+    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "INT": "Int", "BOOL": "Bool",
+             "KEYWORD_LIST": "KeywordList", "DOUBLE": "Double", "TEXT": "Text"}
+    flags = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name]}"]
+    return flags
