@@ -39,6 +39,7 @@ class ItemOverride(BaseModel):
     waive_fees: bool = False
     accept_exception: bool = False
     resolution: Resolution | None = None
+    comparison_purchase: bool = False  # staff judged the order a comparison purchase (004 §7.1)
     reason: Why
 
 

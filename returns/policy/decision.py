@@ -108,6 +108,9 @@ class ItemDecision(_Model):
     staff_review_required: bool = False
     staff_review_points: list[str] = []
     reasons: list[Reason] = []  # every reason, eligible or not, each citing its clause
+    # The line's attributes the policy rules look at ("engraved", "material:platinum_950"), kept so a
+    # staff override can re-price the item without the original request.
+    line_attributes: list[str] = []
 
     @property
     def fees_total(self) -> int:
