@@ -1,0 +1,83 @@
+"""The worker: runs ReturnWorkflow and its activities on the `returns` task queue.
+
+    python worker.py            # connects per temporalio.envconfig (TEMPORAL_ADDRESS, ...)
+
+Policies are loaded and validated first: an invalid policy file stops the worker with a message
+naming the file, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+
+from temporalio.worker import Worker
+
+from activities.deadlines import compute_deadline
+from activities.labels import LabelActivities
+from activities.ledger import SqliteLedger
+from activities.notifications import notification_activities_from_settings
+from activities.payments import PaymentActivities
+from activities.policy import PolicyActivities
+from returns.policy.registry import PolicyFileError, PolicyRegistry
+from runtime.client import connect
+from runtime.logging import configure_logging, get_logger
+from runtime.settings import Settings
+from workflows.return_workflow import ReturnWorkflow
+
+log = get_logger("worker")
+
+
+def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
+    """Every activity the workflow calls, with the embedded default adapters."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    policy = PolicyActivities(registry)
+    notifications = notification_activities_from_settings(settings)
+    labels = LabelActivities(settings.labels_dir)
+    payments = PaymentActivities(SqliteLedger(settings.ledger_path))
+    return [
+        policy.evaluate_return,
+        policy.apply_overrides,
+        compute_deadline,
+        notifications.send_notification,
+        labels.create_return_label,
+        payments.issue_refund,
+    ]
+
+
+def build_worker(client, settings: Settings, registry: PolicyRegistry, **kwargs) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[ReturnWorkflow],
+        activities=build_activities(settings, registry),
+        **kwargs,
+    )
+
+
+async def main() -> int:
+    configure_logging()
+    settings = Settings.from_env()
+    try:
+        registry = PolicyRegistry.load(settings.policies_dir)
+    except PolicyFileError as err:
+        log.error("invalid policy file", error=str(err))
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
+    client = await connect()
+    worker = build_worker(client, settings, registry)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", task_queue=settings.task_queue, merchants=registry.merchant_ids,
+             data_dir=str(settings.data_dir))
+    async with worker:
+        await stop.wait()
+    log.info("worker stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

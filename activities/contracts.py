@@ -12,10 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from returns.actions import ItemOverride
 from returns.events import Address, Payment, ReturnRequested
-from returns.policy.decision import Calendar, Duration
+from returns.policy.decision import Calendar, Duration, ReturnDecision
 
 EVALUATE_RETURN = "evaluate_return"
+APPLY_OVERRIDES = "apply_overrides"
 COMPUTE_DEADLINE = "compute_deadline"
 SEND_NOTIFICATION = "send_notification"
 CREATE_RETURN_LABEL = "create_return_label"
@@ -34,6 +36,14 @@ def step_key(workflow_id: str, step: str) -> str:
 # --- policy --------------------------------------------------------------------------------------
 class EvaluateReturn(_Model):
     request: ReturnRequested
+
+
+class ApplyOverrides(_Model):
+    """Staff exceptions at approval, applied by the policy engine (which holds the policy data)."""
+
+    decision: ReturnDecision
+    overrides: list[ItemOverride]
+    actor: str
 
 
 # --- deadlines -----------------------------------------------------------------------------------

@@ -48,8 +48,9 @@ TRANSITIONS: dict[ReturnState, set[ReturnState]] = {
     S.awaiting_shipment: {S.in_transit, S.received, S.expired, S.withdrawn, S.cancelled},
     S.in_transit: {S.received, S.withdrawn, S.cancelled},
     S.received: {S.inspecting, S.cancelled},
-    S.inspecting: _OUTCOME | {S.cancelled},
-    S.refunding: {S.refunded, S.cancelled},
+    S.inspecting: _OUTCOME | {S.closed, S.cancelled},
+    # No cancel while money is moving: the refund either lands or fails to staff first.
+    S.refunding: {S.refunded},
     S.refunded: _OUTCOME | _AFTER_OUTCOME,
     S.exchange_shipping: {S.exchanged, S.cancelled},
     S.exchanged: _OUTCOME | _AFTER_OUTCOME,
@@ -168,3 +169,20 @@ class ReturnStatus(_Model):
     waiting_on: str | None = None  # "staff" | "customer" | "warehouse" | "carrier" | "payment provider"
     next_actions: list[str] = []
     audit: list[AuditEntry] = []
+
+
+# What an operator can do in each state (shown in the status and the UI's status card).
+NEXT_ACTIONS: dict[ReturnState, list[str]] = {
+    S.requested: ["cancel"],
+    S.under_review: ["approve", "reject", "request_info", "extend_deadline (review)", "cancel"],
+    S.approved: ["cancel"],
+    S.awaiting_shipment: ["signal warehouse_receipt", "extend_deadline (ship_by)", "cancel"],
+    S.in_transit: ["signal warehouse_receipt", "cancel"],
+    S.received: ["record_inspection", "cancel"],
+    S.inspecting: ["record_inspection", "extend_deadline (inspection)", "cancel"],
+    S.refunding: ["retry_refund (after a failure)", "record_manual_refund (after a failure)",
+                  "extend_deadline (refund)"],
+    S.exchange_shipping: ["ship_to_customer", "extend_deadline (reshipment)", "cancel"],
+    S.repairing: ["ship_to_customer", "cancel"],
+    S.returning_to_customer: ["ship_to_customer", "cancel"],
+}

@@ -1,0 +1,54 @@
+"""The Markdown status card the Temporal UI shows for each return (workflow current details).
+
+Pure: from a ReturnStatus to text. No PII: ids, states, items, amounts and deadlines only.
+"""
+
+from __future__ import annotations
+
+from returns.money import format_money
+from returns.status import DEADLINE_LABELS, ReturnStatus
+
+
+def render_status_card(status: ReturnStatus) -> str:
+    cur = status.currency
+    lines = [f"## Return {status.return_id} · {status.state.value.replace('_', ' ')}"]
+    lines.append(f"Merchant **{status.merchant_id}** · order **{status.order_id}**"
+                 + (f" · outcome **{status.outcome}**" if status.outcome else ""))
+    if status.needs_attention:
+        lines.append(f"\n> **Needs attention:** {status.attention_reason}")
+    if status.waiting_on:
+        lines.append(f"\nWaiting on: **{status.waiting_on}**")
+    running = [d for d in status.deadlines if not d.met]
+    if running:
+        lines.append("\n### Deadlines")
+        for d in sorted(running, key=lambda d: d.due_at):
+            flag = " — **overdue**" if d.breached else ""
+            lines.append(f"- {DEADLINE_LABELS[d.kind]}: {d.due_at:%a %d %b %Y %H:%M} UTC "
+                         f"({d.basis}){flag}")
+    if status.items:
+        lines.append("\n### Items")
+        lines.append("| line | item | qty | decision | refund | received | inspection |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for i in status.items:
+            decision = (i.resolution.value.replace("_", " ") if i.eligible and i.resolution
+                        else "not eligible")
+            lines.append(f"| {i.line_id} | {i.title} | {i.quantity_requested} | {decision} | "
+                         f"{format_money(i.refund_amount, cur)} | {i.quantity_received} | "
+                         f"{i.inspection or '—'} |")
+        reasons = [(i.line_id, r) for i in status.items for r in i.reasons]
+        if reasons:
+            lines.append("\n**Reasons**")
+            lines += [f"- {line}: {r.clause}: {r.text}" for line, r in reasons]
+    lines.append(f"\nRefund total **{format_money(status.refund_total, cur)}**, fees "
+                 f"{format_money(status.fees_total, cur)}")
+    if status.refund:
+        r = status.refund
+        lines.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}"
+                     + (f", id {r.refund_id}" if r.refund_id else "")
+                     + (f", last error: {r.last_error}" if r.last_error and r.status != "succeeded" else ""))
+    if status.label:
+        lines.append(f"Label: {status.label.rma_number}")
+    if status.next_actions:
+        lines.append("\n### What you can do")
+        lines += [f"- {a}" for a in status.next_actions]
+    return "\n".join(lines)

@@ -1,0 +1,901 @@
+"""ReturnWorkflow: one durable workflow per return, id `return-<return_id>`.
+
+It carries a `return.requested` event through the merchant's written policy:
+
+1. evaluate the request against the merchant's policy file (an activity: the decision is recorded);
+2. wait for a staff review (approve / reject / request_info), escalating when the review is late;
+3. unless the refund is returnless, send the customer a PDF return label and wait for the parcel:
+   a reminder before the ship-by deadline, expiry at it unless the carrier scanned the parcel;
+4. the warehouse signals `warehouse_receipt` (partial receipts allowed), staff record the inspection;
+5. the outcome per item: refund (retried with backoff, escalated before it is due), exchange,
+   repair or return to the customer.
+
+Messages (each takes ONE JSON object naming its actor; see returns/actions.py):
+- signals: `warehouse_receipt` (warehouse staff), `withdraw` and `parcel_scanned` (order system);
+- updates: `approve`, `reject`, `request_info`, `record_inspection`, `extend_deadline`, `cancel`,
+  `retry_refund`, `record_manual_refund`, `ship_to_customer` — validators refuse out-of-turn or
+  invalid actions with a message a person can act on, and change nothing;
+- query: `status` — state, items, deadlines, amounts, label, refund and the audit trail.
+
+Deadlines are computed by an activity (holiday calendars change between releases) and waited on
+with durable timers; `extend_deadline` moves them while the workflow waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Callable
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import contracts as c
+    from returns.actions import (
+        ActionResult, Approve, Cancel, ExtendDeadline, RecordInspection, RecordManualRefund,
+        Reject, RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
+    )
+    from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn, ScanKind
+    from returns.money import format_money
+    from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
+    from returns.policy.refunds import refund_for_accepted
+    from returns.status import (
+        DEADLINE_LABELS, FINAL, NEXT_ACTIONS, OPEN_BEFORE_RECEIPT, AuditEntry, Deadline,
+        TRANSITIONS, DeadlineKind, ItemStatus, LabelInfo, RefundInfo, ReturnState, ReturnStatus,
+        check_transition,
+    )
+    from returns.status_card import render_status_card
+    from workflows import names
+    from workflows import search_attributes as sa
+
+S = ReturnState
+D = DeadlineKind
+
+QUICK = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                    maximum_interval=timedelta(minutes=1), maximum_attempts=8)
+NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                           maximum_interval=timedelta(minutes=2), maximum_attempts=6,
+                           non_retryable_error_types=["PermanentEmailFailure"])
+REFUND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
+                           maximum_interval=timedelta(hours=1),
+                           non_retryable_error_types=[c.REFUND_REFUSED])
+
+
+class _Stopped(Exception):
+    """The customer withdrew or staff cancelled while the workflow was waiting."""
+
+
+@workflow.defn(name=names.WORKFLOW_TYPE)
+class ReturnWorkflow:
+    @workflow.init
+    def __init__(self, request: ReturnRequested) -> None:
+        self.request = request
+        self.state = S.requested
+        self.decision: ReturnDecision | None = None
+        self.items: dict[str, ItemStatus] = {}
+        self.deadlines: dict[DeadlineKind, Deadline] = {}
+        self.deadline_units: dict[DeadlineKind, DayUnit] = {}
+        self.deadline_version = 0
+        self.audit: list[AuditEntry] = []
+        self.review: Approve | Reject | None = None
+        self.receipts: list[WarehouseReceipt] = []
+        self.scans: list[ParcelScanned] = []
+        self.inspection: RecordInspection | None = None
+        self.withdrawal: ReturnWithdrawn | None = None
+        self.cancellation: Cancel | None = None
+        self.label: LabelInfo | None = None
+        self.refund: RefundInfo | None = None
+        self.refund_retry: RetryRefund | None = None
+        self.manual_refund: RecordManualRefund | None = None
+        self.shipment: ShipToCustomer | None = None
+        self.attention: str | None = None
+        self.waiting_on: str | None = None
+        self.outcome: str | None = None
+        self.notify_seq = 0
+        self._published: dict[str, object] = {}
+
+    # ---------------------------------------------------------------- the story of a return
+    @workflow.run
+    async def run(self, request: ReturnRequested) -> ReturnStatus:
+        self._record("system", "return requested", f"event {request.event_id}")
+        self._publish()
+        try:
+            await self._evaluate()
+            if self.decision.auto_reject:
+                return await self._auto_reject()
+            await self._review()
+            if isinstance(self.review, Reject):
+                return await self._finish(S.rejected, "rejected", self.review.reason)
+            await self._approve()
+            await self._refund_returnless_items()
+            if not self._items_to_ship():
+                self.outcome = "returnless refund"
+                await self._notify("closed")
+            else:
+                if not await self._await_parcel():
+                    return await self._finish(S.expired, "expired")
+                await self._inspect()
+                await self._resolve_inspected_items()
+        except _Stopped:
+            return await self._stop()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    async def _evaluate(self) -> None:
+        self.decision = await self._activity(
+            c.EVALUATE_RETURN, c.EvaluateReturn(request=self.request), ReturnDecision,
+            summary="evaluate the merchant's return policy",
+        )
+        self._load_items(self.decision)
+        eligible = sum(1 for i in self.decision.items if i.eligible)
+        self._record("policy", "decision", f"{eligible} of {len(self.decision.items)} item(s) "
+                     f"eligible under {self.decision.merchant_id} policy "
+                     f"{self.decision.policy_version}")
+
+    async def _auto_reject(self) -> ReturnStatus:
+        reasons = "; ".join(str(r) for r in self.decision.auto_reject_reasons) or \
+            "no requested item is eligible under the return policy"
+        self._transition(S.rejected)
+        self._record("policy", "rejected automatically", reasons)
+        await self._notify("rejected", message=reasons)
+        self.outcome = "rejected"
+        self._publish()
+        return self._status()
+
+    async def _review(self) -> None:
+        self._transition(S.under_review, waiting_on="staff")
+        await self._set_deadline(D.review, self.decision.sla.review, workflow.now())
+        await self._notify("request_received", deadline=self._due(D.review))
+        await self._notify_staff("review_needed", message=self._review_points())
+        if not await self._wait_until_due(lambda: self.review is not None, D.review):
+            await self._escalate(D.review, "the review deadline has passed; the customer is waiting")
+            await self._until(lambda: self.review is not None)
+
+    async def _approve(self) -> None:
+        approval = self.review
+        assert isinstance(approval, Approve)
+        if approval.overrides:
+            self.decision = await self._activity(
+                c.APPLY_OVERRIDES,
+                c.ApplyOverrides(decision=self.decision, overrides=approval.overrides,
+                                 actor=approval.actor),
+                ReturnDecision, summary="apply staff overrides to the decision",
+            )
+            self._load_items(self.decision)
+            for o in approval.overrides:
+                self._record(approval.actor, "override", f"line {o.line_id}: {o.reason}")
+        self._meet(D.review)
+        self._transition(S.approved)
+        if self._items_to_ship():
+            await self._create_label()
+        await self._notify("approved", message=approval.note, label_path=self._label_path())
+
+    async def _refund_returnless_items(self) -> None:
+        items = [i for i in self._eligible() if i.resolution == Resolution.returnless_refund]
+        if not items:
+            return
+        amount = sum(i.refund_amount for i in items)
+        for i in items:
+            self.items[i.line_id].quantity_accepted = i.quantity
+        ships_too = bool(self._items_to_ship())
+        await self._pay_refund(amount, "returnless", "returnless refund (no shipment needed)",
+                               change_state=not ships_too)
+
+    async def _await_parcel(self) -> bool:
+        """Wait for the parcel; remind before the ship-by deadline; False when it expired."""
+        self._transition(S.awaiting_shipment, waiting_on="customer")
+        await self._set_deadline(D.ship_by, self.decision.sla.ship_by, workflow.now())
+        parcel_moving = lambda: bool(self.receipts or self.scans)  # noqa: E731
+        reminded = False
+        while not parcel_moving():
+            reminder_at = await self._compute(self._due(D.ship_by),
+                                              self.decision.sla.ship_by_reminder_before,
+                                              backwards=True)
+            if not reminded and workflow.now() < reminder_at:
+                version = self.deadline_version
+                if not await self._wait_until(
+                        lambda: parcel_moving() or self.deadline_version != version, reminder_at,
+                        "ship-by reminder"):
+                    await self._notify("ship_by_reminder", deadline=self._due(D.ship_by))
+                    reminded = True
+                continue
+            if await self._wait_until_due(parcel_moving, D.ship_by):
+                break
+            self._breach(D.ship_by)
+            return False
+        self._meet(D.ship_by)
+        if not self.receipts:
+            self._transition(S.in_transit, waiting_on="carrier")
+            scan = self.scans[-1]
+            await self._notify("parcel_in_transit", tracking=f"{scan.carrier} {scan.tracking_number}")
+            await self._until(lambda: bool(self.receipts))
+        return True
+
+    async def _inspect(self) -> None:
+        self._transition(S.received, waiting_on="warehouse")
+        await self._notify("received")
+        self._transition(S.inspecting, waiting_on="warehouse")
+        await self._set_deadline(D.inspection, self.decision.sla.inspection, workflow.now())
+        if not await self._wait_until_due(lambda: self.inspection is not None, D.inspection):
+            await self._escalate(D.inspection, "the inspection deadline has passed")
+            await self._until(lambda: self.inspection is not None)
+        self._meet(D.inspection)
+        failed = [i for i in self.items.values() if i.inspection == "failed"]
+        passed = [i for i in self.items.values() if i.quantity_accepted > 0]
+        if passed:
+            await self._notify("inspection_passed")
+        if failed:
+            await self._notify("inspection_failed",
+                               message="; ".join(f"{i.title}: {i.inspection_notes or 'did not pass'}"
+                                                 for i in failed))
+
+    async def _resolve_inspected_items(self) -> None:
+        """Each accepted item gets its resolution; refused items go back to the customer."""
+        accepted = [self.decision.item(i.line_id) for i in self.items.values()
+                    if i.quantity_accepted > 0]
+        refunds = [i for i in accepted if i.resolution == Resolution.refund]
+        exchanges = [i for i in accepted if i.resolution == Resolution.exchange]
+        repairs = [i for i in accepted if i.resolution == Resolution.repair]
+        refused = [i for i in self.items.values()
+                   if i.quantity_received > i.quantity_accepted]
+        steps = sum(map(bool, (refunds, exchanges, repairs, refused)))
+        if refunds:
+            amount = sum(refund_for_accepted(i, self.items[i.line_id].quantity_accepted)
+                         for i in refunds)
+            await self._pay_refund(amount, "refund", "refund after inspection")
+        if exchanges:
+            await self._ship_back(S.exchange_shipping, S.exchanged, "exchange_shipping",
+                                  deadline=D.reshipment)
+        if repairs:
+            await self._notify("repair_started")
+            await self._ship_back(S.repairing, S.repaired, "repaired")
+        if refused:
+            await self._ship_back(S.returning_to_customer, S.closed, "returned_to_customer")
+        if steps != 1 and self.state not in FINAL:
+            self._transition(S.closed)
+        self.outcome = ", ".join(o for o, present in (
+            ("refunded", refunds), ("exchanged", exchanges), ("repaired", repairs),
+            ("returned to customer", refused)) if present) or "nothing accepted"
+        await self._notify("closed")
+        self._publish()
+
+    async def _finish(self, state: ReturnState, template: str, message: str | None = None) -> ReturnStatus:
+        self._transition(state)
+        self.outcome = state.value
+        await self._notify(template, message=message)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    async def _stop(self) -> ReturnStatus:
+        if self.cancellation is not None and S.cancelled in TRANSITIONS[self.state]:
+            self._transition(S.cancelled)
+            self.outcome = "cancelled"
+            await self._notify("cancelled", message=self.cancellation.reason)
+        else:
+            self._transition(S.withdrawn)
+            self.outcome = "withdrawn"
+            await self._notify("withdrawn", message=self.withdrawal.reason)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    # ---------------------------------------------------------------- outcome steps
+    async def _pay_refund(self, amount: int, step: str, reason: str, change_state: bool = True) -> None:
+        """Refund `amount`, retrying with backoff until due; staff retry or refund by hand after."""
+        currency = self.decision.currency
+        if amount <= 0:
+            self._record("system", "no refund due", reason)
+            return
+        if change_state:
+            self._transition(S.refunding, waiting_on="payment provider")
+        await self._set_deadline(D.refund, self.decision.sla.refund, workflow.now())
+        self.refund = RefundInfo(status="pending", amount=amount, currency=currency)
+        self._publish()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.refund.attempts = attempt
+            self.refund.status = "pending"
+            outcome = await self._attempt_refund(amount, step, reason)
+            if outcome is not None:
+                self.refund.status = "succeeded"
+                self.refund.refund_id = outcome.refund_id
+                self.refund.splits = outcome.splits
+                self._record("payment provider", "refund issued",
+                             f"{format_money(amount, currency)} ({outcome.refund_id})")
+                break
+            self.refund.status = "failed"
+            self._attention(f"refund failed: {self.refund.last_error}")
+            await self._notify_staff("refund_failed", message=self.refund.last_error)
+            self.refund_retry = None
+            await self._until(lambda: self.refund_retry is not None or self.manual_refund is not None)
+            if self.manual_refund is not None:
+                m = self.manual_refund
+                self.refund.status = "manual"
+                self.refund.manual_reference = m.reference
+                self._record(m.actor, "manual refund recorded",
+                             f"{format_money(m.amount, currency)} ref {m.reference}")
+                break
+            self._clear_attention()
+            self._record(self.refund_retry.actor, "refund retry requested", self.refund_retry.note or "")
+        self._meet(D.refund)
+        self._clear_attention()
+        if change_state:
+            self._transition(S.refunded, waiting_on=None)
+        await self._notify("refund_issued", refund_total=format_money(
+            self.manual_refund.amount if self.refund.status == "manual" else amount, currency))
+
+    async def _attempt_refund(self, amount: int, step: str, reason: str) -> c.RefundIssued | None:
+        """One refund call with provider retries; escalates before the refund is due."""
+        request = c.RefundRequest(
+            idempotency_key=c.step_key(workflow.info().workflow_id, step),
+            return_id=self.request.return_id, order_id=self.request.order.order_id,
+            currency=self.decision.currency, amount=amount, payments=self.request.order.payments,
+            reason=reason,
+        )
+        due = self._due(D.refund)
+        escalate_at = await self._compute(due, self.decision.sla.refund_escalate_before, backwards=True)
+        budget = max(due - workflow.now(), timedelta(minutes=10))
+        task = workflow.start_activity(
+            c.ISSUE_REFUND, request, result_type=c.RefundIssued,
+            start_to_close_timeout=timedelta(minutes=2), schedule_to_close_timeout=budget,
+            retry_policy=REFUND_RETRY, summary=f"refund {format_money(amount, self.decision.currency)}",
+        )
+        if workflow.now() < escalate_at:
+            if not await self._wait_until(task.done, escalate_at, "refund escalation"):
+                self.refund.status = "failing"
+                await self._escalate(D.refund, "the refund has not gone through and is due soon; "
+                                     "the payment provider keeps failing")
+        try:
+            return await task
+        except ActivityError as err:
+            cause = err.cause
+            self.refund.last_error = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+            self._record("payment provider", "refund failed", self.refund.last_error)
+            return None
+
+    async def _ship_back(self, state: ReturnState, done: ReturnState, template: str,
+                         deadline: DeadlineKind | None = None) -> None:
+        """Wait for staff to record the shipment to the customer (exchange, repair, refused item)."""
+        self._transition(state, waiting_on="staff")
+        self.shipment = None
+        if deadline is not None:
+            await self._set_deadline(deadline, self.decision.sla.reshipment, workflow.now())
+            if not await self._wait_until_due(lambda: self.shipment is not None, deadline):
+                await self._escalate(deadline, f"{DEADLINE_LABELS[deadline]} has passed")
+        await self._until(lambda: self.shipment is not None)
+        if deadline is not None:
+            self._meet(deadline)
+        self._transition(done, waiting_on=None)
+        await self._notify(template, tracking=f"{self.shipment.carrier} {self.shipment.tracking_number}")
+
+    async def _create_label(self) -> None:
+        rma = f"RMA-{self.request.return_id}"
+        lines = []
+        for i in self._items_to_ship():
+            lines.append(c.LabelLine(sku=i.sku, title=i.title, quantity=i.quantity))
+        req = c.LabelRequest(
+            idempotency_key=c.step_key(workflow.info().workflow_id, "label"), rma_number=rma,
+            return_id=self.request.return_id, order_id=self.request.order.order_id,
+            merchant_name=self.decision.merchant.name,
+            merchant_address=self.decision.merchant.return_address,
+            customer_name=self.request.order.customer.name,
+            customer_address=self.request.order.shipping_address, lines=lines,
+        )
+        try:
+            made = await self._activity(c.CREATE_RETURN_LABEL, req, c.LabelCreated,
+                                        summary=f"print return label {rma}")
+        except ActivityError as err:
+            self._attention(f"the return label could not be created: {err.cause or err}")
+            self._record("system", "label failed", str(err.cause or err))
+            return
+        self.label = LabelInfo(rma_number=made.rma_number, barcode_value=made.barcode_value,
+                               path=made.path, sha256=made.sha256)
+        self._record("system", "return label created", made.rma_number)
+
+    # ---------------------------------------------------------------- waiting and deadlines
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        """Wait for `condition`; a withdrawal or cancellation interrupts any wait."""
+        await workflow.wait_condition(lambda: condition() or self._stopping())
+        if self._stopping() and not condition():
+            raise _Stopped()
+
+    async def _wait_until(self, condition: Callable[[], bool], when: datetime, summary: str) -> bool:
+        """Wait for `condition` until `when`; True if it came true first."""
+        remaining = when - workflow.now()
+        if remaining > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: condition() or self._stopping(),
+                                              timeout=remaining, timeout_summary=summary)
+            except asyncio.TimeoutError:
+                pass
+        if self._stopping() and not condition():
+            raise _Stopped()
+        return condition()
+
+    async def _wait_until_due(self, condition: Callable[[], bool], kind: DeadlineKind) -> bool:
+        """Wait for `condition` until the deadline; extensions move the deadline while waiting."""
+        while not condition():
+            version = self.deadline_version
+            deadline = self.deadlines[kind]
+            if workflow.now() >= deadline.due_at:
+                return condition()
+            await self._wait_until(lambda: condition() or self.deadline_version != version,
+                                   deadline.due_at, f"{DEADLINE_LABELS[kind]} ({deadline.basis})")
+        return True
+
+    async def _set_deadline(self, kind: DeadlineKind, duration: Duration, start: datetime) -> None:
+        due = await self._compute(start, duration)
+        clause = self.decision.sla.clauses.get(kind.value)
+        cal = self.decision.sla.calendar
+        basis = duration.describe()
+        if duration.unit == DayUnit.business_days:
+            basis += f", {cal.country} holidays"
+        if clause:
+            basis += f" ({clause})"
+        self.deadlines[kind] = Deadline(kind=kind, due_at=due, basis=basis)
+        self.deadline_units[kind] = duration.unit
+        self.deadline_version += 1
+        self._record("system", "deadline set", f"{DEADLINE_LABELS[kind]}: {due.isoformat()} ({basis})")
+        self._publish()
+
+    async def _compute(self, start: datetime, duration: Duration, backwards: bool = False) -> datetime:
+        if duration.unit == DayUnit.hours:  # plain arithmetic, no calendar involved
+            delta = timedelta(hours=duration.amount)
+            return start - delta if backwards else start + delta
+        return await self._activity(
+            c.COMPUTE_DEADLINE,
+            c.DeadlineRequest(start=start, duration=duration, calendar=self.decision.sla.calendar,
+                              backwards=backwards),
+            datetime, summary=f"{'count back' if backwards else 'count'} {duration.describe()}",
+        )
+
+    def _due(self, kind: DeadlineKind) -> datetime:
+        return self.deadlines[kind].due_at
+
+    def _meet(self, kind: DeadlineKind) -> None:
+        if kind in self.deadlines:
+            self.deadlines[kind].met = True
+            self._publish()
+
+    def _breach(self, kind: DeadlineKind) -> None:
+        self.deadlines[kind].breached = True
+        self._record("system", "deadline passed", DEADLINE_LABELS[kind])
+        self._publish()
+
+    async def _escalate(self, kind: DeadlineKind, why: str) -> None:
+        if kind in self.deadlines and workflow.now() >= self._due(kind):
+            self._breach(kind)
+        self._attention(why)
+        await self._notify_staff("escalation", message=why,
+                                 deadline=self._due(kind) if kind in self.deadlines else None)
+
+    # ---------------------------------------------------------------- signals
+    @workflow.signal(name=names.SIGNAL_WAREHOUSE_RECEIPT,
+                     description="Warehouse staff record what arrived: {actor, items: [{line_id, "
+                                 "quantity, condition}], note}. Partial receipts are allowed.")
+    async def warehouse_receipt(self, receipt: WarehouseReceipt) -> None:
+        problems = self._receipt_problems(receipt)
+        if problems:  # recorded and raised to staff; never fails the workflow task
+            why = "; ".join(problems)
+            self._record(receipt.actor, "receipt refused", why)
+            self._attention(f"a warehouse receipt does not fit this return: {why}")
+            await self._notify_staff("receipt_problem", message=why)
+            return
+        if self.withdrawal is not None:
+            self._record(receipt.actor, "withdrawal overtaken",
+                         "the parcel arrived; the customer's withdrawal no longer applies")
+        for item in receipt.items:
+            status = self.items[item.line_id]
+            status.quantity_received += item.quantity
+            if item.condition:
+                status.condition_notes.append(item.condition)
+        self.receipts.append(receipt)
+        self._record(receipt.actor, "received",
+                     ", ".join(f"{i.line_id} x{i.quantity}" for i in receipt.items))
+        self._publish()
+
+    def _receipt_problems(self, receipt: WarehouseReceipt) -> list[str]:
+        if self.state not in (S.awaiting_shipment, S.in_transit, S.received, S.inspecting):
+            return [f"the return is {self.state.value}; receipts are recorded only once it is "
+                    f"approved and before inspection is recorded"]
+        if self.state == S.inspecting and self.inspection is not None:
+            return ["the inspection has already been recorded"]
+        problems = []
+        shipped = {i.line_id: i for i in self._items_to_ship()}
+        for item in receipt.items:
+            if item.line_id not in shipped:
+                problems.append(f"line {item.line_id!r} is not part of this return")
+                continue
+            already = self.items[item.line_id].quantity_received
+            if already + item.quantity > shipped[item.line_id].quantity:
+                problems.append(f"line {item.line_id}: {already + item.quantity} received but only "
+                                f"{shipped[item.line_id].quantity} are being returned")
+        return problems
+
+    @workflow.signal(name=names.SIGNAL_WITHDRAW,
+                     description="The order system's return.withdrawn event: the customer cancels "
+                                 "before the warehouse has the parcel.")
+    async def withdraw(self, event: ReturnWithdrawn) -> None:
+        if self.state not in OPEN_BEFORE_RECEIPT or self.receipts or self.cancellation:
+            why = f"the customer asked to withdraw, but the return is already {self.state.value}"
+            self._record("customer", "withdrawal refused", why)
+            self._attention(why)
+            await self._notify_staff("escalation", message=why)
+            return
+        self.withdrawal = event
+        self._record("customer", "withdrawn", event.reason or "")
+
+    @workflow.signal(name=names.SIGNAL_PARCEL_SCANNED,
+                     description="Carrier tracking for the return parcel (parcel.scanned event).")
+    def parcel_scanned(self, event: ParcelScanned) -> None:
+        self._record("carrier", f"parcel {event.scan.value}",
+                     f"{event.carrier} {event.tracking_number}")
+        if self.state in (S.awaiting_shipment, S.in_transit):
+            self.scans.append(event)
+        if event.scan == ScanKind.delivered_to_warehouse and self.state == S.in_transit:
+            self.waiting_on = "warehouse"
+        self._publish()
+
+    # ---------------------------------------------------------------- updates: review
+    @workflow.update(name=names.UPDATE_APPROVE,
+                     description="Approve the return: {actor, note?, overrides?: [{line_id, "
+                                 "waive_fees, accept_exception, resolution, reason}]}")
+    async def approve(self, action: Approve) -> ActionResult:
+        self.review = action
+        self._record(action.actor, "approved", action.note or "")
+        await workflow.wait_condition(lambda: self.state != S.under_review)
+        return self._result(f"approved; next: {self.waiting_on or 'nothing'}")
+
+    @approve.validator
+    def _validate_approve(self, action: Approve) -> None:
+        self._require_state(S.under_review, "approve")
+        lines = {i.line_id for i in self.decision.items}
+        for o in action.overrides:
+            if o.line_id not in lines:
+                raise ApplicationError(f"overrides: line {o.line_id!r} is not part of this return "
+                                       f"(lines: {', '.join(sorted(lines))})")
+        accepted = {o.line_id for o in action.overrides if o.accept_exception}
+        if not any(i.eligible or i.line_id in accepted for i in self.decision.items):
+            raise ApplicationError("no item is eligible: reject the return, or accept an exception "
+                                   "with overrides [{line_id, accept_exception: true, reason}]")
+
+    @workflow.update(name=names.UPDATE_REJECT, description="Reject the return: {actor, reason}")
+    async def reject(self, action: Reject) -> ActionResult:
+        self.review = action
+        self._record(action.actor, "rejected", action.reason)
+        await workflow.wait_condition(lambda: self.state != S.under_review)
+        return self._result("rejected; the customer is told why")
+
+    @reject.validator
+    def _validate_reject(self, action: Reject) -> None:
+        self._require_state(S.under_review, "reject")
+
+    @workflow.update(name=names.UPDATE_REQUEST_INFO,
+                     description="Ask the customer for more information: {actor, question}")
+    async def request_info(self, action: RequestInfo) -> ActionResult:
+        self._record(action.actor, "information requested", action.question)
+        self.waiting_on = "customer"
+        self._publish()
+        await self._notify("info_requested", message=action.question)
+        return self._result("question sent to the customer")
+
+    @request_info.validator
+    def _validate_request_info(self, action: RequestInfo) -> None:
+        self._require_state(S.under_review, "request information")
+
+    # ---------------------------------------------------------------- updates: inspection
+    @workflow.update(name=names.UPDATE_RECORD_INSPECTION,
+                     description="Record the inspection: {actor, items: [{line_id, passed, "
+                                 "quantity?, notes?}]} for every received line")
+    async def record_inspection(self, action: RecordInspection) -> ActionResult:
+        for result in action.items:
+            status = self.items[result.line_id]
+            status.inspection = "passed" if result.passed else "failed"
+            status.inspection_notes = result.notes
+            accepted = status.quantity_received if result.quantity is None else result.quantity
+            status.quantity_accepted = accepted if result.passed else 0
+        self.inspection = action
+        self._record(action.actor, "inspection recorded", ", ".join(
+            f"{r.line_id} {'passed' if r.passed else 'failed'}" for r in action.items))
+        await workflow.wait_condition(lambda: self.state != S.inspecting)
+        return self._result(f"inspection recorded; outcome: {self.state.value}")
+
+    @record_inspection.validator
+    def _validate_inspection(self, action: RecordInspection) -> None:
+        self._require_state(S.inspecting, "record the inspection")
+        if self.inspection is not None:
+            raise ApplicationError("the inspection is already recorded")
+        received = {i.line_id: i for i in self.items.values() if i.quantity_received > 0}
+        for r in action.items:
+            if r.line_id not in received:
+                raise ApplicationError(f"items: line {r.line_id!r} was not received "
+                                       f"(received: {', '.join(sorted(received)) or 'nothing'})")
+            if r.quantity is not None and r.quantity > received[r.line_id].quantity_received:
+                raise ApplicationError(f"items: line {r.line_id} quantity {r.quantity} is more than "
+                                       f"the {received[r.line_id].quantity_received} received")
+        missing = sorted(set(received) - {r.line_id for r in action.items})
+        if missing:
+            raise ApplicationError(f"items: inspect every received line; missing {', '.join(missing)}")
+
+    # ---------------------------------------------------------------- updates: deadlines, cancel
+    @workflow.update(name=names.UPDATE_EXTEND_DEADLINE,
+                     description="Move a deadline: {actor, deadline: review|ship_by|inspection|"
+                                 "refund|reshipment, days, reason}")
+    async def extend_deadline(self, action: ExtendDeadline) -> ActionResult:
+        kind = action.deadline
+        unit = self.deadline_units[kind]
+        unit = DayUnit.calendar_days if unit == DayUnit.hours else unit
+        deadline = self.deadlines[kind]
+        new_due = await self._compute(deadline.due_at, Duration(amount=action.days, unit=unit))
+        deadline.due_at = new_due
+        deadline.breached = False
+        deadline.extensions.append(f"+{action.days} {unit.value} by {action.actor}: {action.reason}")
+        self.deadline_version += 1
+        self._record(action.actor, "deadline extended",
+                     f"{DEADLINE_LABELS[kind]} to {new_due.isoformat()}: {action.reason}")
+        self._publish()
+        return self._result(f"{DEADLINE_LABELS[kind]} is now {new_due.isoformat()}")
+
+    @extend_deadline.validator
+    def _validate_extend(self, action: ExtendDeadline) -> None:
+        deadline = self.deadlines.get(action.deadline)
+        if deadline is None or deadline.met or self.state in FINAL:
+            running = [k.value for k, d in self.deadlines.items() if not d.met]
+            raise ApplicationError(f"deadline: {action.deadline.value} is not running "
+                                   f"(running: {', '.join(running) or 'none'})")
+
+    @workflow.update(name=names.UPDATE_CANCEL, description="Cancel the return: {actor, reason}")
+    async def cancel(self, action: Cancel) -> ActionResult:
+        self.cancellation = action
+        self._record(action.actor, "cancel requested", action.reason)
+        await workflow.wait_condition(
+            lambda: self.state == S.cancelled or S.cancelled not in TRANSITIONS[self.state])
+        if self.state != S.cancelled:
+            return self._result(f"not cancelled: the return became {self.state.value} first")
+        return self._result("cancelled; the customer is told")
+
+    @cancel.validator
+    def _validate_cancel(self, action: Cancel) -> None:
+        if S.cancelled not in TRANSITIONS[self.state] or (
+                self.state == S.inspecting and self.inspection is not None):
+            raise ApplicationError(f"a return that is {self.state.value} cannot be cancelled"
+                                   + ("; the refund is in progress: let it finish or fail"
+                                      if self.state == S.refunding else ""))
+
+    # ---------------------------------------------------------------- updates: refunds, shipping
+    @workflow.update(name=names.UPDATE_RETRY_REFUND,
+                     description="Try the failed refund again: {actor, note?}")
+    async def retry_refund(self, action: RetryRefund) -> ActionResult:
+        self.refund_retry = action
+        await workflow.wait_condition(lambda: self.refund.status != "failed")
+        return self._result("refund retry started")
+
+    @retry_refund.validator
+    def _validate_retry(self, action: RetryRefund) -> None:
+        self._require_failed_refund("retry the refund")
+
+    @workflow.update(name=names.UPDATE_RECORD_MANUAL_REFUND,
+                     description="Record a refund made outside the system: {actor, amount (minor "
+                                 "units), reference, note?}")
+    async def record_manual_refund(self, action: RecordManualRefund) -> ActionResult:
+        self.manual_refund = action
+        await workflow.wait_condition(lambda: self.refund.status == "manual")
+        return self._result("manual refund recorded")
+
+    @record_manual_refund.validator
+    def _validate_manual(self, action: RecordManualRefund) -> None:
+        self._require_failed_refund("record a manual refund")
+        if action.amount > self.refund.amount:
+            raise ApplicationError(f"amount: {action.amount} is more than the "
+                                   f"{self.refund.amount} due ({self.refund.currency} minor units)")
+
+    @workflow.update(name=names.UPDATE_SHIP_TO_CUSTOMER,
+                     description="Record the shipment to the customer (exchange, repaired item, "
+                                 "refused item): {actor, carrier, tracking_number, note?}")
+    async def ship_to_customer(self, action: ShipToCustomer) -> ActionResult:
+        self.shipment = action
+        self._record(action.actor, "shipped to customer", f"{action.carrier} {action.tracking_number}")
+        state = self.state
+        await workflow.wait_condition(lambda: self.state != state)
+        return self._result(f"shipment recorded; now {self.state.value}")
+
+    @ship_to_customer.validator
+    def _validate_ship(self, action: ShipToCustomer) -> None:
+        if self.state not in (S.exchange_shipping, S.repairing, S.returning_to_customer) \
+                or self.shipment is not None:
+            raise ApplicationError(f"nothing is waiting to be shipped to the customer; the return "
+                                   f"is {self.state.value}")
+
+    # ---------------------------------------------------------------- query
+    @workflow.query(name=names.QUERY_STATUS,
+                    description="Full status: state, items, deadlines, amounts, label, refund, audit")
+    def status(self) -> ReturnStatus:
+        return self._status()
+
+    # ---------------------------------------------------------------- helpers
+    def _require_state(self, state: ReturnState, what: str) -> None:
+        if self.state != state:
+            raise ApplicationError(f"cannot {what}: the return is {self.state.value}, not "
+                                   f"{state.value}")
+
+    def _require_failed_refund(self, what: str) -> None:
+        if self.refund is None or self.refund.status != "failed":
+            status = self.refund.status if self.refund else "not started"
+            raise ApplicationError(f"cannot {what}: the refund is {status}; this is possible only "
+                                   f"after the automatic refund has failed")
+
+    def _stopping(self) -> bool:
+        """A withdrawal or cancellation stops the return only where the state allows it."""
+        allowed = TRANSITIONS[self.state]
+        return (self.cancellation is not None and S.cancelled in allowed) or (
+            self.withdrawal is not None and not self.receipts and S.withdrawn in allowed)
+
+    def _load_items(self, decision: ReturnDecision) -> None:
+        for d in decision.items:
+            current = self.items.get(d.line_id)
+            status = ItemStatus(
+                line_id=d.line_id, sku=d.sku, title=d.title, quantity_requested=d.quantity,
+                eligible=d.eligible, resolution=d.resolution, reasons=d.reasons, fees=d.fees,
+                refund_amount=d.refund_amount,
+            )
+            if current is not None:
+                status.quantity_received = current.quantity_received
+                status.condition_notes = current.condition_notes
+            self.items[d.line_id] = status
+        self._publish()
+
+    def _eligible(self) -> list[ItemDecision]:
+        return [i for i in self.decision.items if i.eligible] if self.decision else []
+
+    def _items_to_ship(self) -> list[ItemDecision]:
+        return [i for i in self._eligible() if i.needs_return_shipment]
+
+    def _label_path(self) -> str | None:
+        return self.label.path if self.label else None
+
+    def _review_points(self) -> str:
+        lines = []
+        for i in self.decision.items:
+            verdict = "eligible" if i.eligible else "not eligible"
+            lines.append(f"{i.title} x{i.quantity}: {verdict}, "
+                         f"{i.resolution.value if i.resolution else 'no resolution'}")
+            lines += [f"  - {r}" for r in i.reasons]
+            lines += [f"  - staff: {p}" for p in i.staff_review_points]
+            if i.evidence_missing:
+                lines.append(f"  - missing evidence: {', '.join(e.value for e in i.evidence_missing)}")
+        lines += [f"address: {r}" for r in self.decision.address_problems]
+        return "\n".join(lines)
+
+    def _transition(self, new: ReturnState, waiting_on: str | None = "") -> None:
+        check_transition(self.state, new)
+        self._record("system", "state", f"{self.state.value} -> {new.value}")
+        self.state = new
+        if waiting_on != "":
+            self.waiting_on = waiting_on
+        if new in FINAL:
+            self.waiting_on = None
+        self._publish()
+
+    def _record(self, actor: str, action: str, detail: str = "") -> None:
+        self.audit.append(AuditEntry(at=workflow.now(), actor=actor, action=action, detail=detail))
+
+    def _attention(self, why: str) -> None:
+        self.attention = why
+        self._publish()
+
+    def _clear_attention(self) -> None:
+        self.attention = None
+        self._publish()
+
+    def _result(self, message: str) -> ActionResult:
+        return ActionResult(state=self.state.value, message=message)
+
+    async def _activity(self, name: str, arg, result_type, summary: str):
+        return await workflow.execute_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=QUICK, summary=summary,
+        )
+
+    async def _notify(self, template: str, *, message: str | None = None,
+                      deadline: datetime | None = None, label_path: str | None = None,
+                      tracking: str | None = None, refund_total: str | None = None) -> None:
+        await self._send(template, "customer", self.request.order.customer.email, message=message,
+                         deadline=deadline, label_path=label_path, tracking=tracking,
+                         refund_total=refund_total)
+
+    async def _notify_staff(self, template: str, *, message: str | None = None,
+                            deadline: datetime | None = None) -> None:
+        await self._send(template, "staff", self.decision.merchant.staff_email, message=message,
+                         deadline=deadline)
+
+    async def _send(self, template: str, audience: str, to: str, *, message, deadline,
+                    label_path=None, tracking=None, refund_total=None) -> None:
+        if self.decision is None:
+            return
+        self.notify_seq += 1
+        currency = self.decision.currency
+        note = c.Notification(
+            idempotency_key=c.step_key(workflow.info().workflow_id,
+                                       f"notify:{self.notify_seq}:{template}"),
+            template=template, audience=audience, to=to,
+            locale=self.request.order.customer.locale,
+            merchant_name=self.decision.merchant.name,
+            merchant_support_email=self.decision.merchant.support_email,
+            merchant_return_address=self.decision.merchant.return_address,
+            return_id=self.request.return_id, order_id=self.request.order.order_id,
+            customer_name=self.request.order.customer.name, state=self.state.value,
+            items=[c.NotificationItem(
+                title=i.title, quantity=i.quantity,
+                resolution=i.resolution.value if i.resolution else None, eligible=i.eligible,
+                reasons=[str(r) for r in i.reasons],
+                refund=format_money(i.refund_amount, currency) if i.refund_amount else None,
+                fees=[f"{f.kind.value}: {format_money(f.amount, currency)}" for f in i.fees
+                      if not f.waived],
+            ) for i in self.decision.items],
+            message=message,
+            deadline=deadline.strftime("%A %d %B %Y, %H:%M UTC") if deadline else None,
+            refund_total=refund_total or (format_money(self.decision.refund_total, currency)
+                                          if self.decision.refund_total else None),
+            label_path=label_path, tracking=tracking,
+        )
+        try:
+            await workflow.execute_activity(
+                c.SEND_NOTIFICATION, note, result_type=c.NotificationSent,
+                start_to_close_timeout=timedelta(minutes=1), retry_policy=NOTIFY_RETRY,
+                summary=f"email {audience}: {template}",
+            )
+        except ActivityError as err:
+            # A failed email must not stop the return; staff see it and reach the person.
+            why = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)
+            self._record("system", f"email to {audience} failed", f"{template}: {why}")
+            self._attention(f"could not email the {audience} ({template}): {why}")
+
+    def _status(self) -> ReturnStatus:
+        currency = self.decision.currency if self.decision else self.request.order.currency
+        return ReturnStatus(
+            return_id=self.request.return_id, merchant_id=self.request.merchant_id,
+            order_id=self.request.order.order_id, state=self.state, outcome=self.outcome,
+            currency=currency,
+            refund_total=self.decision.refund_total if self.decision else 0,
+            fees_total=self.decision.fees_total if self.decision else 0,
+            items=list(self.items.values()),
+            deadlines=list(self.deadlines.values()), label=self.label, refund=self.refund,
+            needs_attention=self.attention is not None, attention_reason=self.attention,
+            waiting_on=self.waiting_on,
+            next_actions=[] if self.state in FINAL else NEXT_ACTIONS.get(self.state, []),
+            audit=self.audit,
+        )
+
+    def _next_deadline(self) -> Deadline | None:
+        running = [d for d in self.deadlines.values() if not d.met and self.state not in FINAL]
+        return min(running, key=lambda d: d.due_at, default=None)
+
+    def _publish(self) -> None:
+        """Keep search attributes and the UI's status card in step with the state."""
+        nxt = self._next_deadline()
+        resolutions = sorted({i.resolution.value for i in self._eligible() if i.resolution})
+        refund_total = self.decision.refund_total if self.decision else 0
+        updates = [
+            sa.RETURN_ID.value_set(self.request.return_id),
+            sa.MERCHANT_ID.value_set(self.request.merchant_id),
+            sa.ORDER_ID.value_set(self.request.order.order_id),
+            sa.RETURN_STATE.value_set(self.state.value),
+            sa.WAITING_ON.value_set(self.waiting_on or "nobody"),
+            sa.NEEDS_ATTENTION.value_set(self.attention is not None),
+            sa.REFUND_AMOUNT.value_set(refund_total),
+            sa.CURRENCY.value_set(self.decision.currency if self.decision else self.request.order.currency),
+            sa.RESOLUTIONS.value_set(resolutions),
+            sa.REQUESTED_AT.value_set(self.request.occurred_at),
+            sa.NEXT_DEADLINE.value_set(nxt.due_at) if nxt else sa.NEXT_DEADLINE.value_unset(),
+            sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
+        ]
+        # Upsert only what changed: each upsert is an event in the history.
+        changed = [u for u in updates if self._published.get(u.key.name) != u.value]
+        if changed:
+            workflow.upsert_search_attributes(changed)
+            self._published.update({u.key.name: u.value for u in changed})
+        workflow.set_current_details(render_status_card(self._status()))
+
+
