@@ -1,0 +1,329 @@
+"""The one intake path from the order system to Temporal, shared by `starter.py send` and the webhook.
+
+    raw bytes --parse_event--> ReturnRequested | ReturnWithdrawn | ParcelScanned
+              --Intake.deliver--> start the return's workflow, or signal it
+
+Idempotent by construction: one workflow per return (`return-<return_id>`), started with
+USE_EXISTING / REJECT_DUPLICATE, so a redelivered event, or a second request for the same return,
+answers "duplicate" and never makes a second workflow. Signals carry the event (with its
+`event_id`), so the workflow can ignore a redelivered one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from ingestion.merchants import KnownMerchant
+from returns.events import (
+    OrderEvent,
+    ParcelScanned,
+    ReturnRequested,
+    ReturnWithdrawn,
+    workflow_id_for,
+)
+from returns.money import format_money
+from runtime.logging import get_logger
+from workflows import search_attributes as sa
+from workflows.names import SIGNAL_PARCEL_SCANNED, SIGNAL_WITHDRAW, WORKFLOW_TYPE
+
+log = get_logger(__name__)
+
+Event = ReturnRequested | ReturnWithdrawn | ParcelScanned
+_EVENTS: TypeAdapter[Event] = TypeAdapter(OrderEvent)
+
+# How long one delivery may take before we tell the sender to retry (the SDK retries transient
+# gRPC failures underneath; a sender's HTTP timeout is typically 10 to 30 s).
+DELIVERY_DEADLINE = timedelta(seconds=10)
+_UNAVAILABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
+                RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.CANCELLED}
+
+
+class Outcome(StrEnum):
+    started = "started"  # a new return workflow runs
+    duplicate = "duplicate"  # the return already has its workflow; nothing new was started
+    signalled = "signalled"  # the return's workflow received the event
+    rejected = "rejected"  # the event is malformed, invalid or for an unknown merchant
+    not_found = "not_found"  # no workflow for that return (yet): the sender should retry later
+    closed = "closed"  # the return's workflow has finished: the event can no longer apply
+
+    @property
+    def accepted(self) -> bool:
+        return self in (Outcome.started, Outcome.duplicate, Outcome.signalled)
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """`field` is a path into the event, e.g. `order.lines[0].unit_price`; `(body)` is the whole."""
+
+    field: str
+    problem: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "problem": self.problem}
+
+
+BODY = "(body)"
+
+
+class InvalidEvent(Exception):
+    """The bytes are not a valid event. `malformed`: not even a JSON object (HTTP 400, else 422)."""
+
+    def __init__(self, problems: list[FieldProblem], *, malformed: bool = False) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.problem}" for p in problems))
+        self.problems = problems
+        self.malformed = malformed
+
+
+class TemporalUnavailable(Exception):
+    """Temporal did not answer in time; nothing is known to be accepted, the sender should retry."""
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: Outcome
+    workflow_id: str | None = None
+    problems: tuple[FieldProblem, ...] = ()
+    malformed: bool = False
+    event_type: str | None = None
+    event_id: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        if self.outcome == Outcome.rejected:
+            return {"outcome": self.outcome.value, "errors": [p.as_dict() for p in self.problems]}
+        return {"outcome": self.outcome.value, "workflow_id": self.workflow_id}
+
+
+# ---------------------------------------------------------------------------------------- parsing
+
+# Our model validators say which field they mean: "items[0].line_id: 'x' is not a line of ...".
+_LEADING_PATH = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.+)$", re.DOTALL)
+
+
+def _path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _problem(error: dict[str, Any]) -> FieldProblem:
+    loc = tuple(error["loc"])
+    # In a discriminated union the first location element is the tag, not a field.
+    if loc and loc[0] in ("return.requested", "return.withdrawn", "parcel.scanned"):
+        loc = loc[1:]
+    message = error["msg"]
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return FieldProblem("type", "must be one of return.requested, return.withdrawn, "
+                                    "parcel.scanned")
+    if error["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+        match = _LEADING_PATH.match(message)
+        if match:
+            sub, message = match.groups()
+            return FieldProblem(_path(loc) + "." + sub if loc else sub, message)
+    # Only pydantic's message, never error["input"]: the input may be a customer's email.
+    return FieldProblem(_path(loc) or BODY, message)
+
+
+def parse_event(raw: bytes | str) -> Event:
+    """Parse one event (JSON text) or raise `InvalidEvent` naming every bad field.
+
+    Cross-field checks (an item's line_id must be a line of the order, ...) run once the fields
+    they read are valid, as pydantic does; the order system sees them on the next attempt.
+    """
+    if isinstance(raw, str):
+        raw = raw.encode()
+    try:
+        document = json.loads(raw)
+    except UnicodeDecodeError:
+        raise InvalidEvent([FieldProblem(BODY, "not UTF-8 text")], malformed=True) from None
+    except ValueError as err:
+        raise InvalidEvent([FieldProblem(BODY, f"not JSON: {err}")], malformed=True) from None
+    if not isinstance(document, dict):
+        raise InvalidEvent([FieldProblem(BODY, "must be a JSON object (one event)")],
+                           malformed=True)
+    try:
+        return _EVENTS.validate_json(raw)
+    except ValidationError as err:
+        problems = list(dict.fromkeys(_problem(e) for e in err.errors(include_url=False)))
+        raise InvalidEvent(problems) from None
+
+
+# ------------------------------------------------------------------------- what staff see in the UI
+
+def search_attributes_for(event: ReturnRequested) -> TypedSearchAttributes:
+    """Ids and state only: search attributes are not encrypted (no PII)."""
+    return TypedSearchAttributes([
+        SearchAttributePair(sa.RETURN_ID, event.return_id),
+        SearchAttributePair(sa.MERCHANT_ID, event.merchant_id),
+        SearchAttributePair(sa.ORDER_ID, event.order.order_id),
+        SearchAttributePair(sa.RETURN_STATE, "requested"),
+        SearchAttributePair(sa.REQUESTED_AT, event.occurred_at),
+    ])
+
+
+def summary_for(event: ReturnRequested) -> str:
+    return f"Return {event.return_id} · {event.merchant_id} · order {event.order.order_id}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def details_for(event: ReturnRequested) -> str:
+    """Markdown for the workflow's page in the UI. No customer name, email, address or note."""
+    order = event.order
+    delivered = order.delivered_at.date().isoformat() if order.delivered_at else "not delivered"
+    lines = [
+        f"**Merchant:** {event.merchant_id}  ",
+        f"**Order:** {order.order_id} · placed {order.placed_at.date().isoformat()} · "
+        f"delivered {delivered} · paid {format_money(order.total_paid, order.currency)}  ",
+        f"**Customer:** {order.customer.type.value}, {order.customer.country}  ",
+        f"**Requested:** {event.occurred_at.isoformat()}",
+        "",
+        "| SKU | Item | Qty | Reason | Wants |",
+        "|---|---|---:|---|---|",
+    ]
+    for item in event.items:
+        line = order.line(item.line_id)
+        lines.append(f"| {_cell(line.sku)} | {_cell(line.title)} | {item.quantity} | "
+                     f"{item.reason.value} | {item.resolution.value} |")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------------------------- delivery
+
+def _started_a_new_run(handle: WorkflowHandle) -> bool:
+    """Did this start create a run, or did USE_EXISTING hand back the running one?
+
+    The server says so in `StartWorkflowExecutionResponse.started`; temporalio 1.35 keeps that
+    response on the handle but has no public accessor (result_run_id and first_execution_run_id
+    are the existing run's ids either way). The tests pin this down against a real server.
+    """
+    response = getattr(handle, "_start_workflow_response", None)
+    if response is None:
+        raise RuntimeError("temporalio no longer keeps the start response on the handle: "
+                           "update ingestion.intake._started_a_new_run")
+    return bool(response.started)
+
+
+def _is_unavailable(err: BaseException) -> bool:
+    if isinstance(err, RPCError):
+        return err.status in _UNAVAILABLE
+    # A lazily connected client raises this when the first connection fails.
+    return isinstance(err, RuntimeError) and str(err).startswith("Failed client connect")
+
+
+class Intake:
+    """Deliver events to Temporal. `known_merchant` decides which merchants we accept."""
+
+    def __init__(self, client: Client, *, task_queue: str, known_merchant: KnownMerchant,
+                 deadline: timedelta = DELIVERY_DEADLINE) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._known_merchant = known_merchant
+        self._deadline = deadline
+
+    async def submit(self, raw: bytes | str) -> IntakeResult:
+        """Parse and deliver one event; raises `TemporalUnavailable` (retry later)."""
+        try:
+            event = parse_event(raw)
+        except InvalidEvent as err:
+            log.info("event.rejected", problems=[p.as_dict() for p in err.problems],
+                     malformed=err.malformed)
+            return IntakeResult(Outcome.rejected, problems=tuple(err.problems),
+                                malformed=err.malformed)
+        return await self.deliver(event)
+
+    async def deliver(self, event: Event) -> IntakeResult:
+        """Start or signal the return's workflow; answers only once Temporal has accepted it."""
+        context = dict(event_type=event.type, event_id=event.event_id, return_id=event.return_id,
+                       merchant_id=event.merchant_id)
+        if not self._known_merchant(event.merchant_id):
+            problem = FieldProblem("merchant_id", f"unknown merchant {event.merchant_id!r}: "
+                                                  "no returns policy for it")
+            log.info("event.rejected", problems=[problem.as_dict()], **context)
+            return IntakeResult(Outcome.rejected, problems=(problem,), event_type=event.type,
+                                event_id=event.event_id)
+        try:
+            async with asyncio.timeout(self._deadline.total_seconds()):
+                if isinstance(event, ReturnRequested):
+                    outcome = await self._start(event)
+                elif isinstance(event, ReturnWithdrawn):
+                    outcome = await self._signal(event, SIGNAL_WITHDRAW)
+                else:
+                    outcome = await self._signal(event, SIGNAL_PARCEL_SCANNED)
+        except TimeoutError as err:
+            log.warning("event.temporal_unavailable", reason="deadline", **context)
+            raise TemporalUnavailable("Temporal did not answer in time") from err
+        except (RPCError, RuntimeError) as err:
+            if not _is_unavailable(err):
+                raise
+            log.warning("event.temporal_unavailable", reason=str(err)[:200], **context)
+            raise TemporalUnavailable(f"Temporal is unreachable: {err}") from err
+        workflow_id = workflow_id_for(event.return_id)
+        log.info("event.delivered", outcome=outcome.value, workflow_id=workflow_id, **context)
+        return IntakeResult(outcome, workflow_id, event_type=event.type, event_id=event.event_id)
+
+    async def _start(self, event: ReturnRequested) -> Outcome:
+        try:
+            handle = await self._client.start_workflow(
+                WORKFLOW_TYPE,
+                event,
+                id=workflow_id_for(event.return_id),
+                task_queue=self._task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=search_attributes_for(event),
+                static_summary=summary_for(event),
+                static_details=details_for(event),
+            )
+        except WorkflowAlreadyStartedError:
+            # The return's workflow has already finished; REJECT_DUPLICATE keeps it the only one.
+            return Outcome.duplicate
+        return Outcome.started if _started_a_new_run(handle) else Outcome.duplicate
+
+    async def _signal(self, event: ReturnWithdrawn | ParcelScanned, signal: str) -> Outcome:
+        handle = self._client.get_workflow_handle(workflow_id_for(event.return_id))
+        try:
+            await handle.signal(signal, event)
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return await self._why_not_found(handle)
+        return Outcome.signalled
+
+    async def _why_not_found(self, handle: WorkflowHandle) -> Outcome:
+        """NOT_FOUND means no such workflow, or one that has finished: tell the two apart."""
+        try:
+            description = await handle.describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return Outcome.not_found
+            raise
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            return Outcome.not_found  # it started just now: the sender's retry will land
+        return Outcome.closed
+
+
+__all__ = [
+    "BODY", "Event", "FieldProblem", "Intake", "IntakeResult", "InvalidEvent", "Outcome",
+    "TemporalUnavailable", "details_for", "parse_event", "search_attributes_for", "summary_for",
+]
