@@ -1,0 +1,128 @@
+"""Feed the order system's events to Temporal: a return.requested starts the return's workflow,
+return.withdrawn and parcel.scanned signal it.
+
+    python starter.py send FILE                      JSON Lines, "-" for stdin; one output line
+                                                     per event; exit 1 if any was not accepted
+    python starter.py serve [--host 127.0.0.1] [--port 8000]
+                                                     the signed webhook, POST /events (needs
+                                                     RETURNS_WEBHOOK_SECRET)
+
+Both go through `ingestion.Intake`; the event contract and the signature are in docs/events.md.
+Temporal is reached as configured by TEMPORAL_ADDRESS / TEMPORAL_PROFILE (runtime.client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO, TextIO
+
+from ingestion.intake import Intake, IntakeResult, Outcome, TemporalUnavailable
+from ingestion.merchants import known_merchants
+from runtime.client import connect, connect_config
+from runtime.logging import configure_logging, get_logger
+from runtime.settings import Settings
+
+EXIT_NOT_ACCEPTED = 1
+EXIT_UNAVAILABLE = 2
+
+
+def describe(line_number: int, result: IntakeResult) -> str:
+    """`line 3: started return-R-1`, `line 4: rejected order.lines[0].unit_price: ...; ...`."""
+    if result.outcome == Outcome.rejected:
+        problems = "; ".join(f"{p.field}: {p.problem}" for p in result.problems)
+        return f"line {line_number}: rejected {problems}"
+    return f"line {line_number}: {result.outcome.value} {result.workflow_id}"
+
+
+def _lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    # Bytes, not text: a line that is not UTF-8 is that line's problem, not the whole file's.
+    for number, line in enumerate(stream, start=1):
+        if line.strip():
+            yield number, line.strip()
+
+
+async def send(stream: BinaryIO, out: TextIO = sys.stdout) -> int:
+    """Submit each line of `stream`; return the exit status (0: every event accepted)."""
+    settings = Settings.from_env()
+    try:
+        client = await connect()
+    except RuntimeError as err:
+        print(f"cannot reach Temporal at {connect_config()['target_host']}: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    intake = Intake(client, task_queue=settings.task_queue,
+                    known_merchant=known_merchants(settings.policies_dir))
+    status = 0
+    for number, line in _lines(stream):
+        try:
+            result = await intake.submit(line)
+        except TemporalUnavailable as err:
+            print(f"line {number}: unavailable ({err}); stopped here, later lines not sent "
+                  "(sending the file again is safe)", file=out, flush=True)
+            return EXIT_UNAVAILABLE
+        print(describe(number, result), file=out, flush=True)
+        if not result.outcome.accepted:
+            status = EXIT_NOT_ACCEPTED
+    return status
+
+
+def serve(host: str, port: int, tolerance: int | None) -> int:
+    from dataclasses import replace
+
+    from aiohttp import web
+
+    from ingestion.webhook import MissingSecret, WebhookConfig, create_app, temporal_health
+
+    try:
+        config = WebhookConfig.from_env()
+    except MissingSecret as err:
+        print(f"starter.py serve: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    if tolerance is not None:
+        config = replace(config, tolerance_seconds=tolerance)
+    settings = Settings.from_env()
+    known = known_merchants(settings.policies_dir)
+    log = get_logger("starter")
+
+    async def application() -> web.Application:
+        # Lazy: the receiver comes up (and answers 503) while Temporal is still starting or down.
+        client = await connect(lazy=True)
+        intake = Intake(client, task_queue=settings.task_queue, known_merchant=known)
+        log.info("receiver.listening", url=f"http://{host}:{port}/events",
+                 temporal=connect_config()["target_host"], task_queue=settings.task_queue,
+                 tolerance_seconds=config.tolerance_seconds)
+        return create_app(intake, config, health=temporal_health(client))
+
+    web.run_app(application(), host=host, port=port, print=None)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="starter.py", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    send_cmd = commands.add_parser("send", help="send events from a JSON Lines file")
+    send_cmd.add_argument("file", help='JSON Lines file of events, "-" for stdin')
+    serve_cmd = commands.add_parser("serve", help="receive signed events over HTTP")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=8000)
+    serve_cmd.add_argument("--tolerance", type=int, default=None, metavar="SECONDS",
+                           help="accepted signature age (default RETURNS_WEBHOOK_TOLERANCE_SECONDS "
+                                "or 300)")
+    args = parser.parse_args(argv)
+
+    if args.command == "send":
+        # stdout carries one result per event; the log (stderr) only speaks up about trouble.
+        configure_logging(level=os.environ.get("RETURNS_LOG_LEVEL", "WARNING"))
+        if args.file == "-":
+            return asyncio.run(send(sys.stdin.buffer))
+        with open(args.file, "rb") as stream:
+            return asyncio.run(send(stream))
+    configure_logging()
+    return serve(args.host, args.port, args.tolerance)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
