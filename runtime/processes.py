@@ -1,0 +1,179 @@
+"""Child processes of the dev stack (and of the end-to-end tests): start, log, stop, leave nothing.
+
+Each child runs in its own session (process group), so a Ctrl-C in the terminal reaches only the
+parent, which then stops the children in order: receiver, worker, server. Stopping signals the whole
+group, waits, and escalates to SIGKILL. On Linux a child also gets SIGTERM should the parent die
+without cleaning up (SIGKILL, crash), so a killed `make run` leaves no server holding the ports.
+
+Output goes to a log file (as the child wrote it: JSON lines for our processes) and, optionally,
+to the console as readable lines prefixed with the process name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, TextIO
+
+GRACE_SECONDS = 10.0
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A preexec hook asking Linux to SIGTERM the child when its parent dies; None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM))
+
+    return hook
+
+
+_PDEATHSIG = _parent_death_signal()
+
+
+def readable(line: str) -> str:
+    """One structlog JSON line as `12:00:01 info  event  key=value ...`; other lines unchanged."""
+    if not line.startswith("{"):
+        return line
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(record, dict) or "event" not in record:
+        return line
+    record = dict(record)
+    event = record.pop("event")
+    level = str(record.pop("level", "")).lower()
+    stamp = str(record.pop("timestamp", ""))
+    clock = stamp[11:19] if len(stamp) >= 19 else stamp
+    rest = " ".join(f"{key}={value}" for key, value in record.items() if key != "exception")
+    text = f"{clock} {level:<5} {event}" + (f"  {rest}" if rest else "")
+    if "exception" in record:
+        text += "\n" + str(record["exception"])
+    return text
+
+
+@dataclass
+class Child:
+    """One started process: its name, its process, its log file and its last lines of output."""
+
+    name: str
+    argv: list[str]
+    log_path: Path
+    process: asyncio.subprocess.Process
+    echo: bool
+    console: TextIO
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    _pump: asyncio.Task | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.returncode is None
+
+    def last_lines(self, count: int = 15) -> str:
+        return "\n".join(list(self.tail)[-count:])
+
+    async def wait(self) -> int:
+        code = await self.process.wait()
+        if self._pump is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._pump), 2)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                pass
+        return code
+
+    async def stop(self, first_signal: int = signal.SIGTERM, grace: float = GRACE_SECONDS) -> int:
+        """Signal the child's process group, wait `grace` seconds, then SIGKILL what is left."""
+        if self.running:
+            _signal_group(self.pid, first_signal)
+            try:
+                await asyncio.wait_for(self.process.wait(), grace)
+            except asyncio.TimeoutError:
+                print(f"{self.name} did not stop within {grace:.0f}s; killing it", file=self.console,
+                      flush=True)
+        # The leader may be gone while others of its group are not: always sweep the group.
+        _signal_group(self.pid, signal.SIGKILL)
+        return await self.wait()
+
+    def kill(self) -> None:
+        _signal_group(self.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+async def start(name: str, argv: list[str], *, log_path: Path, env: dict[str, str] | None = None,
+                cwd: Path | None = None, echo: bool = True, console: TextIO = sys.stdout,
+                prefix_width: int = 8) -> Child:
+    """Start `argv` in its own process group; its output goes to `log_path` (appended) and, when
+    `echo`, to `console` as `name | line`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+        cwd=cwd,
+        start_new_session=True,
+        preexec_fn=_PDEATHSIG,
+        limit=1 << 20,
+    )
+    child = Child(name=name, argv=list(argv), log_path=log_path, process=process, echo=echo,
+                  console=console)
+    child._pump = asyncio.create_task(_pump(child, prefix_width), name=f"{name}-output")
+    return child
+
+
+async def _pump(child: Child, prefix_width: int) -> None:
+    assert child.process.stdout is not None
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    prefix = f"{child.name:<{prefix_width}}| "
+    with child.log_path.open("a", encoding="utf-8", errors="replace") as log:
+        log.write(f"----- {started} started (pid {child.pid}): {' '.join(child.argv)}\n")
+        log.flush()
+        while True:
+            try:
+                raw = await child.process.stdout.readline()
+            except (ValueError, asyncio.LimitOverrunError):
+                continue  # an over-long line: skip it rather than stop logging
+            if not raw:
+                break
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            log.write(line + "\n")
+            log.flush()
+            child.tail.append(line)
+            if child.echo:
+                text = readable(line)
+                print("\n".join(prefix + part for part in text.splitlines() or [""]),
+                      file=child.console, flush=True)
+
+
+async def stop_all(children: list[Child], grace: float = GRACE_SECONDS) -> None:
+    """Stop children in the given order; Python children get SIGINT first (their graceful path)."""
+    for child in children:
+        python = Path(child.argv[0]).name.startswith("python")
+        await child.stop(signal.SIGINT if python else signal.SIGTERM, grace)
