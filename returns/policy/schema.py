@@ -1,0 +1,371 @@
+"""The shape of a merchant policy file (`policies/<merchant>.toml`), as pydantic models.
+
+A policy file is data an operations lead can read: every rule carries the clause of the merchant's
+written policy it comes from. `docs/policies.md` explains every key. Loading and error messages
+live in `registry.py`; the rules that read these models live in `rules.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from returns.events import Address, CustomerType, Email, EvidenceKind, Identifier, Resolution, ReturnReason
+from returns.policy.decision import SLA, Calendar, DayUnit, Duration, FeeKind, MerchantContact, Party, Reason
+
+Clause = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=300),
+    Field(description='where the rule comes from, e.g. "004 §2.2" or "merchant default, not in seed"'),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+BasisPoints = Annotated[int, Field(ge=0, le=10_000, description="3000 = 30 %")]
+WindowDays = Annotated[int, Field(ge=0, le=3660)]
+
+# The line attributes a rule may name; `material:<x>` and `pearl_type:<x>` name values.
+FLAG_ATTRIBUTES = ("customized", "engraved", "final_sale", "previously_exchanged", "third_party_modified")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cited(_Model):
+    """A sentence of the policy with its clause; becomes a `Reason`."""
+
+    clause: Clause
+    text: Text
+
+    def reason(self, **values: object) -> Reason:
+        return Reason(clause=self.clause, text=self.text.format(**values) if values else self.text)
+
+
+# --- [policy] and [merchant] ----------------------------------------------------------------------
+class PolicyHeader(_Model):
+    merchant_id: Identifier
+    version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    seed: Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)] = ""
+    title: Text
+    # Nothing eligible and nothing for a person to look at: reject without bothering staff.
+    auto_reject_ineligible: bool = False
+    auto_reject_clause: Cited | None = None
+
+    @model_validator(mode="after")
+    def _clause_when_auto(self) -> "PolicyHeader":
+        if self.auto_reject_ineligible and self.auto_reject_clause is None:
+            raise ValueError("auto_reject_clause: required when auto_reject_ineligible is true")
+        return self
+
+
+class MerchantTable(_Model):
+    name: Text
+    return_address: Address
+    support_email: Email
+    staff_email: Email
+
+    def contact(self) -> MerchantContact:
+        return MerchantContact(name=self.name, return_address=self.return_address,
+                               support_email=self.support_email, staff_email=self.staff_email)
+
+
+# --- [sla] ----------------------------------------------------------------------------------------
+class TimeLimit(_Model):
+    amount: Annotated[int, Field(ge=0, le=366)]
+    unit: DayUnit
+    clause: Clause
+
+    def duration(self) -> Duration:
+        return Duration(amount=self.amount, unit=self.unit)
+
+
+class SLATable(_Model):
+    calendar: Calendar
+    calendar_clause: Clause
+    review: TimeLimit
+    ship_by: TimeLimit
+    ship_by_reminder_before: TimeLimit
+    inspection: TimeLimit
+    refund: TimeLimit
+    refund_escalate_before: TimeLimit
+    reshipment: TimeLimit
+
+    @field_validator("calendar")
+    @classmethod
+    def _known_timezone(cls, calendar: Calendar) -> Calendar:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(calendar.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"timezone: unknown time zone {calendar.timezone!r}") from None
+        return calendar
+
+    def to_sla(self) -> SLA:
+        names = ("review", "ship_by", "ship_by_reminder_before", "inspection", "refund",
+                 "refund_escalate_before", "reshipment")
+        limits: dict[str, TimeLimit] = {name: getattr(self, name) for name in names}
+        return SLA(
+            calendar=self.calendar,
+            clauses={"calendar": self.calendar_clause} | {n: t.clause for n, t in limits.items()},
+            **{n: t.duration() for n, t in limits.items()},
+        )
+
+
+# --- [reasons] --------------------------------------------------------------------------------------
+class ReasonMeaning(_Model):
+    """How the merchant's policy classifies one `ReturnReason`."""
+
+    quality: bool
+    clause: Clause
+    meaning: Text
+
+
+class Refusals(_Model):
+    """What the customer is told when no ground of the policy covers their reason."""
+
+    quality: Cited
+    non_quality: Cited
+
+
+# --- [[grounds]] ------------------------------------------------------------------------------------
+class Window(_Model):
+    """Days from delivery (the carrier's signature) within which the request must be made."""
+
+    days: WindowDays
+    by_resolution: dict[Resolution, WindowDays] = {}
+    clause: Clause
+
+    def days_for(self, resolution: Resolution) -> int:
+        return self.by_resolution.get(resolution, self.days)
+
+
+class Ground(_Model):
+    """One way a customer may return an item (quality issue, cooling-off, warranty, ...).
+
+    Grounds are tried in file order; the first whose reasons, buyer and window fit wins, so list
+    the most generous first.
+    """
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    title: Text
+    clause: Clause
+    reasons: Annotated[list[ReturnReason], Field(min_length=1)]
+    customer_types: Annotated[list[CustomerType], Field(min_length=1)] = [CustomerType.consumer,
+                                                                          CustomerType.business]
+    regions: list[RegionName] = []  # empty: any country; else the customer's country must be in one
+    resolutions: Annotated[list[Resolution], Field(min_length=1)]
+    # Asked for something this ground does not offer: grant this instead (and say why).
+    instead: dict[Resolution, Resolution] = {}
+    instead_clause: Cited | None = None
+    window: Window
+    # "review": the ground exists but a person decides (e.g. 000 §1.2 L221-3 exception).
+    verdict: Literal["eligible", "review"] = "eligible"
+    return_shipping: Party
+    reshipping: Party
+    shipping_clause: Clause
+    evidence: list[EvidenceKind] = []
+    evidence_by_reason: dict[ReturnReason, list[EvidenceKind]] = {}
+    evidence_clause: Clause | None = None
+    review_points: list[Text] = []  # always shown to staff when this ground applies
+    review_points_by_resolution: dict[Resolution, list[Text]] = {}  # e.g. exchange: check stock
+    notes: list[Cited] = []  # conditions checked later (e.g. unworn, verified at inspection)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Ground":
+        for asked, granted in self.instead.items():
+            if granted not in self.resolutions:
+                raise ValueError(f"instead.{asked.value}: {granted.value!r} is not one of this "
+                                 f"ground's resolutions")
+        if self.instead and self.instead_clause is None:
+            raise ValueError("instead_clause: required when instead is set")
+        if Resolution.returnless_refund in self.resolutions:
+            raise ValueError("resolutions: returnless_refund is granted by [returnless_refund], "
+                             "not asked for")
+        for r in self.window.by_resolution:
+            if r not in self.resolutions:
+                raise ValueError(f"window.by_resolution.{r.value}: not one of this ground's "
+                                 f"resolutions")
+        if (self.evidence or self.evidence_by_reason) and not self.evidence_clause:
+            raise ValueError("evidence_clause: required when evidence is listed")
+        if self.verdict == "review" and not self.review_points:
+            raise ValueError("review_points: say what the person must check when verdict is review")
+        return self
+
+
+# --- [[attribute_rules]] ------------------------------------------------------------------------------
+AttributeName = Annotated[
+    str,
+    StringConstraints(pattern=r"^(customized|engraved|final_sale|previously_exchanged|"
+                              r"third_party_modified|(material|pearl_type):[a-z0-9_]{1,40})$"),
+    Field(description='a flag attribute, or "material:<x>" / "pearl_type:<x>"'),
+]
+
+
+class AttributeRule(_Model):
+    """Items with any of `attributes` are restricted (customized, special materials, ...)."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+    clause: Clause
+    text: Text
+    attributes: Annotated[list[AttributeName], Field(min_length=1)]
+    # Non-quality reasons: which resolutions remain possible ([] = not returnable at all).
+    non_quality_resolutions: list[Resolution] | None = None  # None: no restriction
+    # Quality reasons: which resolutions remain possible, and what to grant instead.
+    quality_resolutions: list[Resolution] | None = None
+    quality_instead: dict[Resolution, Resolution] = {}
+    evidence: list[EvidenceKind] = []
+    require_certificate_number: bool = False  # the order line must carry the certificate's number
+    review_points: list[Text] = []  # a person must look at these items
+    quality_review_points: list[Text] = []  # ... only when the reason is a quality issue
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "AttributeRule":
+        for asked, granted in self.quality_instead.items():
+            if self.quality_resolutions is not None and granted not in self.quality_resolutions:
+                raise ValueError(f"quality_instead.{asked.value}: {granted.value!r} is not one of "
+                                 f"quality_resolutions")
+        return self
+
+
+# --- [[fees]] ---------------------------------------------------------------------------------------
+class FeeRule(_Model):
+    """A percentage of what was paid for the item, charged when every condition holds.
+
+    For a refund the fee is deducted; for an exchange it is owed by the customer before reshipping.
+    """
+
+    kind: FeeKind
+    basis_points: BasisPoints
+    clause: Clause
+    text: Text
+    quality: bool | None = None  # None: either
+    resolutions: Annotated[list[Resolution], Field(min_length=1)]
+    attributes: list[AttributeName] = []  # empty: any item; else the item has one of them
+    comparison_purchase: bool | None = None  # None: either
+
+
+# --- optional tables --------------------------------------------------------------------------------
+class ReturnlessRefund(_Model):
+    """Refund without taking the item back (000 §1.5)."""
+
+    clause: Clause
+    resolutions: Annotated[list[Resolution], Field(min_length=1)]  # asked resolutions converted
+    when_shipping_exceeds_value: bool = False
+    value_text: Text | None = None
+    # The customer's shipping country outside this region: refund without return.
+    outside_region: RegionName | None = None
+    region_text: Text | None = None
+
+    @model_validator(mode="after")
+    def _texts(self) -> "ReturnlessRefund":
+        if self.when_shipping_exceeds_value and not self.value_text:
+            raise ValueError("value_text: required when when_shipping_exceeds_value is true")
+        if self.outside_region and not self.region_text:
+            raise ValueError("region_text: required when outside_region is set")
+        return self
+
+
+class AddressPattern(_Model):
+    label: Text
+    regex: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, regex: str) -> str:
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        return regex
+
+    def matches(self, text: str) -> bool:
+        return re.search(self.regex, text, re.IGNORECASE) is not None
+
+
+class AddressRules(_Model):
+    """Addresses the merchant will not ship returns/exchanges to or from."""
+
+    clause: Clause
+    text: Text
+    refused: Annotated[list[AddressPattern], Field(min_length=1)]
+
+
+class RefundLimit(_Model):
+    limit: Literal["price_paid", "price_excluding_tax"] = "price_paid"
+    clause: Clause
+
+
+class ComparisonPurchaseCheck(_Model):
+    """Flag orders where several items of one category were bought and all but some returned."""
+
+    clause: Clause
+    text: Text
+
+
+class Checks(_Model):
+    """Clauses cited by the engine's fixed checks."""
+
+    delivery_date_missing: Cited  # no signature date: windows count from the order date
+    evidence_missing: Cited  # what to ask the customer for
+    business_buyer: Cited | None = None  # a note shown for B2B buyers
+
+
+# --- the file -------------------------------------------------------------------------------------
+class MerchantPolicy(_Model):
+    policy: PolicyHeader
+    merchant: MerchantTable
+    sla: SLATable
+    reasons: dict[ReturnReason, ReasonMeaning]
+    refusals: Refusals
+    regions: dict[RegionName, Annotated[list[CountryCode], Field(min_length=1)]] = {}
+    grounds: Annotated[list[Ground], Field(min_length=1)]
+    attribute_rules: list[AttributeRule] = []
+    fees: list[FeeRule] = []
+    refund: RefundLimit
+    returnless_refund: ReturnlessRefund | None = None
+    address: AddressRules | None = None
+    comparison_purchase: ComparisonPurchaseCheck | None = None
+    checks: Checks
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "MerchantPolicy":
+        missing = [r.value for r in ReturnReason if r not in self.reasons]
+        if missing:
+            raise ValueError(f"reasons: every return reason must be classified; missing {missing}")
+        ids = [g.id for g in self.grounds]
+        if len(set(ids)) != len(ids):
+            raise ValueError("grounds: each id must be unique")
+        for i, ground in enumerate(self.grounds):
+            for region in ground.regions:
+                if region not in self.regions:
+                    raise ValueError(f"grounds.{i}.regions: unknown region {region!r} "
+                                     f"(define it under [regions])")
+        rr = self.returnless_refund
+        if rr and rr.outside_region and rr.outside_region not in self.regions:
+            raise ValueError(f"returnless_refund.outside_region: unknown region "
+                             f"{rr.outside_region!r} (define it under [regions])")
+        return self
+
+    @property
+    def merchant_id(self) -> str:
+        return self.policy.merchant_id
+
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
+    def contact(self) -> MerchantContact:
+        return self.merchant.contact()
+
+    def sla_terms(self) -> SLA:
+        return self.sla.to_sla()
+
+    def is_quality(self, reason: ReturnReason) -> bool:
+        return self.reasons[reason].quality
+
+    def in_region(self, region: str, country: str) -> bool:
+        return country in self.regions[region]
