@@ -1,34 +1,20 @@
-"""Which merchants we accept events for: those with a policy in the policies directory."""
+"""Which merchants we accept events for: those with a returns policy."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from returns.policy.registry import PolicyRegistry
+
 KnownMerchant = Callable[[str], bool]
 
 
 def known_merchants(policies_dir: Path) -> KnownMerchant:
-    """A check `merchant_id -> bool` backed by the merchants' policies.
+    """A check `merchant_id -> bool` over the policies in `policies_dir`.
 
-    Uses `returns.policy.registry.PolicyRegistry` (loaded once, so a broken policy fails the
-    receiver at start, not on a customer's request). Without that module, a merchant is known when
-    `<policies_dir>/<merchant_id>.toml` exists.
+    Loaded once, so a broken policy file stops the sender or receiver at start (PolicyFileError
+    names the file and field), not on a customer's request. A new merchant needs a restart.
     """
-    try:
-        from returns.policy.registry import PolicyRegistry, UnknownMerchant
-    except ModuleNotFoundError as err:
-        if err.name != "returns.policy.registry":
-            raise
-        return lambda merchant_id: (Path(policies_dir) / f"{merchant_id}.toml").is_file()
-
     registry = PolicyRegistry.load(policies_dir)
-
-    def known(merchant_id: str) -> bool:
-        try:
-            registry.get(merchant_id)
-        except UnknownMerchant:
-            return False
-        return True
-
-    return known
+    return registry.__contains__
