@@ -151,9 +151,11 @@ def parse_event(raw: bytes | str) -> Event:
     if isinstance(raw, str):
         raw = raw.encode()
     try:
-        document = json.loads(raw)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidEvent([FieldProblem(BODY, "not UTF-8 text")], malformed=True) from None
+    try:
+        document = json.loads(text)
     except ValueError as err:
         raise InvalidEvent([FieldProblem(BODY, f"not JSON: {err}")], malformed=True) from None
     if not isinstance(document, dict):
