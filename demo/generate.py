@@ -117,13 +117,13 @@ def _opalook(day: _Day) -> list[dict[str, Any]]:
               "customer_note": "Référence qui ne se vend pas en boutique."}],
             days_ago=1, hour=15),
         _requested(day, rid(4), "opalook", _order(
-            day, oid(4), "EUR", 6, 1, c4, a4, [
+            day, oid(4), "EUR", 6, 2, c4, a4, [
                 _line("1", "OPL-PEN-ETOILE-OR", "Pendentif Étoile or 18 carats", 2, 24900, 20,
                       category="pendant", material="gold_750"),
             ], ["card"]),
             [{"line_id": "1", "quantity": 1, "reason": "damaged_in_transit", "resolution": "refund",
               "evidence": ["damage_proof", "logistics_signature", "photos"]}],
-            days_ago=0, hour=7),
+            days_ago=1, hour=7),
     ]
 
 
@@ -230,7 +230,7 @@ def _fine_jewelry(day: _Day) -> list[dict[str, Any]]:
             [{"line_id": "1", "quantity": 1, "reason": "defective", "resolution": "repair",
               "customer_note": "One prong is bent and the stone moves.",
               "evidence": ["photos"]}],
-            days_ago=0, hour=5),
+            days_ago=1, hour=5),
         _requested(day, rid(4), "fine-jewelry", _order(
             day, oid(4), "USD", 9, 3, c4, a4, [
                 _line("1", "FJ-GOLD-HOOP-SALE", "18k gold hoops (final sale)", 1, 42000, 0,
@@ -258,7 +258,7 @@ def _follow_ups(day: _Day) -> list[dict[str, Any]]:
         scanned(f"OPL-{s}-01", "opalook", "Colissimo", f"6A{s}0001FR", "picked_up", 1, 9),
         scanned(f"OPL-{s}-01", "opalook", "Colissimo", f"6A{s}0001FR", "in_transit", 1, 19),
         scanned(f"PRL-{s}-02", "pearl-platform", "UPS", f"1Z{s}PRL02", "picked_up", 1, 15),
-        scanned(f"PRL-{s}-02", "pearl-platform", "UPS", f"1Z{s}PRL02", "in_transit", 0, 3),
+        scanned(f"PRL-{s}-02", "pearl-platform", "UPS", f"1Z{s}PRL02", "in_transit", 1, 22),
         scanned(f"FJ-{s}-02", "fine-jewelry", "USPS", f"9400{s}0002", "picked_up", 1, 17),
         {"type": "return.withdrawn", "event_id": f"evt-PRL-{s}-03-withdrawn",
          "occurred_at": day.at(1, 12), "return_id": f"PRL-{s}-03", "merchant_id": "pearl-platform",
