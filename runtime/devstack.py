@@ -359,7 +359,11 @@ class DevStack:
                 await asyncio.sleep(0.3)
 
     async def _send_demo(self) -> str:
-        """Post every demo event, signed, and count the receiver's answers."""
+        """Post the demo events, signed, and count the receiver's answers.
+
+        A return's follow-up events (carrier scans, withdrawal) are posted only when this run
+        started the return: on a later run every request answers "duplicate" and the returns'
+        histories stay as they were."""
         import aiohttp
 
         generator = ROOT / "demo" / "generate.py"
@@ -375,16 +379,27 @@ class DevStack:
         bodies = [line.strip().encode() for line in out.decode().splitlines() if line.strip()]
         answers: dict[str, int] = {}
         problems: list[str] = []
+        started: set[str] = set()
+        skipped = 0
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             for body in bodies:
+                kind, return_id = _kind_and_return(body)
+                if kind != "return.requested" and return_id is not None and return_id not in started:
+                    skipped += 1
+                    continue
                 headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
                 async with session.post(self.webhook_url, data=body, headers=headers) as response:
                     text = await response.text()
                 answer = _answer(response.status, text)
                 answers[answer] = answers.get(answer, 0) + 1
-                if response.status >= 400 and response.status not in (409, 410):  # 409/410: see webhook
+                if kind == "return.requested" and answer == "started" and return_id:
+                    started.add(return_id)
+                if response.status >= 400:
                     problems.append(f"HTTP {response.status}: {text[:300]}")
-        summary = f"{len(bodies)} events posted: " + ", ".join(f"{n} {a}" for a, n in sorted(answers.items()))
+        summary = f"{sum(answers.values())} events posted: " + ", ".join(
+            f"{n} {a}" for a, n in sorted(answers.items()))
+        if skipped:
+            summary += f" ({skipped} follow-ups not resent)"
         self.say("demo " + summary)
         for problem in problems[:5]:
             self.say(f"  receiver answered {problem}")
@@ -444,6 +459,16 @@ class DevStack:
             "",
         ]
         print("\n".join(lines), file=self.console, flush=True)
+
+
+def _kind_and_return(body: bytes) -> tuple[str | None, str | None]:
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return None, None
+    if not isinstance(event, dict):
+        return None, None
+    return event.get("type"), event.get("return_id")
 
 
 def _answer(status: int, text: str) -> str:
