@@ -113,6 +113,7 @@ class LabelRequest(_Model):
     customer_address: Address
     lines: list[LabelLine]
     ship_by: datetime | None = None
+    timezone: str | None = None  # the merchant's time zone, to print ship_by as a local date
 
 
 class LabelCreated(_Model):

@@ -38,6 +38,7 @@ from zoneinfo import TZPATH
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from returns.business_days import zone
 from activities.contracts import CREATE_RETURN_LABEL, LabelCreated, LabelRequest
 from returns.events import Address
 from runtime.logging import get_logger
@@ -416,7 +417,8 @@ def render_label(req: LabelRequest) -> bytes:
     facts = [("RMA number", rma), ("Order", req.order_id), ("Return", req.return_id),
              ("Merchant", req.merchant_name)]
     if req.ship_by is not None:
-        facts.append(("Ship by", _format_ship_by(req.ship_by)))
+        ship_by = req.ship_by.astimezone(zone(req.timezone)) if req.timezone else req.ship_by
+        facts.append(("Ship by", _format_ship_by(ship_by)))
     for label, value in facts:
         caption(left, y, label)
         _draw(c, left + 75, y, value, 11, bold=label in ("RMA number", "Ship by"),

@@ -169,8 +169,11 @@ class ReturnWorkflow:
         self._meet(D.review)
         self._transition(S.approved)
         if self._items_to_ship():
+            await self._set_deadline(D.ship_by, self.decision.sla.ship_by, workflow.now())
             await self._create_label()
-        await self._notify("approved", message=approval.note, label_path=self._label_path())
+        await self._notify("approved", message=approval.note, label_path=self._label_path(),
+                           deadline=self.deadlines[D.ship_by].due_at if D.ship_by in self.deadlines
+                           else None)
 
     async def _refund_returnless_items(self) -> None:
         items = [i for i in self._eligible() if i.resolution == Resolution.returnless_refund]
@@ -186,7 +189,6 @@ class ReturnWorkflow:
     async def _await_parcel(self) -> bool:
         """Wait for the parcel; remind before the ship-by deadline; False when it expired."""
         self._transition(S.awaiting_shipment, waiting_on="customer")
-        await self._set_deadline(D.ship_by, self.decision.sla.ship_by, workflow.now())
         parcel_moving = lambda: bool(self.receipts or self.scans)  # noqa: E731
         reminded = False
         while not parcel_moving():
@@ -382,6 +384,7 @@ class ReturnWorkflow:
             merchant_address=self.decision.merchant.return_address,
             customer_name=self.request.order.customer.name,
             customer_address=self.request.order.shipping_address, lines=lines,
+            ship_by=self._due(D.ship_by), timezone=self.decision.sla.calendar.timezone,
         )
         try:
             made = await self._activity(c.CREATE_RETURN_LABEL, req, c.LabelCreated,
