@@ -132,15 +132,35 @@ class Refusals(_Model):
 
 
 # --- [[grounds]] ------------------------------------------------------------------------------------
-class Window(_Model):
-    """Days from delivery (the carrier's signature) within which the request must be made."""
-
+class ResolutionWindow(_Model):
     days: WindowDays
-    by_resolution: dict[Resolution, WindowDays] = {}
     clause: Clause
 
+
+class Window(_Model):
+    """Calendar days from delivery (the carrier's signature) within which to ask; a resolution may
+    have its own (004 §2.1 exchange 30 days, §2.2 return 15 days)."""
+
+    days: WindowDays
+    clause: Clause
+    by_resolution: dict[Resolution, ResolutionWindow] = {}
+
     def days_for(self, resolution: Resolution) -> int:
-        return self.by_resolution.get(resolution, self.days)
+        special = self.by_resolution.get(resolution)
+        return special.days if special else self.days
+
+    def clause_for(self, resolution: Resolution) -> str:
+        special = self.by_resolution.get(resolution)
+        return special.clause if special else self.clause
+
+
+class Note(Cited):
+    """A condition shown with the decision, optionally only for some resolutions."""
+
+    resolutions: list[Resolution] = []  # empty: always
+
+    def applies_to(self, resolution: Resolution | None) -> bool:
+        return not self.resolutions or resolution in self.resolutions
 
 
 class Ground(_Model):
@@ -172,7 +192,7 @@ class Ground(_Model):
     evidence_clause: Clause | None = None
     review_points: list[Text] = []  # always shown to staff when this ground applies
     review_points_by_resolution: dict[Resolution, list[Text]] = {}  # e.g. exchange: check stock
-    notes: list[Cited] = []  # conditions checked later (e.g. unworn, verified at inspection)
+    notes: list[Note] = []  # conditions checked later (e.g. unworn, verified at inspection)
 
     @model_validator(mode="after")
     def _consistent(self) -> "Ground":

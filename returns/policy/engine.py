@@ -1,0 +1,134 @@
+"""`decide`: a merchant's policy and a return request in, a `ReturnDecision` out. Pure and
+deterministic: no clock, no I/O; the request's own date is "today".
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from returns.events import OrderLine, RequestedItem, ReturnRequested
+from returns.money import prorate
+from returns.policy.decision import ItemDecision, Party, Reason, ReturnDecision
+from returns.policy.rules import (
+    ITEM_RULES,
+    ComparisonPurchase,
+    Draft,
+    ItemFacts,
+    ReturnlessRefund,
+    ShippingAddress,
+    ShippingParties,
+    fees_for,
+    line_attributes,
+    refund_after_fees,
+    refund_cap,
+)
+from returns.policy.schema import MerchantPolicy
+
+
+def decide(policy: MerchantPolicy, request: ReturnRequested) -> ReturnDecision:
+    """What the merchant's policy says about every item of `request`, each reason cited."""
+    if request.merchant_id != policy.merchant_id:
+        raise ValueError(f"merchant_id: request is for {request.merchant_id!r} but the policy is "
+                         f"{policy.merchant_id!r}")
+    drafts = [_draft(policy, request, item) for item in request.items]
+    for draft in drafts:
+        for rule in ITEM_RULES:
+            rule.apply(draft)
+    ReturnlessRefund().apply(policy, request, drafts)
+    address_problems = ShippingAddress().apply(policy, request, drafts)
+    ComparisonPurchase().apply(policy, request, drafts)
+    for draft in drafts:
+        ShippingParties().apply(draft)
+
+    items = [_item_decision(policy, draft) for draft in drafts]
+    auto_reject = (policy.policy.auto_reject_ineligible
+                   and not any(i.eligible or i.staff_review_required for i in items))
+    auto_reject_reasons: list[Reason] = []
+    if auto_reject:
+        assert policy.policy.auto_reject_clause is not None  # schema guarantees it
+        auto_reject_reasons.append(policy.policy.auto_reject_clause.reason())
+        for draft in drafts:
+            first = draft.refusals[0]
+            auto_reject_reasons.append(Reason(clause=first.clause,
+                                              text=f"{draft.facts.line.title}: {first.text}"))
+    tz = ZoneInfo(policy.sla.calendar.timezone)
+    return ReturnDecision(
+        merchant_id=policy.merchant_id,
+        merchant=policy.contact(),
+        policy_version=policy.version,
+        currency=request.order.currency,
+        items=items,
+        sla=policy.sla_terms(),
+        address_problems=address_problems,
+        auto_reject=auto_reject,
+        auto_reject_reasons=auto_reject_reasons,
+        decided_on=request.occurred_at.astimezone(tz).date().isoformat(),
+    )
+
+
+def paid_for(request: ReturnRequested, line: OrderLine, quantity: int) -> tuple[int, int]:
+    """What was paid for `quantity` units of `line`: (tax included, tax excluded).
+
+    When the order's payments are less than its lines and shipping (an order-level discount), each
+    line's share is reduced in proportion, so refunds never add up to more than was paid.
+    """
+    order = request.order
+    gross = line.unit_price * quantity
+    net = (line.unit_price - line.unit_tax) * quantity
+    order_value = sum(ln.unit_price * ln.quantity for ln in order.lines) + order.shipping_paid
+    if order_value and order.total_paid < order_value:
+        return (prorate(gross, order.total_paid, order_value),
+                prorate(net, order.total_paid, order_value))
+    return gross, net
+
+
+def _draft(policy: MerchantPolicy, request: ReturnRequested, item: RequestedItem) -> Draft:
+    tz = ZoneInfo(policy.sla.calendar.timezone)
+    order = request.order
+    line = order.line(item.line_id)
+    start = order.delivered_at or order.placed_at
+    paid, paid_net = paid_for(request, line, item.quantity)
+    facts = ItemFacts(
+        policy=policy, request=request, item=item, line=line,
+        request_date=request.occurred_at.astimezone(tz).date(),
+        start_date=start.astimezone(tz).date(),
+        delivery_known=order.delivered_at is not None,
+        quality=policy.is_quality(item.reason),
+        attributes=line_attributes(line),
+        paid=paid, paid_excluding_tax=paid_net,
+    )
+    return Draft(facts=facts)
+
+
+def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
+    f = draft.facts
+    cap = refund_cap(policy, f.paid, f.paid_excluding_tax)
+    # Not eligible (refused, or waiting for a person to accept it): no resolution, nothing owed.
+    resolution = draft.resolution if draft.eligible else None
+    fees = fees_for(policy, quality=f.quality, resolution=resolution, attributes=f.attributes,
+                    comparison_purchase=False, paid=f.paid)
+    missing = [k for k in draft.evidence_required if k not in f.item.evidence]
+    return ItemDecision(
+        line_id=f.line.line_id,
+        sku=f.line.sku,
+        title=f.line.title,
+        quantity=f.item.quantity,
+        eligible=draft.eligible,
+        requested_resolution=f.item.resolution,
+        resolution=resolution,
+        resolution_reason=draft.resolution_reason if resolution is not None else None,
+        quality_issue=f.quality,
+        needs_return_shipment=resolution is not None and draft.return_shipping != Party.nobody,
+        return_shipping_paid_by=draft.return_shipping,
+        reshipping_paid_by=draft.reshipping,
+        paid=f.paid,
+        refund_cap=cap,
+        fees=fees,
+        refund_amount=refund_after_fees(resolution, cap, fees),
+        evidence_required=draft.evidence_required,
+        evidence_missing=missing,
+        staff_review_required=draft.needs_person,
+        staff_review_points=draft.review_points,
+        reasons=draft.refusals + draft.reasons + [fee.reason for fee in fees],
+        line_attributes=sorted(f.attributes),
+    )

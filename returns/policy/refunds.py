@@ -1,0 +1,21 @@
+"""The refund for what actually passed inspection, from what the policy decided at request time."""
+
+from __future__ import annotations
+
+from returns.money import prorate
+from returns.policy.decision import ItemDecision
+
+
+def refund_for_accepted(item: ItemDecision, accepted_quantity: int) -> int:
+    """`item.refund_amount` (fees already deducted) for `accepted_quantity` of the requested units,
+    rounded down; never more than was paid for those units, 0 for an item that is not eligible
+    or is exchanged/repaired (its refund_amount is 0)."""
+    if isinstance(accepted_quantity, bool) or not isinstance(accepted_quantity, int):
+        raise ValueError(f"accepted_quantity: must be a whole number, got {accepted_quantity!r}")
+    if not 0 <= accepted_quantity <= item.quantity:
+        raise ValueError(f"accepted_quantity: {accepted_quantity} is not between 0 and the "
+                         f"{item.quantity} requested on line {item.line_id}")
+    if not item.eligible or item.quantity == 0:
+        return 0
+    refund = prorate(item.refund_amount, accepted_quantity, item.quantity)
+    return min(refund, prorate(item.paid, accepted_quantity, item.quantity))
