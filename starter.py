@@ -116,10 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "send":
         # stdout carries one result per event; the log (stderr) only speaks up about trouble.
         configure_logging(level=os.environ.get("RETURNS_LOG_LEVEL", "WARNING"))
-        if args.file == "-":
-            return asyncio.run(send(sys.stdin.buffer))
-        with open(args.file, "rb") as stream:
-            return asyncio.run(send(stream))
+        try:
+            if args.file == "-":
+                return asyncio.run(send(sys.stdin.buffer))
+            with open(args.file, "rb") as stream:
+                return asyncio.run(send(stream))
+        except BrokenPipeError:  # `send ... | head`: the reader left, stop quietly
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_NOT_ACCEPTED
     configure_logging()
     return serve(args.host, args.port, args.tolerance)
 
