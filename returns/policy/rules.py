@@ -201,7 +201,7 @@ class GroundAndWindow:
                 tried.append(Reason(
                     clause=ground.window.clause_for(resolution),
                     text=f"{ground.title}: {resolution.value} had to be requested by {deadline} "
-                         f"({ground.window.days_for(resolution)} days from {self._start(f)}); "
+                         f"({ground.window.days_for(resolution)} calendar days from {self._start(f)}); "
                          f"requested {f.request_date}"))
                 continue
             return resolution, why
@@ -215,7 +215,7 @@ class GroundAndWindow:
         deadline = self._deadline(ground, resolution, f)
         return Reason(clause=ground.window.clause_for(resolution),
                       text=f"{ground.title}: requested {f.request_date}, within "
-                           f"{ground.window.days_for(resolution)} days from {self._start(f)} "
+                           f"{ground.window.days_for(resolution)} calendar days from {self._start(f)} "
                            f"(last day {deadline})")
 
 

@@ -1,0 +1,1 @@
+"""Policy engine tests: one module per merchant, plus registry, overrides, refunds, properties."""
