@@ -494,4 +494,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from runtime.search_attributes import exit_now
+
+    exit_now(main())

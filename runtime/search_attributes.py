@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -151,5 +152,13 @@ async def _main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Exit without interpreter teardown: the Temporal client's Rust threads can abort a normal
+    finalization (temporalio/sdk-python#300, "PyGILState_Release ... must be current")."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(_main()))
+    exit_now(asyncio.run(_main()))
