@@ -14,7 +14,7 @@ from demo.generate import demo_events
 from ingestion.intake import parse_event
 from returns.events import ReturnRequested
 
-from conftest import DEMO_MERCHANTS, ROOT
+from ingestion_support import DEMO_MERCHANTS, ROOT
 
 MERCHANTS = DEMO_MERCHANTS
 

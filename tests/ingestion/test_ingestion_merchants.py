@@ -7,7 +7,7 @@ import pytest
 from ingestion.merchants import known_merchants
 from returns.policy.registry import PolicyFileError
 
-from conftest import DEMO_MERCHANTS, POLICIES_DIR
+from ingestion_support import DEMO_MERCHANTS, POLICIES_DIR
 
 
 def test_the_merchants_with_a_policy_are_known():

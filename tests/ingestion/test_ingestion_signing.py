@@ -11,7 +11,7 @@ import pytest
 
 from ingestion.signing import SignatureError, sign, sign_with_secrets, verify
 
-from conftest import ROOT
+from ingestion_support import ROOT
 
 BODY = b'{"type":"return.withdrawn","return_id":"R-1"}'
 SECRET = "whsec_current"

@@ -15,7 +15,7 @@ import aiohttp
 from ingestion.signing import SIGNATURE_HEADER, sign
 from returns.events import workflow_id_for
 
-from conftest import POLICIES_DIR, ROOT, SECRET, TASK_QUEUE
+from ingestion_support import POLICIES_DIR, ROOT, SECRET, TASK_QUEUE
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from runtime.client import connect
 from workflows import search_attributes as sa
 from workflows.names import WORKFLOW_TYPE
 
-from conftest import SECRET, TASK_QUEUE
+from ingestion_support import SECRET, TASK_QUEUE
 
 
 async def test_a_signed_request_starts_the_returns_workflow(post_event, requested, client):
