@@ -24,6 +24,7 @@ import ssl
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -38,6 +39,8 @@ from runtime.settings import SmtpSettings
 
 PERMANENT_EMAIL_FAILURE = "PermanentEmailFailure"  # ApplicationError type: do not retry
 MESSAGE_ID_DOMAIN = "returns.local"
+# Non-ASCII bodies go out quoted-printable or base64, never raw 8-bit: any relay accepts them.
+MAIL_POLICY = email_policy.default.clone(cte_type="7bit")
 
 
 class TransientEmailFailure(Exception):
@@ -76,7 +79,7 @@ def build_message(
     date: datetime | None = None,
 ) -> EmailMessage:
     """A multipart/alternative (text, HTML) email, wrapped in multipart/mixed when files are attached."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = Address(display_name=sender_name, addr_spec=mail_from)
     msg["To"] = to
     if reply_to:

@@ -19,7 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import SEND_NOTIFICATION, Audience, Notification, NotificationSent
-from activities.mail import Attachment, MailTransport, MaildirOutbox, SmtpTransport, build_message
+from activities.mail import Attachment, MaildirOutbox, MailTransport, SmtpTransport, build_message
 from runtime.logging import get_logger
 from runtime.settings import Settings
 
@@ -53,8 +53,6 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "closed": "customer",
 }
 TEMPLATE_NAMES = tuple(TEMPLATE_AUDIENCE)
-
-log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -173,8 +171,8 @@ class NotificationActivities:
                                               content=label.read_bytes()))
             else:
                 # The email still goes out (without promising an attachment); staff can resend.
-                log.warning("notification_label_missing", return_id=n.return_id,
-                            template=n.template, label_file=label.name)
+                get_logger(__name__).warning("notification_label_missing", return_id=n.return_id,
+                                             template=n.template, label_file=label.name)
                 n = n.model_copy(update={"label_path": None})
 
         try:
@@ -199,9 +197,10 @@ class NotificationActivities:
             headers={"X-Return-Id": n.return_id, "X-Notification": n.template},
         )
         sent = await self.transport.send(message, n.idempotency_key)
-        log.info("notification_sent", return_id=n.return_id, template=n.template,
-                 locale=rendered.locale, message_id=sent.message_id, transport=sent.transport,
-                 duplicate=sent.duplicate, attachments=len(attachments))
+        get_logger(__name__).info(
+            "notification_sent", return_id=n.return_id, template=n.template, locale=rendered.locale,
+            message_id=sent.message_id, transport=sent.transport, duplicate=sent.duplicate,
+            attachments=len(attachments))
         return sent
 
 

@@ -1,0 +1,248 @@
+"""Every template renders, for every kind of data the workflow sends, and reads correctly."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.contracts import NotificationItem
+from activities.mail import MaildirOutbox
+from activities.notifications import (
+    TEMPLATE_AUDIENCE,
+    TEMPLATE_ERROR,
+    TEMPLATE_NAMES,
+    TEMPLATES_DIR,
+    NotificationActivities,
+    NotificationTemplates,
+    plain_reason,
+)
+
+from .conftest import MERCHANT, SUPPORT, customer_notification, minimal_notification, staff_notification
+
+TEMPLATES = NotificationTemplates()
+
+DATA_SETS = {
+    "customer": lambda name: customer_notification(name, audience="customer"),
+    "customer-minimal": lambda name: minimal_notification(name, "customer"),
+    "customer-returnless": lambda name: customer_notification(name, items=[
+        NotificationItem(title="Silver ring", quantity=2, resolution="returnless_refund",
+                         refund="40.00 EUR")]),
+    "staff": lambda name: staff_notification(name),
+    "staff-minimal": lambda name: minimal_notification(name, "staff"),
+}
+
+
+def test_the_template_folder_holds_exactly_the_listed_templates():
+    en = TEMPLATES_DIR / "en"
+    names = {p.name.removesuffix(".subject.txt") for p in en.glob("*.subject.txt")}
+    assert names == set(TEMPLATE_NAMES)
+    for name in TEMPLATE_NAMES:
+        for ext in (".subject.txt", ".txt", ".html"):
+            assert (en / f"{name}{ext}").is_file(), f"{name}{ext} is missing"
+    assert len(TEMPLATE_NAMES) == 21
+
+
+@pytest.mark.parametrize("data", sorted(DATA_SETS))
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_template_renders_and_names_the_merchant_return_order_and_support(name, data):
+    n = DATA_SETS[data](name)
+    r = TEMPLATES.render(n)
+
+    assert r.subject and "\n" not in r.subject and len(r.subject) < 140
+    assert n.return_id in r.subject
+    for part in (r.text, r.html):
+        for fact in (n.merchant_name, n.return_id, n.order_id, n.merchant_support_email):
+            assert fact in part, f"{name}/{data}: {fact!r} missing"
+        # a None that leaked into the text would read "None" to the customer
+        assert "None" not in part
+    assert r.html.lstrip().startswith("<!DOCTYPE html>") and r.html.rstrip().endswith("</html>")
+    assert "\n\n\n" not in r.text
+    greeting = f"Hello {MERCHANT} team," if n.audience == "staff" else f"Hello {n.customer_name},"
+    assert greeting in r.text and greeting in r.html
+
+
+# The optional fields each template shows when the workflow sets them (besides the merchant, the
+# return, the order, the support contact and the items).
+SHOWS = {
+    "request_received": {"deadline"},
+    "review_needed": {"message", "deadline", "refund_total"},
+    "info_requested": {"message", "deadline"},
+    "approved": {"deadline", "refund_total", "merchant_return_address"},
+    "rejected": {"message"},
+    "ship_by_reminder": {"deadline", "merchant_return_address"},
+    "expired": {"deadline"},
+    "parcel_in_transit": {"tracking", "deadline"},
+    "received": {"message", "deadline"},
+    "receipt_problem": {"message"},
+    "inspection_passed": {"deadline", "refund_total"},
+    "inspection_failed": {"message", "tracking"},
+    "escalation": {"message", "deadline", "refund_total"},
+    "refund_issued": {"message", "refund_total"},
+    "refund_failed": {"message", "deadline", "refund_total"},
+    "exchange_shipping": {"message", "tracking"},
+    "repair_started": {"message", "deadline"},
+    "returned_to_customer": {"message", "tracking"},
+    "withdrawn": set(),
+    "cancelled": {"message"},
+    "closed": {"message", "refund_total", "tracking"},
+}
+
+
+def test_every_template_says_which_fields_it_shows():
+    assert set(SHOWS) == set(TEMPLATE_NAMES)
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_the_optional_fields_given_are_shown(name):
+    # a total no item shows, so finding it means the template printed refund_total
+    n = DATA_SETS[TEMPLATE_AUDIENCE[name]](name).model_copy(update={"refund_total": "987.65 EUR"})
+    r = TEMPLATES.render(n)
+    expected = {
+        "message": n.message.splitlines()[0],
+        "deadline": n.deadline,
+        "refund_total": n.refund_total,
+        "tracking": n.tracking,
+        "merchant_return_address": "11 rue Alix",
+    }
+    for field_name, value in expected.items():
+        if field_name in SHOWS[name]:
+            assert value in r.text and value in r.html, f"{name} should show {field_name}"
+        else:
+            assert value not in r.text, f"{name} shows {field_name}: add it to SHOWS"
+    if "message" in SHOWS[name]:
+        assert "<br>" in r.html  # the message's line break survived into HTML
+
+
+def test_customer_reasons_read_as_sentences_with_the_clause_in_brackets():
+    r = TEMPLATES.render(customer_notification("approved"))
+    sentence = ("Non-customised pearl jewellery, returned within 30 days of receipt (003 §2.3).")
+    assert sentence in r.text and sentence in r.html
+    assert "Engraved pieces can only be exchanged for a quality problem (003 §4.1)." in r.text
+
+
+@pytest.mark.parametrize("raw, plain", [
+    ("004 §2.2: returns within 15 calendar days of signature",
+     "Returns within 15 calendar days of signature (004 §2.2)."),
+    ("§4.1: 30% restocking fee.", "30% restocking fee (§4.1)."),
+    ("000 guarantee: limited to the price excluding tax",
+     "Limited to the price excluding tax (000 guarantee)."),
+    ("the parcel arrived open", "The parcel arrived open."),
+    ("Already a sentence (003 §2).", "Already a sentence (003 §2)."),
+])
+def test_plain_reason(raw, plain):
+    assert plain_reason(raw) == plain
+
+
+def test_approved_with_a_label_tells_how_to_send_and_where():
+    r = TEMPLATES.render(customer_notification("approved", label_path="/labels/RMA-R-1001.pdf"))
+    assert "Print the attached return label" in r.text
+    assert "11 rue Alix" in r.text and "93600 Aulnay-sous-Bois" in r.text
+    assert "by Tuesday 24 November 2026" in r.text
+    assert "Refund: 180.00 EUR" in r.text
+    assert "Inspection fee: 20.00 EUR (003 §5.1)" in r.text
+    assert "Not part of this return" in r.text and "Engraved bangle" in r.text
+    assert "You don't need to send anything back" not in r.text
+
+
+def test_approved_without_a_label_asks_for_a_note_with_the_return_number():
+    r = TEMPLATES.render(customer_notification("approved", label_path=None))
+    assert "attached" not in r.text and "attached" not in r.html
+    assert "Put a note with your return number R-1001" in r.text
+
+
+def test_returnless_refund_says_there_is_nothing_to_send():
+    r = TEMPLATES.render(DATA_SETS["customer-returnless"]("approved"))
+    assert "You don't need to send anything back" in r.text
+    assert "You don't need to send anything back" in r.html
+    assert "How to send" not in r.text and "11 rue Alix" not in r.text
+    assert "keep the items" in r.text
+
+
+def test_mixed_return_says_what_to_keep_and_what_to_send():
+    n = customer_notification("approved", items=[
+        NotificationItem(title="Pearl necklace", quantity=1, resolution="refund", refund="180.00 EUR"),
+        NotificationItem(title="Silver ring", quantity=1, resolution="returnless_refund", refund="9.00 EUR"),
+    ])
+    r = TEMPLATES.render(n)
+    assert "You can keep: 1 × Silver ring. Don't send it back." in r.text
+    assert "Pack only these items: 1 × Pearl necklace." in r.text
+
+
+def test_html_is_escaped_and_text_is_not():
+    n = customer_notification("info_requested", customer_name="Camille <b>Dupont</b> & Co",
+                              message="Is the <clasp> bent?")
+    r = TEMPLATES.render(n)
+    assert "Camille &lt;b&gt;Dupont&lt;/b&gt; &amp; Co" in r.html and "<b>Dupont" not in r.html
+    assert "Is the &lt;clasp&gt; bent?" in r.html
+    assert "Hello Camille <b>Dupont</b> & Co," in r.text
+
+
+def test_staff_review_shows_eligibility_reasons_and_review_points():
+    r = TEMPLATES.render(staff_notification("review_needed"))
+    assert "[eligible]" in r.text and "[NOT eligible]" in r.text
+    assert "Engraved, exchange only (003 §4.1)." in r.text
+    assert "Certificate number must match the outbound record" in r.text
+    assert "return-R-1001" in r.text and "return-R-1001" in r.html
+    assert r.subject.startswith("[Review] Return R-1001")
+
+
+def test_refund_failed_tells_staff_both_ways_out():
+    r = TEMPLATES.render(staff_notification("refund_failed", message="card_expired"))
+    assert "retry_refund" in r.text and "record_manual_refund" in r.text
+    assert "card_expired" in r.html
+
+
+def test_received_lists_what_arrived_and_what_is_missing():
+    n = customer_notification("received", items=[
+        NotificationItem(title="Akoya pearl necklace", quantity=1, resolution="refund")],
+        message="1 × Freshwater pearl studs")
+    r = TEMPLATES.render(n)
+    assert "- 1 × Akoya pearl necklace" in r.text
+    assert "Not everything has arrived yet" in r.text and "Freshwater pearl studs" in r.text
+
+
+def test_locale_picks_its_folder_and_falls_back_to_english(tmp_path: Path):
+    shutil.copytree(TEMPLATES_DIR, tmp_path, dirs_exist_ok=True)
+    fr = tmp_path / "fr"
+    fr.mkdir()
+    (fr / "withdrawn.subject.txt").write_text("{{ merchant_name }} : retour {{ return_id }} annulé")
+    (fr / "withdrawn.txt").write_text("Bonjour {{ customer_name }}, retour {{ return_id }}.")
+    (fr / "withdrawn.html").write_text("<p>Bonjour {{ customer_name }}</p>")
+    templates = NotificationTemplates(tmp_path)
+
+    fr_fr = templates.render(customer_notification("withdrawn", locale="fr-FR"))
+    assert fr_fr.locale == "fr" and fr_fr.subject == f"{MERCHANT} : retour R-1001 annulé"
+    # no French `approved` yet: English
+    assert templates.render(customer_notification("approved", locale="fr")).locale == "en"
+    assert templates.render(customer_notification("withdrawn", locale="zh-CN")).locale == "en"
+
+
+async def test_a_broken_template_fails_the_activity_for_good_and_sends_nothing(tmp_path: Path):
+    shutil.copytree(TEMPLATES_DIR, tmp_path / "templates")
+    (tmp_path / "templates" / "en" / "withdrawn.txt").write_text("Hello {{ customer_nickname }}")
+    outbox = tmp_path / "outbox"
+    acts = NotificationActivities(MaildirOutbox(outbox), templates_dir=tmp_path / "templates")
+
+    with pytest.raises(ApplicationError) as err:
+        await ActivityEnvironment().run(acts.send_notification, customer_notification("withdrawn"))
+    assert err.value.type == TEMPLATE_ERROR and err.value.non_retryable
+    assert "customer_nickname" in str(err.value)
+    assert not any((outbox / "new").glob("*"))
+
+
+async def test_unknown_template_and_wrong_audience_are_refused(tmp_path: Path):
+    acts = NotificationActivities(MaildirOutbox(tmp_path))
+    env = ActivityEnvironment()
+    with pytest.raises(ApplicationError) as err:
+        await env.run(acts.send_notification, customer_notification("parcel_lost"))
+    assert err.value.type == TEMPLATE_ERROR and err.value.non_retryable
+    # staff review points must never reach a customer
+    with pytest.raises(ApplicationError) as err:
+        await env.run(acts.send_notification,
+                      staff_notification("review_needed", audience="customer", to=SUPPORT))
+    assert err.value.type == TEMPLATE_ERROR and "written for staff" in str(err.value)
+    assert not any((tmp_path / "new").glob("*"))
