@@ -184,13 +184,16 @@ class GroundAndWindow:
         f = draft.facts
         asked = f.item.resolution
         candidates: list[tuple[Resolution, Reason | None]] = [(asked, None)]
-        if asked in ground.instead:
-            candidates.append((ground.instead[asked], ground.instead_clause.reason()))
-        if f.quality:
+        # The item's attributes rule out what was asked (003 §IV.1, 004 §5.2): their alternative
+        # comes first and is the reason given; then the ground's own (004 §2.1, §8).
+        if f.quality and draft.allowed is not None and asked not in draft.allowed:
             for rule in _matching(f.policy.attribute_rules, f.attributes):
                 if asked in rule.quality_instead:
                     candidates.append((rule.quality_instead[asked],
                                        Reason(clause=rule.clause, text=rule.text)))
+        if asked in ground.instead:
+            assert ground.instead_clause is not None  # schema guarantees it
+            candidates.append((ground.instead[asked], ground.instead_clause.reason()))
         for resolution, why in candidates:
             if resolution not in ground.resolutions:
                 continue
