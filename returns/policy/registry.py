@@ -6,6 +6,7 @@ on: which file, which field (dotted path), what is wrong.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,8 +33,18 @@ class UnknownMerchant(KeyError):
         return f"no return policy for merchant {self.merchant_id!r} (known merchants: {known})"
 
 
-def _field_path(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc) or "(file)"
+_FIELD_IN_MESSAGE = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
+
+
+def _problem(loc: tuple, message: str) -> tuple[str, str]:
+    """(dotted field path, problem). Cross-field checks name their field at the start of the
+    message ("instead.refund: ..."); it is joined to the location so every error has one path."""
+    parts = [str(part) for part in loc]
+    found = _FIELD_IN_MESSAGE.match(message)
+    if found:
+        parts.append(found.group(1))
+        message = found.group(2)
+    return ".".join(parts) or "(file)", message
 
 
 def load_policy_file(path: Path) -> MerchantPolicy:
@@ -50,8 +61,8 @@ def load_policy_file(path: Path) -> MerchantPolicy:
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_url=False):
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{path}: {_field_path(error['loc'])}: {message}")
+            field, message = _problem(error["loc"], error["msg"].removeprefix("Value error, "))
+            problems.append(f"{path}: {field}: {message}")
         raise PolicyFileError("\n".join(problems)) from None
 
 
