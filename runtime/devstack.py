@@ -5,8 +5,8 @@ Starts, in this order, and stops in reverse on Ctrl-C / SIGTERM:
      a real cluster), state in .data/temporal.db so a restart keeps every return;
   2. the worker (`worker.py`), which runs the return workflows and activities;
   3. the event receiver (`starter.py serve`), the signed webhook merchants' order systems call;
-then posts the demo events (`demo/generate.py`) to the receiver, prints where to look, and waits.
-A second run posts the same events again and the receiver answers "duplicate": no return twice.
+then posts the demo events (`demo/generate.py`) to the receiver, signed, prints where to look, and
+waits. A second run posts the requests again and the receiver answers "duplicate": no return twice.
 
 Knobs (environment): RETURNS_DATA_DIR (default .data), RETURNS_TEMPORAL_PORT (7233),
 RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_WEBHOOK_SECRET (default: generated
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from ingestion.signing import SIGNATURE_HEADER
+from ingestion.signing import SIGNATURE_HEADER, sign
 from runtime import processes
+from runtime.client import connect, connect_config, external_server_configured
 from runtime.processes import Child
 from runtime.settings import ROOT, Settings
 
@@ -67,13 +68,6 @@ class Ports:
 
         return cls(port("RETURNS_TEMPORAL_PORT", 7233), port("RETURNS_UI_PORT", 8233),
                    port("RETURNS_WEBHOOK_PORT", 8000))
-
-
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """`Returns-Signature` header value: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>."""
-    from ingestion.signing import sign as signature
-
-    return signature(body, secret, int(time.time()) if timestamp is None else timestamp)
 
 
 def webhook_secret(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
@@ -131,8 +125,6 @@ class DevStack:
         self.data_dir = self.settings.data_dir
         self.logs_dir = self.data_dir / "logs"
         self.ports = Ports.from_env(self.env)
-        from runtime.client import connect_config, external_server_configured
-
         self.external = external_server_configured()
         config = connect_config()
         self.namespace = config["namespace"]
@@ -290,8 +282,6 @@ class DevStack:
             raise StartupError("\n".join(lines))
 
     async def _connect(self):
-        from runtime.client import connect
-
         overrides = {} if self.external else {"target_host": self.address, "namespace": self.namespace}
         temporal = self.children.get("temporal")
         last_error: Exception | None = None
@@ -387,7 +377,8 @@ class DevStack:
                 if kind != "return.requested" and return_id is not None and return_id not in started:
                     skipped += 1
                     continue
-                headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(self.secret, body)}
+                headers = {"Content-Type": "application/json",
+                           SIGNATURE_HEADER: sign(body, self.secret, int(time.time()))}
                 async with session.post(self.webhook_url, data=body, headers=headers) as response:
                     text = await response.text()
                 answer = _answer(response.status, text)

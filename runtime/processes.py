@@ -46,6 +46,10 @@ def _parent_death_signal() -> Callable[[], None] | None:
 _PDEATHSIG = _parent_death_signal()
 
 
+# Console noise that stays in the log files only: the receiver's per-request HTTP access lines.
+QUIET_ON_CONSOLE = ("INFO aiohttp.access ",)
+
+
 def readable(line: str) -> str:
     """One structlog JSON line as `12:00:01 info  event  key=value ...`; other lines unchanged."""
     if not line.startswith("{"):
@@ -166,7 +170,7 @@ async def _pump(child: Child, prefix_width: int) -> None:
             log.write(line + "\n")
             log.flush()
             child.tail.append(line)
-            if child.echo:
+            if child.echo and not line.startswith(QUIET_ON_CONSOLE):
                 text = readable(line)
                 print("\n".join(prefix + part for part in text.splitlines() or [""]),
                       file=child.console, flush=True)
