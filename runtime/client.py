@@ -1,5 +1,6 @@
 """One way to connect to Temporal: `temporalio.envconfig` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-TEMPORAL_API_KEY, TLS settings, TEMPORAL_PROFILE and the config file), the pydantic converter,
+TEMPORAL_API_KEY, TLS settings, TEMPORAL_PROFILE and the config file), the readable pydantic
+converter (runtime/converter.py),
 and the local dev server when nothing is configured."""
 
 from __future__ import annotations
@@ -7,9 +8,9 @@ from __future__ import annotations
 import os
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
+from runtime.converter import data_converter
 from runtime.settings import DEV_SERVER_ADDRESS
 
 
@@ -30,4 +31,4 @@ def external_server_configured() -> bool:
 async def connect(**overrides) -> Client:
     config = connect_config()
     config.update(overrides)
-    return await Client.connect(data_converter=pydantic_data_converter, **config)
+    return await Client.connect(data_converter=data_converter, **config)

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -94,6 +94,7 @@ class ReturnWorkflow:
         self.waiting_on: str | None = None
         self.outcome: str | None = None
         self.notify_seq = 0
+        self.event_ids: set[str] = {request.event_id}
         self._published: dict[str, object] = {}
 
     # ---------------------------------------------------------------- the story of a return
@@ -145,8 +146,8 @@ class ReturnWorkflow:
         return self._status()
 
     async def _review(self) -> None:
-        self._transition(S.under_review, waiting_on="staff")
         await self._set_deadline(D.review, self.decision.sla.review, workflow.now())
+        self._transition(S.under_review, waiting_on="staff")
         await self._notify("request_received", deadline=self._due(D.review))
         await self._notify_staff("review_needed", message=self._review_points())
         if not await self._wait_until_due(lambda: self.review is not None, D.review):
@@ -218,8 +219,8 @@ class ReturnWorkflow:
     async def _inspect(self) -> None:
         self._transition(S.received, waiting_on="warehouse")
         await self._notify("received")
-        self._transition(S.inspecting, waiting_on="warehouse")
         await self._set_deadline(D.inspection, self.decision.sla.inspection, workflow.now())
+        self._transition(S.inspecting, waiting_on="warehouse")
         if not await self._wait_until_due(lambda: self.inspection is not None, D.inspection):
             await self._escalate(D.inspection, "the inspection deadline has passed")
             await self._until(lambda: self.inspection is not None)
@@ -289,9 +290,9 @@ class ReturnWorkflow:
         if amount <= 0:
             self._record("system", "no refund due", reason)
             return
+        await self._set_deadline(D.refund, self.decision.sla.refund, workflow.now())
         if change_state:
             self._transition(S.refunding, waiting_on="payment provider")
-        await self._set_deadline(D.refund, self.decision.sla.refund, workflow.now())
         self.refund = RefundInfo(status="pending", amount=amount, currency=currency)
         self._publish()
         attempt = 0
@@ -360,10 +361,11 @@ class ReturnWorkflow:
     async def _ship_back(self, state: ReturnState, done: ReturnState, template: str,
                          deadline: DeadlineKind | None = None) -> None:
         """Wait for staff to record the shipment to the customer (exchange, repair, refused item)."""
-        self._transition(state, waiting_on="staff")
         self.shipment = None
         if deadline is not None:
             await self._set_deadline(deadline, self.decision.sla.reshipment, workflow.now())
+        self._transition(state, waiting_on="staff")
+        if deadline is not None:
             if not await self._wait_until_due(lambda: self.shipment is not None, deadline):
                 await self._escalate(deadline, f"{DEADLINE_LABELS[deadline]} has passed")
         await self._until(lambda: self.shipment is not None)
@@ -475,10 +477,27 @@ class ReturnWorkflow:
                                  deadline=self._due(kind) if kind in self.deadlines else None)
 
     # ---------------------------------------------------------------- signals
+    # Signals cannot answer their sender, and the SDK drops a signal whose payload does not decode.
+    # So each takes the raw payload and reads it here: an unreadable one is recorded in the audit
+    # trail and raised to staff with the field that is wrong; nothing is lost silently.
+    async def _read(self, payload: RawValue, model: type, what: str):
+        try:
+            return workflow.payload_converter().from_payload(payload.payload, model)
+        except Exception as err:  # noqa: BLE001 - any undecodable payload is reported, never fatal
+            why = err.message if isinstance(err, ApplicationError) else str(err)
+            self._record("unknown", f"unreadable {what}", why)
+            self._attention(f"an unreadable {what} was sent: {why}")
+            await self._notify_staff("receipt_problem" if model is WarehouseReceipt else "escalation",
+                                     message=f"unreadable {what}: {why}")
+            return None
+
     @workflow.signal(name=names.SIGNAL_WAREHOUSE_RECEIPT,
                      description="Warehouse staff record what arrived: {actor, items: [{line_id, "
                                  "quantity, condition}], note}. Partial receipts are allowed.")
-    async def warehouse_receipt(self, receipt: WarehouseReceipt) -> None:
+    async def warehouse_receipt(self, payload: RawValue) -> None:
+        receipt = await self._read(payload, WarehouseReceipt, "warehouse receipt")
+        if receipt is None:
+            return
         problems = self._receipt_problems(receipt)
         if problems:  # recorded and raised to staff; never fails the workflow task
             why = "; ".join(problems)
@@ -520,7 +539,12 @@ class ReturnWorkflow:
     @workflow.signal(name=names.SIGNAL_WITHDRAW,
                      description="The order system's return.withdrawn event: the customer cancels "
                                  "before the warehouse has the parcel.")
-    async def withdraw(self, event: ReturnWithdrawn) -> None:
+    async def withdraw(self, payload: RawValue) -> None:
+        event = await self._read(payload, ReturnWithdrawn, "withdrawal")
+        if event is None:
+            return
+        if self._seen(event.event_id):
+            return
         if self.state not in OPEN_BEFORE_RECEIPT or self.receipts or self.cancellation:
             why = f"the customer asked to withdraw, but the return is already {self.state.value}"
             self._record("customer", "withdrawal refused", why)
@@ -532,7 +556,12 @@ class ReturnWorkflow:
 
     @workflow.signal(name=names.SIGNAL_PARCEL_SCANNED,
                      description="Carrier tracking for the return parcel (parcel.scanned event).")
-    def parcel_scanned(self, event: ParcelScanned) -> None:
+    async def parcel_scanned(self, payload: RawValue) -> None:
+        event = await self._read(payload, ParcelScanned, "parcel scan")
+        if event is None:
+            return
+        if self._seen(event.event_id):
+            return
         self._record("carrier", f"parcel {event.scan.value}",
                      f"{event.carrier} {event.tracking_number}")
         if self.state in (S.awaiting_shipment, S.in_transit):
@@ -729,6 +758,13 @@ class ReturnWorkflow:
             raise ApplicationError(f"cannot {what}: the refund is {status}; this is possible only "
                                    f"after the automatic refund has failed")
 
+    def _seen(self, event_id: str) -> bool:
+        """Order-system events are delivered at least once: act on each event id once."""
+        if event_id in self.event_ids:
+            return True
+        self.event_ids.add(event_id)
+        return False
+
     def _stopping(self) -> bool:
         """A withdrawal or cancellation stops the return only where the state allows it."""
         allowed = TRANSITIONS[self.state]
@@ -849,6 +885,7 @@ class ReturnWorkflow:
                 start_to_close_timeout=timedelta(minutes=1), retry_policy=NOTIFY_RETRY,
                 summary=f"email {audience}: {template}",
             )
+            self._record("system", f"emailed {audience}", template)
         except ActivityError as err:
             # A failed email must not stop the return; staff see it and reach the person.
             why = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)

@@ -1,0 +1,52 @@
+"""The data converter: pydantic models as JSON, with errors a person can act on.
+
+The Temporal UI sends operator actions as one JSON object. When it does not fit the model, the SDK
+would answer "Failed decoding arguments"; this converter raises an ApplicationError that names
+each bad field instead (e.g. `reason: String should have at least 3 characters`). Payload
+conversion errors that are ApplicationErrors reach the sender unwrapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
+from temporalio.converter import DataConverter, JSONPlainPayloadConverter
+from temporalio.exceptions import ApplicationError
+
+INVALID_INPUT = "InvalidInput"
+
+
+def describe_validation_error(err: ValidationError) -> str:
+    """`items[0].quantity: Input should be greater than or equal to 0; actor: Field required`."""
+    problems = []
+    for e in err.errors(include_url=False, include_input=False):
+        path = ""
+        for part in e["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        problems.append(f"{path or '(payload)'}: {e['msg']}")
+    return "; ".join(problems)
+
+
+class _ReadableJSON(PydanticJSONPlainPayloadConverter):
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        try:
+            return super().from_payload(payload, type_hint)
+        except ValidationError as err:
+            name = getattr(type_hint, "__name__", "payload")
+            raise ApplicationError(f"invalid {name}: {describe_validation_error(err)}",
+                                   type=INVALID_INPUT, non_retryable=True) from None
+
+
+class ReadablePayloadConverter(PydanticPayloadConverter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.converters = {
+            enc: (_ReadableJSON() if isinstance(conv, JSONPlainPayloadConverter | PydanticJSONPlainPayloadConverter) else conv)
+            for enc, conv in self.converters.items()
+        }
+
+
+data_converter = DataConverter(payload_converter_class=ReadablePayloadConverter)

@@ -1,0 +1,115 @@
+"""Lifecycle tests: the real ReturnWorkflow and its real activities (policy engine, holiday
+calendars, Maildir outbox, PDF labels, SQLite ledger) on the time-skipping test server."""
+
+from __future__ import annotations
+
+import uuid
+import email
+import email.policy
+import mailbox
+import os
+from email.message import EmailMessage
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHandle
+from runtime.converter import data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.ledger import SqliteLedger
+from returns.events import ReturnRequested, workflow_id_for
+from returns.policy.registry import PolicyRegistry
+from runtime.settings import Settings
+from worker import build_worker
+from workflows import search_attributes as sa
+from workflows.return_workflow import ReturnWorkflow
+
+_TYPES = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+}
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env(test_server_path) -> WorkflowEnvironment:
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter, test_server_existing_path=str(test_server_path)
+    )
+    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=env.client.namespace,
+        search_attributes={k.name: _TYPES[k.indexed_value_type.name] for k in sa.ALL},
+    ))
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def registry() -> PolicyRegistry:
+    return PolicyRegistry.load(Path(__file__).resolve().parents[2] / "policies")
+
+
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+
+
+@dataclass
+class Harness:
+    client: Client
+    env: WorkflowEnvironment
+    settings: Settings
+    handles: list = field(default_factory=list)
+
+    @property
+    def ledger(self) -> SqliteLedger:
+        return SqliteLedger(self.settings.ledger_path)
+
+    async def start(self, event: ReturnRequested) -> WorkflowHandle:
+        handle = await self.client.start_workflow(
+            ReturnWorkflow.run, event, id=workflow_id_for(event.return_id),
+            task_queue=self.settings.task_queue,
+        )
+        self.handles.append(handle)
+        return handle
+
+    def outbox(self) -> list[EmailMessage]:
+        box = mailbox.Maildir(self.settings.outbox_dir, create=True)
+        return [email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+                for key in box.keys()]
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.outbox()]
+
+
+@pytest_asyncio.fixture
+async def harness(env, registry, tmp_path, request):
+    settings = replace(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path / "data")}),
+                       task_queue=f"returns-{uuid.uuid4()}")
+    async with build_worker(env.client, settings, registry):
+        h = Harness(client=env.client, env=env, settings=settings)
+        yield h
+        if os.environ.get("RECORD_HISTORIES") == "1":
+            await _record(h, request.node.name)
+        # The time-skipping clock is shared: leave no workflow running into the next test.
+        for handle in h.handles:
+            try:
+                await handle.terminate("test finished")
+            except Exception:  # noqa: BLE001 - already completed
+                pass
+
+
+async def _record(harness: Harness, test_name: str) -> None:
+    """`RECORD_HISTORIES=1 make test` writes each finished path's history for the replay test."""
+    HISTORIES.mkdir(exist_ok=True)
+    for n, handle in enumerate(harness.handles):
+        desc = await handle.describe()
+        if desc.status is None or desc.status.name == "RUNNING":
+            continue
+        history = await handle.fetch_history()
+        name = test_name.removeprefix("test_") + (f"-{n}" if n else "")
+        (HISTORIES / f"{name}.json").write_text(history.to_json())

@@ -1,0 +1,31 @@
+"""Recorded histories of every path replay against today's workflow code.
+
+A change that would break a return already running in production fails here. To change the
+workflow safely, guard the new behaviour with `workflow.patched("<change-id>")` (README: "Changing
+the workflow safely"), then record fresh histories with `RECORD_HISTORIES=1 make test` and commit
+them next to the old ones (keep the old ones: they are the returns still running).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from runtime.converter import data_converter
+from temporalio.worker import Replayer
+
+from workflows.return_workflow import ReturnWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
+
+
+def test_there_are_recorded_histories():
+    assert len(HISTORIES) >= 10, "record them: RECORD_HISTORIES=1 make test"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path):
+    history = WorkflowHistory.from_json(f"return-{path.stem}", path.read_text())
+    replayer = Replayer(workflows=[ReturnWorkflow], data_converter=data_converter)
+    await replayer.replay_workflow(history)
