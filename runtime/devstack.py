@@ -246,7 +246,9 @@ class DevStack:
                     "--ui-port", str(self.ports.ui),
                     "--db-filename", str(self.data_dir / "temporal.db"),
                     "--namespace", self.namespace,
-                    "--ui-disable-news-fetch",  # no internet at run time
+                    # Nothing reaches the internet at run time: no UI news feed, no version check.
+                    "--ui-disable-news-fetch",
+                    "--dynamic-config-value", "frontend.enableServerVersionCheck=false",
                     *cli_flags()]
             await self._spawn("temporal", argv, env, echo=False)
         self.client = await self._step(self._connect(), timeout=READY_TIMEOUT,
@@ -441,14 +443,12 @@ class DevStack:
         ]
         if self.demo_summary:
             lines.append(f"  Demo events        {self.demo_summary}")
-        lines += [
-            "",
-            "  Stop: Ctrl-C. Start again: make run (every return is kept; the demo is not sent twice).",
-            f"  Start from scratch: stop, then rm -rf {_rel(d)}",
-            "",
-            READY_LINE,
-            "",
-        ]
+        if self.external:
+            lines += ["", f"  Stop: Ctrl-C (the returns stay on {self.address}, namespace {self.namespace})."]
+        else:
+            lines += ["", "  Stop: Ctrl-C. Start again: make run (every return is kept; the demo is not sent twice).",
+                      f"  Start from scratch: stop, then rm -rf {_rel(d)}"]
+        lines += ["", READY_LINE, ""]
         print("\n".join(lines), file=self.console, flush=True)
 
 
