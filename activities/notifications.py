@@ -63,9 +63,11 @@ class RenderedEmail:
     html: str
 
 
-# "004 §2.2: returns within 15 calendar days of signature" -> clause, text
-_CLAUSE_FIRST = re.compile(r"^\s*(?P<clause>[^:\n]{0,40}§[^:\n]*|\d{3}\b[^:\n]{0,30}):\s*(?P<text>.+)$",
-                           re.S)
+# `str(Reason)` is "<clause>: <text>"; a clause cites a seed section ("004 §2.2", "000 §1.3, §2.2")
+# or a person ("staff override by alice"). The text may itself contain colons.
+_CLAUSE_FIRST = re.compile(
+    r"^\s*(?P<clause>[^:\n]{0,40}§[^:\n]*|\d{3}\b[^:\n]{0,30}|staff override by [^:\n]{1,60})"
+    r":\s*(?P<text>.+)$", re.S)
 
 
 def plain_reason(reason: str) -> str:
@@ -86,16 +88,20 @@ def plain_reason(reason: str) -> str:
     return reason
 
 
-def paragraphs(text: str | None) -> Markup:
-    """Free text (a staff question, an escalation) as HTML paragraphs, escaped, line breaks kept."""
+def paragraphs(text: str | None, boxed: bool = False) -> Markup:
+    """Free text (a staff question, an escalation) as HTML paragraphs, escaped, line breaks kept.
+
+    `boxed`: the last paragraph gets no bottom margin, so a box's padding stays even.
+    """
     if not text:
         return Markup("")
     blocks = [b for b in re.split(r"\n\s*\n", str(text).strip()) if b.strip()]
-    return Markup("").join(
-        Markup('<p style="margin:0 0 12px 0;">{}</p>').format(
-            Markup("<br>").join(escape(line) for line in block.splitlines()))
-        for block in blocks
-    )
+    out = []
+    for i, block in enumerate(blocks):
+        margin = "0" if boxed and i == len(blocks) - 1 else "0 0 12px 0"
+        body = Markup("<br>").join(escape(line) for line in block.splitlines())
+        out.append(Markup('<p style="margin:{};">{}</p>').format(margin, body))
+    return Markup("").join(out)
 
 
 class NotificationTemplates:

@@ -15,7 +15,7 @@ from activities.mail import MaildirOutbox, SmtpTransport, message_id_for
 from activities.notifications import NotificationActivities, notification_activities_from_settings
 from runtime.settings import Settings, SmtpSettings
 
-from .conftest import CUSTOMER, MERCHANT, SUPPORT, customer_notification, parse
+from .support import CUSTOMER, MERCHANT, SUPPORT, customer_notification, parse
 
 
 def read_outbox(directory: Path) -> list:

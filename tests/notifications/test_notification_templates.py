@@ -21,7 +21,7 @@ from activities.notifications import (
     plain_reason,
 )
 
-from .conftest import MERCHANT, SUPPORT, customer_notification, minimal_notification, staff_notification
+from .support import MERCHANT, SUPPORT, customer_notification, minimal_notification, staff_notification
 
 TEMPLATES = NotificationTemplates()
 
@@ -71,7 +71,7 @@ SHOWS = {
     "request_received": {"deadline"},
     "review_needed": {"message", "deadline", "refund_total"},
     "info_requested": {"message", "deadline"},
-    "approved": {"deadline", "refund_total", "merchant_return_address"},
+    "approved": {"message", "deadline", "refund_total", "merchant_return_address"},
     "rejected": {"message"},
     "ship_by_reminder": {"deadline", "merchant_return_address"},
     "expired": {"deadline"},
@@ -131,6 +131,11 @@ def test_customer_reasons_read_as_sentences_with_the_clause_in_brackets():
     ("000 guarantee: limited to the price excluding tax",
      "Limited to the price excluding tax (000 guarantee)."),
     ("the parcel arrived open", "The parcel arrived open."),
+    ("004 §4.1: non-quality return: 30% of the order amount deducted",
+     "Non-quality return: 30% of the order amount deducted (004 §4.1)."),
+    ("000 §1.3, §2.2: refund without return", "Refund without return (000 §1.3, §2.2)."),
+    ("staff override by alice: fee waived (restocking)",
+     "Fee waived (restocking) (staff override by alice)."),
     ("Already a sentence (003 §2).", "Already a sentence (003 §2)."),
 ])
 def test_plain_reason(raw, plain):

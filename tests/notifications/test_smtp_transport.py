@@ -16,7 +16,7 @@ from activities.mail import PERMANENT_EMAIL_FAILURE, SmtpTransport, TransientEma
 from activities.notifications import NotificationActivities
 from runtime.settings import SmtpSettings
 
-from .conftest import CUSTOMER, MERCHANT, SUPPORT, RecordingHandler, customer_notification, free_port
+from .support import CUSTOMER, MERCHANT, SUPPORT, RecordingHandler, customer_notification, free_port
 
 MAIL_FROM = "returns@maison-perle.example"
 
