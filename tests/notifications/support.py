@@ -114,8 +114,10 @@ class RecordingHandler:
     `*@busy.example` with 451 (try later)."""
 
     received: list[Received] = field(default_factory=list)
+    rcpt_attempts: int = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.rcpt_attempts += 1
         if address.endswith("@refused.example"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         if address.endswith("@busy.example"):
