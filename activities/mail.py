@@ -22,6 +22,7 @@ import re
 import sqlite3
 import ssl
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import policy as email_policy
@@ -200,13 +201,13 @@ class SentLog:
         return conn
 
     def was_sent(self, idempotency_key: str) -> bool:
-        with self._connect() as conn:
+        with closing(self._connect()) as conn:
             row = conn.execute("SELECT 1 FROM sent WHERE idempotency_key = ?",
                                (idempotency_key,)).fetchone()
         return row is not None
 
     def record(self, idempotency_key: str, message_id: str) -> None:
-        with self._connect() as conn:
+        with closing(self._connect()) as conn, conn:  # closes; the inner `conn` commits
             conn.execute("INSERT OR IGNORE INTO sent VALUES (?, ?, ?)",
                          (idempotency_key, message_id, datetime.now(timezone.utc).isoformat()))
 
@@ -261,6 +262,7 @@ class SmtpTransport:
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as err:
             # `from None`: the original error quotes the address; keep it out of history and logs.
             raise _classify(err, f"{s.host}:{s.port}") from None
+        # A crash right here sends again on retry, with the same Message-ID (see the class docstring).
         await asyncio.to_thread(self.sent_log.record, idempotency_key, message_id)
         return NotificationSent(message_id=message_id, transport=self.name, duplicate=False)
 

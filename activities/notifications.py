@@ -104,6 +104,10 @@ def paragraphs(text: str | None, boxed: bool = False) -> Markup:
     return Markup("").join(out)
 
 
+_TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
+
+
 class NotificationTemplates:
     """Renders the three parts of a notification from its Jinja2 templates."""
 
@@ -121,13 +125,12 @@ class NotificationTemplates:
         self.env.filters["plain_reason"] = plain_reason
         self.env.filters["paragraphs"] = paragraphs
 
-    def has(self, name: str, locale: str = DEFAULT_LOCALE) -> bool:
-        return self.locale_for(name, locale) is not None
-
     def locale_for(self, name: str, locale: str) -> str | None:
         """The folder to render `name` from: the exact locale, its language, then English."""
+        if not _TEMPLATE_NAME.fullmatch(name):
+            return None  # never a path: names and locales come from workflow input
         candidates = [locale, locale.split("-")[0].split("_")[0], DEFAULT_LOCALE]
-        for candidate in dict.fromkeys(c for c in candidates if c):
+        for candidate in dict.fromkeys(c for c in candidates if _LOCALE.fullmatch(c)):
             folder = self.templates_dir / candidate
             if all((folder / f"{name}{ext}").is_file() for ext in (".subject.txt", ".txt", ".html")):
                 return candidate

@@ -224,6 +224,9 @@ def test_locale_picks_its_folder_and_falls_back_to_english(tmp_path: Path):
     # no French `approved` yet: English
     assert templates.render(customer_notification("approved", locale="fr")).locale == "en"
     assert templates.render(customer_notification("withdrawn", locale="zh-CN")).locale == "en"
+    # a locale or a template name is never a path
+    assert templates.render(customer_notification("withdrawn", locale="../fr")).locale == "en"
+    assert templates.locale_for("../en/withdrawn", "en") is None
 
 
 async def test_a_broken_template_fails_the_activity_for_good_and_sends_nothing(tmp_path: Path):
