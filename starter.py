@@ -23,6 +23,7 @@ from typing import BinaryIO, TextIO
 from ingestion.intake import Intake, IntakeResult, Outcome, TemporalUnavailable
 from ingestion.merchants import known_merchants
 from runtime.client import connect, connect_config
+from runtime.shutdown import exit_now
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
 
@@ -129,4 +130,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

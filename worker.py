@@ -24,6 +24,7 @@ from returns.policy.registry import PolicyFileError, PolicyRegistry
 from runtime.client import connect
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
+from runtime.shutdown import exit_now
 from workflows.return_workflow import ReturnWorkflow
 
 log = get_logger("worker")
@@ -80,4 +81,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    exit_now(asyncio.run(main()))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -230,7 +231,16 @@ class SqliteLedger:
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _Connection(self.path, self._busy_timeout) as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            # Switching to WAL takes an exclusive lock that SQLite's busy handler does not wait
+            # for: when several workers open a new ledger at once, wait for the winner here.
+            for attempt in range(200):
+                try:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError as err:
+                    if "locked" not in str(err) or attempt == 199:
+                        raise
+                    time.sleep(0.05)
             db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _SCHEMA.split(";"):

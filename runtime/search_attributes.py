@@ -22,6 +22,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from runtime.shutdown import exit_now
 from workflows.search_attributes import ALL
 
 # The type names the Temporal CLI, tcld and the Web UI use.
@@ -152,12 +153,6 @@ async def _main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def exit_now(code: int) -> None:
-    """Exit without interpreter teardown: the Temporal client's Rust threads can abort a normal
-    finalization (temporalio/sdk-python#300, "PyGILState_Release ... must be current")."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ async def test_refused_item_never_reaches_label_or_refund(harness):
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
         {"line_id": "L1", "passed": True}]})
-    final = await handle.result()
+    final = await harness.result(handle)
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.amount for r in refunds] == [next(i for i in final.items if i.line_id == "L1").refund_amount]
     assert refunds[0].amount < 20000  # 004 §4.1 fee deducted, nothing for the platinum band
@@ -60,7 +60,7 @@ async def test_non_quality_fee_appears_in_the_ledger_amount(harness):
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
         {"line_id": "L1", "passed": True}]})
-    await handle.result()
+    await harness.result(handle)
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.amount for r in refunds] == [14000]
 
@@ -82,7 +82,7 @@ async def test_staff_waive_fee_at_review_is_recorded_and_paid(harness):
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
         {"line_id": "L1", "passed": True}]})
-    await handle.result()
+    await harness.result(handle)
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.amount for r in refunds] == [20000]
 
@@ -94,7 +94,7 @@ async def test_nothing_eligible_is_rejected_with_reasons(harness):
     event = return_requested("fine-jewelry", delivered_days_ago=40,
                              items=[item("L1", reason="changed_mind", evidence=NON_QUALITY)])
     handle = await harness.start(event)
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.rejected
     assert any("004 §2" in r.clause for r in final.items[0].reasons)
     assert "rejected" in [m["X-Notification"] for m in harness.outbox()]

@@ -50,6 +50,16 @@ async def receive(handle, *lines: tuple[str, int], condition: str | None = None)
     })
 
 
+async def settled(handle) -> ReturnStatus:
+    """The status once the review request has gone out (emails are recorded in the audit)."""
+    for _ in range(200):
+        st = await status(handle)
+        if any(a.detail == "review_needed" for a in st.audit):
+            return st
+        await asyncio.sleep(0.05)
+    raise AssertionError("the review request was never sent")
+
+
 def barcode_values(pdf_path: str) -> set[str]:
     import pypdfium2
     import zxingcpp
@@ -85,7 +95,7 @@ async def test_approve_receive_inspect_refund(harness):
 
     await update(handle, "record_inspection", {"actor": "ines", "items": [
         {"line_id": "L1", "passed": True, "notes": "prong broken as described"}]})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.refunded
     assert final.refund.status == "succeeded"
 
@@ -104,7 +114,7 @@ async def test_reject(harness):
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
     await update(handle, "reject", {"actor": "sam", "reason": "photos show wear from daily use"})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.rejected
     rejected = [m for m in harness.outbox() if m["X-Notification"] == "rejected"]
     assert len(rejected) == 1
@@ -119,8 +129,13 @@ async def test_ship_by_reminder_then_expiry(harness):
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
     await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
-    final = await handle.result()  # time skips through the reminder and the deadline
+    st = await wait_state(handle, S.awaiting_shipment)
+    ship_by = next(d for d in st.deadlines if d.kind.value == "ship_by").due_at
+    await harness.env.sleep(ship_by - await harness.env.get_current_time() - timedelta(hours=1))
+    st = await wait_state(handle, S.awaiting_shipment)
+    assert [a.detail for a in st.audit if a.action == "emailed customer"][-1] == "ship_by_reminder"
+    await harness.env.sleep(timedelta(hours=2))
+    final = await harness.result(handle)
     assert final.state == S.expired
     assert {"ship_by_reminder", "expired"} <= set(templates(harness))
     emailed = [a.detail for a in final.audit if a.action == "emailed customer"]
@@ -176,7 +191,7 @@ async def test_inspection_failure_returns_item_to_customer(harness):
     await wait_state(handle, S.returning_to_customer)
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "UPS",
                                               "tracking_number": "1Z12345E0205271688"})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.closed
     assert final.items[0].inspection == "failed"
     assert "inspection_failed" in templates(harness)
@@ -198,7 +213,7 @@ async def test_partial_receipt_refunds_what_arrived(harness):
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
         {"line_id": "L1", "passed": True}]})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.refunded
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.amount for r in refunds] == [2 * per_unit]
@@ -221,7 +236,7 @@ async def test_exchange(harness):
     assert any(d.kind.value == "reshipment" and not d.met for d in st.deadlines)
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
                                               "tracking_number": "JD014600006543210987"})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.exchanged
     assert await harness.ledger.refunds(order_id=event.order.order_id) == []
     assert "exchange_shipping" in templates(harness)
@@ -236,7 +251,7 @@ async def test_returnless_refund_prints_no_label(harness):
     st = await wait_state(handle, S.under_review)
     assert st.items[0].resolution.value == "returnless_refund", st.items[0].reasons
     await update(handle, "approve", {"actor": "claire"})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.refunded
     assert final.label is None
     assert not list(harness.settings.labels_dir.glob("*.pdf"))
@@ -255,7 +270,7 @@ async def test_withdrawal_before_receipt(harness):
         "event_id": "w-1", "occurred_at": event.occurred_at.isoformat(),
         "return_id": event.return_id, "merchant_id": event.merchant_id,
         "reason": "decided to keep it"})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.withdrawn
     assert "withdrawn" in templates(harness)
     assert await harness.ledger.refunds(order_id=event.order.order_id) == []
@@ -265,7 +280,7 @@ async def test_out_of_turn_actions_are_rejected_and_change_nothing(harness):
     """Validators refuse out-of-turn or invalid actions with a readable message."""
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
-    before = await status(handle)
+    before = await settled(handle)
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await update(handle, "record_inspection", {"actor": "ines", "items": [
             {"line_id": "L1", "passed": True}]})
@@ -340,7 +355,7 @@ async def test_refused_refund_goes_to_staff_then_manual_refund(harness):
         await asyncio.sleep(0.05)
     await update(handle, "record_manual_refund", {"actor": "sam", "amount": 15000,
                                                   "reference": "BANK-TRANSFER-77"})
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.refunded and final.refund.status == "manual"
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.idempotency_key for r in refunds] == ["support-desk-1"]
@@ -371,6 +386,6 @@ async def test_cancel_by_staff(harness):
     await wait_state(handle, S.under_review)
     result = await update(handle, "cancel", {"actor": "sam", "reason": "duplicate of R-77"})
     assert result.state == "cancelled"
-    final = await handle.result()
+    final = await harness.result(handle)
     assert final.state == S.cancelled
     assert "cancelled" in templates(harness)
