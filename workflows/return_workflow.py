@@ -218,7 +218,11 @@ class ReturnWorkflow:
 
     async def _inspect(self) -> None:
         self._transition(S.received, waiting_on="warehouse")
-        await self._notify("received")
+        missing = [f"{i.title} x{i.quantity - self.items[i.line_id].quantity_received}"
+                   for i in self._items_to_ship()
+                   if self.items[i.line_id].quantity_received < i.quantity]
+        await self._notify("received", message=f"Not received yet: {', '.join(missing)}. The "
+                           f"refund covers what arrived." if missing else None)
         await self._set_deadline(D.inspection, self.decision.sla.inspection, workflow.now())
         self._transition(S.inspecting, waiting_on="warehouse")
         if not await self._wait_until_due(lambda: self.inspection is not None, D.inspection):
