@@ -33,6 +33,7 @@ from runtime import processes
 from runtime.client import connect, connect_config, external_server_configured
 from runtime.processes import Child
 from runtime.settings import ROOT, Settings
+from runtime.shutdown import exit_now
 
 READY_TIMEOUT = float(os.environ.get("RETURNS_READY_TIMEOUT", "90"))
 READY_LINE = "ready: press Ctrl-C to stop everything started here"
@@ -485,6 +486,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from runtime.search_attributes import exit_now
-
     exit_now(main())
