@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from dataclasses import dataclass, field
 
@@ -151,8 +150,6 @@ async def _main(argv: list[str] | None = None) -> int:
           + (f"added {', '.join(added)}; " if added else "nothing to add; ")
           + f"{len(result.present)} already registered")
     return 0
-
-
 
 
 if __name__ == "__main__":
