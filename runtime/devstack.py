@@ -257,7 +257,7 @@ class DevStack:
         await self._ensure_search_attributes()
 
         worker = await self._spawn("worker", [sys.executable, str(ROOT / "worker.py")], env)
-        receiver = await self._spawn(
+        await self._spawn(
             "receiver", [sys.executable, str(ROOT / "starter.py"), "serve", "--port",
                          str(self.ports.webhook)], env)
         await self._step(self._worker_polling(worker), timeout=READY_TIMEOUT,
