@@ -13,7 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from returns.events import EvidenceKind, OrderLine, RequestedItem, Resolution, ReturnRequested
+from returns.events import (
+    Customer,
+    EvidenceKind,
+    OrderLine,
+    RequestedItem,
+    Resolution,
+    ReturnRequested,
+)
 from returns.money import format_money, percent_of
 from returns.policy.decision import Fee, Party, Reason
 from returns.policy.schema import FLAG_ATTRIBUTES, AttributeRule, Ground, MerchantPolicy
@@ -37,7 +44,7 @@ class ItemFacts:
     paid_excluding_tax: int
 
     @property
-    def customer(self):
+    def customer(self) -> Customer:
         return self.request.order.customer
 
 
