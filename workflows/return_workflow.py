@@ -312,10 +312,11 @@ class ReturnWorkflow:
                 self._record("payment provider", "refund issued",
                              f"{format_money(amount, currency)} ({outcome.refund_id})")
                 break
+            # Clear the previous retry before the validators let staff ask for another one.
+            self.refund_retry = None
             self.refund.status = "failed"
             self._attention(f"refund failed: {self.refund.last_error}")
             await self._notify_staff("refund_failed", message=self.refund.last_error)
-            self.refund_retry = None
             await self._until(lambda: self.refund_retry is not None or self.manual_refund is not None)
             if self.manual_refund is not None:
                 m = self.manual_refund

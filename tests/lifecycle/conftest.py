@@ -4,12 +4,15 @@ calendars, Maildir outbox, PDF labels, SQLite ledger) on the time-skipping test 
 from __future__ import annotations
 
 import uuid
+import asyncio
+import collections
 import email
 import email.policy
 import mailbox
 import os
 from email.message import EmailMessage
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -76,6 +79,24 @@ class Harness:
         )
         self.handles.append(handle)
         return handle
+
+    async def sleep(self, handle: WorkflowHandle, duration: timedelta) -> None:
+        """Move the shared clock once `handle` is idle: no activity or workflow task in flight
+        (the test server does not skip time reliably while an activity is running)."""
+        closed = {EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+                  EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED}
+        for _ in range(400):
+            events = (await handle.fetch_history()).events
+            count = collections.Counter(e.event_type for e in events)
+            activities_idle = count[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED] == sum(
+                count[t] for t in closed)
+            tasks_idle = count[EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED] == sum(count[t] for t in (
+                EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+                EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT))
+            if activities_idle and tasks_idle:
+                break
+            await asyncio.sleep(0.025)
+        await self.env.sleep(duration)
 
     async def result(self, handle: WorkflowHandle):
         """The workflow's result without letting the server skip time while activities run

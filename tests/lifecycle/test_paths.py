@@ -131,10 +131,10 @@ async def test_ship_by_reminder_then_expiry(harness):
     await update(handle, "approve", {"actor": "sam"})
     st = await wait_state(handle, S.awaiting_shipment)
     ship_by = next(d for d in st.deadlines if d.kind.value == "ship_by").due_at
-    await harness.env.sleep(ship_by - await harness.env.get_current_time() - timedelta(hours=1))
+    await harness.sleep(handle, ship_by - await harness.env.get_current_time() - timedelta(hours=1))
     st = await wait_state(handle, S.awaiting_shipment)
     assert [a.detail for a in st.audit if a.action == "emailed customer"][-1] == "ship_by_reminder"
-    await harness.env.sleep(timedelta(hours=2))
+    await harness.sleep(handle, timedelta(hours=2))
     final = await harness.result(handle)
     assert final.state == S.expired
     assert {"ship_by_reminder", "expired"} <= set(templates(harness))
@@ -157,7 +157,7 @@ async def test_scanned_parcel_does_not_expire(harness):
         "return_id": event.return_id, "merchant_id": event.merchant_id, "carrier": "UPS",
         "tracking_number": "1Z999AA10123456784", "scan": "picked_up"})
     await wait_state(handle, S.in_transit)
-    await harness.env.sleep(timedelta(days=20))
+    await harness.sleep(handle, timedelta(days=20))
     st = await wait_state(handle, S.in_transit)
     assert not next(d for d in st.deadlines if d.kind.value == "ship_by").breached
     await receive(handle, ("L1", 1))
@@ -169,7 +169,7 @@ async def test_review_escalation_keeps_waiting(harness):
     keeps waiting for the decision (it is not dropped)."""
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
-    await harness.env.sleep(timedelta(days=6))
+    await harness.sleep(handle, timedelta(days=6))
     st = await wait_state(handle, S.under_review)
     assert st.needs_attention
     assert next(d for d in st.deadlines if d.kind.value == "review").breached
@@ -372,7 +372,7 @@ async def test_extend_deadline_moves_the_timer(harness):
     st = await status(handle)
     review = next(d for d in st.deadlines if d.kind.value == "review")
     assert review.due_at > old + timedelta(days=10) and review.extensions
-    await harness.env.sleep(timedelta(days=5))
+    await harness.sleep(handle, timedelta(days=5))
     st = await status(handle)
     assert not st.needs_attention
     with pytest.raises(WorkflowUpdateFailedError) as err:
