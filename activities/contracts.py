@@ -83,7 +83,9 @@ class Notification(_Model):
     state: str
     items: list[NotificationItem] = []
     message: str | None = None  # reject reason, staff question, escalation details
-    deadline: str | None = None  # "Tuesday 24 November 2026" (already formatted for the locale)
+    deadline: str | None = None  # English UTC rendering, kept for old histories and templates
+    deadline_at: datetime | None = None  # the deadline itself; templates format it per locale
+    timezone: str | None = None  # the merchant's time zone, to show deadlines as local dates
     refund_total: str | None = None
     label_path: str | None = None  # PDF to attach
     tracking: str | None = None

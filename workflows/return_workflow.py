@@ -880,6 +880,7 @@ class ReturnWorkflow:
             ) for i in self.decision.items],
             message=message,
             deadline=deadline.strftime("%A %d %B %Y, %H:%M UTC") if deadline else None,
+            deadline_at=deadline, timezone=self.decision.sla.calendar.timezone,
             refund_total=refund_total or (format_money(self.decision.refund_total, currency)
                                           if self.decision.refund_total else None),
             label_path=label_path, tracking=tracking,
