@@ -1,0 +1,1 @@
+"""`returns`: the warehouse and operations command line (list, show, receive, inspect, approve, reject)."""
