@@ -583,7 +583,12 @@ class ReturnWorkflow:
         self.review = action
         self._record(action.actor, "approved", action.note or "")
         await workflow.wait_condition(lambda: self.state != S.under_review)
-        return self._result(f"approved; next: {self.waiting_on or 'nothing'}")
+        if self.state != S.approved:  # withdrawn or cancelled at the same moment
+            return self._result(f"not approved: the return became {self.state.value} first")
+        if self._items_to_ship():
+            return self._result("approved; the customer is sent a return label and the ship-by "
+                                "deadline")
+        return self._result("approved; refunded without a return shipment")
 
     @approve.validator
     def _validate_approve(self, action: Approve) -> None:
