@@ -20,7 +20,7 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType, IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
-from runtime.converter import data_converter
+from tests.codec_keys import test_data_converter as data_converter  # encrypted, fixed test key
 from temporalio.testing import WorkflowEnvironment
 
 from activities.ledger import SqliteLedger

@@ -7,7 +7,9 @@ from __future__ import annotations
 import pypdfium2
 
 from tests.lifecycle.events import item, line, return_requested
-from tests.lifecycle.test_paths import S, receive, status, update, wait_state
+from tests.lifecycle.test_paths import (
+    S, approve, receive, receive_and_inspect, status, update, wait_state,
+)
 
 NON_QUALITY = ("photos", "original_packaging", "logistics_signature")
 
@@ -27,18 +29,14 @@ async def test_refused_item_never_reaches_label_or_refund(harness):
     st = await wait_state(handle, S.under_review)
     refused = next(i for i in st.items if i.line_id == "L2")
     assert not refused.eligible and any("004 §5.3" in r.clause for r in refused.reasons)
-    await update(handle, "approve", {"actor": "sam"})
-    st = await wait_state(handle, S.awaiting_shipment)
+    st = await approve(handle)
     label_text = "".join(page.get_textpage().get_text_range()
                          for page in pypdfium2.PdfDocument(st.label.path))
     assert "RING-1" in label_text and "PT-1" not in label_text
     await receive(handle, ("L2", 1))
     st = await status(handle)
     assert st.state == S.awaiting_shipment and st.needs_attention
-    await receive(handle, ("L1", 1))
-    await wait_state(handle, S.inspecting)
-    await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True}]})
+    await receive_and_inspect(handle, ("L1", 1))
     final = await harness.result(handle)
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.amount for r in refunds] == [next(i for i in final.items if i.line_id == "L1").refund_amount]
@@ -54,12 +52,8 @@ async def test_non_quality_fee_appears_in_the_ledger_amount(harness):
     st = await wait_state(handle, S.under_review)
     fee = sum(f.amount for f in st.items[0].fees)
     assert fee == 6000 and st.items[0].refund_amount == 14000
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
-    await receive(handle, ("L1", 1))
-    await wait_state(handle, S.inspecting)
-    await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True}]})
+    await approve(handle)
+    await receive_and_inspect(handle, ("L1", 1))
     await harness.result(handle)
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.amount for r in refunds] == [14000]
@@ -78,10 +72,7 @@ async def test_staff_waive_fee_at_review_is_recorded_and_paid(harness):
     assert st.items[0].refund_amount == 20000
     assert all(f.waived for f in st.items[0].fees)
     assert any(a.action == "override" and "goodwill" in a.detail for a in st.audit)
-    await receive(handle, ("L1", 1))
-    await wait_state(handle, S.inspecting)
-    await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True}]})
+    await receive_and_inspect(handle, ("L1", 1))
     await harness.result(handle)
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.amount for r in refunds] == [20000]

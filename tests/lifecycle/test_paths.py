@@ -50,6 +50,20 @@ async def receive(handle, *lines: tuple[str, int], condition: str | None = None)
     })
 
 
+async def approve(handle, actor: str = "sam") -> ReturnStatus:
+    """Approve and wait for the customer's shipment (label printed, ship-by running)."""
+    await update(handle, "approve", {"actor": actor})
+    return await wait_state(handle, S.awaiting_shipment)
+
+
+async def receive_and_inspect(handle, *lines: tuple[str, int], passed: bool = True) -> None:
+    """The warehouse receives `lines`, then inspection records each of them as passed/failed."""
+    await receive(handle, *lines)
+    await wait_state(handle, S.inspecting)
+    await update(handle, "record_inspection", {"actor": "ines", "items": [
+        {"line_id": line_id, "passed": passed} for line_id, _ in lines]})
+
+
 async def settled(handle) -> ReturnStatus:
     """The status once the review request has gone out (emails are recorded in the audit)."""
     for _ in range(200):
@@ -128,8 +142,7 @@ async def test_ship_by_reminder_then_expiry(harness):
     deadline, then the return expires when no parcel was scanned or received."""
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
-    await update(handle, "approve", {"actor": "sam"})
-    st = await wait_state(handle, S.awaiting_shipment)
+    st = await approve(handle)
     ship_by = next(d for d in st.deadlines if d.kind.value == "ship_by").due_at
     await harness.sleep(handle, ship_by - await harness.env.get_current_time() - timedelta(hours=1))
     st = await wait_state(handle, S.awaiting_shipment)
@@ -150,8 +163,7 @@ async def test_scanned_parcel_does_not_expire(harness):
     event = return_requested("fine-jewelry")
     handle = await harness.start(event)
     await wait_state(handle, S.under_review)
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
+    await approve(handle)
     await handle.signal("parcel_scanned", {
         "event_id": "scan-1", "occurred_at": event.occurred_at.isoformat(),
         "return_id": event.return_id, "merchant_id": event.merchant_id, "carrier": "UPS",
@@ -174,16 +186,14 @@ async def test_review_escalation_keeps_waiting(harness):
     assert st.needs_attention
     assert next(d for d in st.deadlines if d.kind.value == "review").breached
     assert "escalation" in templates(harness)
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
+    await approve(handle)
 
 
 async def test_inspection_failure_returns_item_to_customer(harness):
     """004 §3.5: if the inspection fails the product is shipped back as is; no refund."""
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
+    await approve(handle)
     await receive(handle, ("L1", 1))
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
@@ -207,12 +217,8 @@ async def test_partial_receipt_refunds_what_arrived(harness):
     handle = await harness.start(event)
     st = await wait_state(handle, S.under_review)
     per_unit = st.items[0].refund_amount // 3
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
-    await receive(handle, ("L1", 2))
-    await wait_state(handle, S.inspecting)
-    await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True}]})
+    await approve(handle)
+    await receive_and_inspect(handle, ("L1", 2))
     final = await harness.result(handle)
     assert final.state == S.refunded
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
@@ -226,12 +232,8 @@ async def test_exchange(harness):
     handle = await harness.start(event)
     st = await wait_state(handle, S.under_review)
     assert st.items[0].resolution.value == "exchange", st.items[0].reasons
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
-    await receive(handle, ("L1", 1))
-    await wait_state(handle, S.inspecting)
-    await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True}]})
+    await approve(handle)
+    await receive_and_inspect(handle, ("L1", 1))
     st = await wait_state(handle, S.exchange_shipping)
     assert any(d.kind.value == "reshipment" and not d.met for d in st.deadlines)
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
@@ -264,8 +266,7 @@ async def test_withdrawal_before_receipt(harness):
     event = return_requested("fine-jewelry")
     handle = await harness.start(event)
     await wait_state(handle, S.under_review)
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
+    await approve(handle)
     await handle.signal("withdraw", {
         "event_id": "w-1", "occurred_at": event.occurred_at.isoformat(),
         "return_id": event.return_id, "merchant_id": event.merchant_id,
@@ -304,8 +305,7 @@ async def test_receipt_that_does_not_fit_is_raised_to_staff(harness):
     st = await status(handle)
     assert st.state == S.under_review and st.needs_attention
     assert any(a.action == "receipt refused" for a in st.audit)
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
+    await approve(handle)
     await receive(handle, ("L9", 1))
     await receive(handle, ("L1", 5))
     st = await status(handle)
@@ -330,8 +330,7 @@ async def test_refused_refund_goes_to_staff_then_manual_refund(harness):
         reason="refunded by the support desk"))
     handle = await harness.start(event)
     await wait_state(handle, S.under_review)
-    await update(handle, "approve", {"actor": "sam"})
-    await wait_state(handle, S.awaiting_shipment)
+    await approve(handle)
     await receive(handle, ("L1", 1))
     await wait_state(handle, S.inspecting)
     with pytest.raises(WorkflowUpdateFailedError):
