@@ -12,7 +12,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from returns.events import Identifier, Resolution
-from returns.money import MinorUnits
 from returns.status import DeadlineKind
 
 Actor = Annotated[
