@@ -9,6 +9,7 @@ naming the file, the field and the problem.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 
@@ -21,7 +22,9 @@ from activities.notifications import notification_activities_from_settings
 from activities.payments import PaymentActivities
 from activities.policy import PolicyActivities
 from returns.policy.registry import PolicyFileError, PolicyRegistry
-from runtime.client import connect
+from runtime.client import connect, data_converter
+from runtime.codec import CodecKeyError
+from runtime.faults import FaultPlan, with_faults
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
 from runtime.shutdown import exit_now
@@ -37,14 +40,14 @@ def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
     notifications = notification_activities_from_settings(settings)
     labels = LabelActivities(settings.labels_dir)
     payments = PaymentActivities(SqliteLedger(settings.ledger_path))
-    return [
+    return with_faults([
         policy.evaluate_return,
         policy.apply_overrides,
         compute_deadline,
         notifications.send_notification,
         labels.create_return_label,
         payments.issue_refund,
-    ]
+    ], FaultPlan.from_env(os.environ))  # fault tests only: off unless RETURNS_FAULTS is set
 
 
 def build_worker(client, settings: Settings, registry: PolicyRegistry, **kwargs) -> Worker:
@@ -66,6 +69,11 @@ async def main() -> int:
         log.error("invalid policy file", error=str(err))
         print(f"worker: {err}", file=sys.stderr)
         return 2
+    try:  # every payload is encrypted: no key, no worker (docs/security.md)
+        keyring = data_converter.payload_codec.keyring
+    except CodecKeyError as err:
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
     client = await connect()
     worker = build_worker(client, settings, registry)
     stop = asyncio.Event()
@@ -73,7 +81,7 @@ async def main() -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, merchants=registry.merchant_ids,
-             data_dir=str(settings.data_dir))
+             data_dir=str(settings.data_dir), encryption_key=keyring.current_id)
     async with worker:
         await stop.wait()
     log.info("worker stopped")

@@ -1,7 +1,7 @@
 """One way to connect to Temporal: `temporalio.envconfig` (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 TEMPORAL_API_KEY, TLS settings, TEMPORAL_PROFILE and the config file), the readable pydantic
-converter (runtime/converter.py),
-and the local dev server when nothing is configured."""
+converter with every payload encrypted (runtime/converter.py, runtime/codec.py: keys from
+RETURNS_CODEC_KEYS), and the local dev server when nothing is configured."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 
-from runtime.converter import data_converter
+from runtime.converter import encrypted_data_converter
 from runtime.settings import DEV_SERVER_ADDRESS
 
 
@@ -28,7 +28,13 @@ def external_server_configured() -> bool:
     return bool(os.environ.get("TEMPORAL_ADDRESS") or os.environ.get("TEMPORAL_PROFILE"))
 
 
+# One converter per process: its keyring is read on first use (RETURNS_CODEC_KEYS, ...), so
+# commands that never touch a payload (search attributes, health checks) need no key.
+data_converter = encrypted_data_converter()
+
+
 async def connect(**overrides) -> Client:
     config = connect_config()
     config.update(overrides)
-    return await Client.connect(data_converter=data_converter, **config)
+    config.setdefault("data_converter", data_converter)
+    return await Client.connect(**config)

@@ -4,17 +4,28 @@ The Temporal UI sends operator actions as one JSON object. When it does not fit 
 would answer "Failed decoding arguments"; this converter raises an ApplicationError that names
 each bad field instead (e.g. `reason: String should have at least 3 characters`). Payload
 conversion errors that are ApplicationErrors reach the sender unwrapped.
+
+`data_converter` has no encryption: it is for code that keeps payloads in memory (tests with an
+in-process worker). Every process that talks to Temporal goes through `runtime.client.connect`,
+which uses `encrypted_data_converter`: every payload AES-GCM encrypted (runtime/codec.py), and
+failure messages and stack traces moved into an encrypted payload too (they can quote an email).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
-from temporalio.converter import DataConverter, JSONPlainPayloadConverter
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    JSONPlainPayloadConverter,
+)
 from temporalio.exceptions import ApplicationError
+
+from runtime.codec import EncryptionCodec, Keyring
 
 INVALID_INPUT = "InvalidInput"
 
@@ -50,3 +61,10 @@ class ReadablePayloadConverter(PydanticPayloadConverter):
 
 
 data_converter = DataConverter(payload_converter_class=ReadablePayloadConverter)
+
+
+def encrypted_data_converter(keyring: Keyring | Callable[[], Keyring] = Keyring.from_env) -> DataConverter:
+    """The readable converter plus the AES-GCM codec; `keyring` may be loaded on first use."""
+    return DataConverter(payload_converter_class=ReadablePayloadConverter,
+                         payload_codec=EncryptionCodec(keyring),
+                         failure_converter_class=DefaultFailureConverterWithEncodedAttributes)

@@ -26,7 +26,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from ingestion.signing import SIGNATURE_HEADER, sign
@@ -34,6 +33,7 @@ from returns.events import workflow_id_for
 from returns.status import ReturnStatus
 from runtime import processes
 from runtime.settings import ROOT
+from tests.codec_keys import TEST_KEYS_ENV, test_data_converter
 from workflows import names
 from workflows.search_attributes import cli_flags
 
@@ -114,7 +114,7 @@ async def in_state(handle: WorkflowHandle, state: str, children) -> ReturnStatus
 async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: Path) -> None:
     started = time.monotonic()
     async with await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=test_data_converter,  # the worker's keys: payloads are encrypted
         dev_server_existing_path=str(temporal_cli_path),
         dev_server_extra_args=cli_flags(),
         ui=False,
@@ -125,7 +125,7 @@ async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: 
         secret = "whsec_e2e_" + uuid.uuid4().hex
         child_env = clean_env(TEMPORAL_ADDRESS=client.service_client.config.target_host,
                               TEMPORAL_NAMESPACE=client.namespace, RETURNS_DATA_DIR=str(data_dir),
-                              RETURNS_WEBHOOK_SECRET=secret)
+                              RETURNS_WEBHOOK_SECRET=secret, RETURNS_CODEC_KEYS=TEST_KEYS_ENV)
         logs = tmp_path / "logs"
         children = []
         try:

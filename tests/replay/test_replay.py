@@ -4,6 +4,10 @@ A change that would break a return already running in production fails here. To 
 workflow safely, guard the new behaviour with `workflow.patched("<change-id>")` (README: "Changing
 the workflow safely"), then record fresh histories with `RECORD_HISTORIES=1 make test` and commit
 them next to the old ones (keep the old ones: they are the returns still running).
+
+The replayer decodes with the same converter as the lifecycle tests (payloads AES-GCM encrypted
+with the fixed test key); histories recorded before encryption hold plaintext payloads, which the
+codec passes through, so both kinds replay.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from runtime.converter import data_converter
+from tests.codec_keys import test_data_converter as data_converter  # the lifecycle tests' converter
 from temporalio.worker import Replayer
 
 from workflows.return_workflow import ReturnWorkflow
