@@ -134,6 +134,11 @@ class ReturnWorkflow:
         self._record("policy", "decision", f"{eligible} of {len(self.decision.items)} item(s) "
                      f"eligible under {self.decision.merchant_id} policy "
                      f"{self.decision.policy_version}")
+        for i in self.decision.items:
+            verdict = (f"eligible: {i.resolution.value}" if i.eligible and i.resolution
+                       else "not eligible")
+            self._record("policy", f"line {i.line_id} {verdict}",
+                         "; ".join(str(r) for r in i.reasons))
 
     async def _auto_reject(self) -> ReturnStatus:
         reasons = "; ".join(str(r) for r in self.decision.auto_reject_reasons) or \
