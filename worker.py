@@ -3,7 +3,8 @@
     python worker.py            # connects per temporalio.envconfig (TEMPORAL_ADDRESS, ...)
 
 Policies are loaded and validated first: an invalid policy file stops the worker with a message
-naming the file, the field and the problem.
+naming the file, the field and the problem. So does an invalid adapters file
+(`RETURNS_ADAPTERS_FILE`: each merchant's email, payment and label services, docs/adapters.md).
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ import sys
 
 from temporalio.worker import Worker
 
+from activities import wiring
+from activities.adapters import AdapterConfigError
 from activities.deadlines import compute_deadline
-from activities.labels import LabelActivities
-from activities.ledger import SqliteLedger
-from activities.notifications import notification_activities_from_settings
-from activities.payments import PaymentActivities
 from activities.policy import PolicyActivities
 from returns.policy.registry import PolicyFileError, PolicyRegistry
 from runtime.client import connect, data_converter
@@ -34,12 +33,16 @@ log = get_logger("worker")
 
 
 def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
-    """Every activity the workflow calls, with the embedded default adapters."""
+    """Every activity the workflow calls, with each merchant's adapters from the adapters file
+    (`RETURNS_ADAPTERS_FILE`; without one, the embedded defaults). Raises AdapterConfigError."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     policy = PolicyActivities(registry)
-    notifications = notification_activities_from_settings(settings)
-    labels = LabelActivities(settings.labels_dir)
-    payments = PaymentActivities(SqliteLedger(settings.ledger_path))
+    adapters = wiring.load_for(settings, known_merchants=registry.merchant_ids)
+    for merchant, line in wiring.describe(adapters).items():
+        log.info("adapters", merchant=merchant, adapters=line)
+    notifications = wiring.notification_activities(settings, adapters)
+    labels = wiring.label_activities(settings, adapters)
+    payments = wiring.payment_activities(settings, adapters)
     return with_faults([
         policy.evaluate_return,
         policy.apply_overrides,
@@ -75,7 +78,12 @@ async def main() -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     client = await connect()
-    worker = build_worker(client, settings, registry)
+    try:
+        worker = build_worker(client, settings, registry)
+    except AdapterConfigError as err:  # names the file and the field
+        log.error("invalid adapters file", error=str(err))
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

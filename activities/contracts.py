@@ -89,6 +89,7 @@ class Notification(_Model):
     refund_total: str | None = None
     label_path: str | None = None  # PDF to attach
     tracking: str | None = None
+    merchant_id: str | None = None  # picks the merchant's email adapter; None: the default one
 
 
 class NotificationSent(_Model):
@@ -116,6 +117,7 @@ class LabelRequest(_Model):
     lines: list[LabelLine]
     ship_by: datetime | None = None
     timezone: str | None = None  # the merchant's time zone, to print ship_by as a local date
+    merchant_id: str | None = None  # picks the merchant's label adapter; None: the default one
 
 
 class LabelCreated(_Model):
@@ -135,6 +137,7 @@ class RefundRequest(_Model):
     amount: int  # minor units, > 0
     payments: list[Payment]  # the order's payments, in the order they are refunded
     reason: str
+    merchant_id: str | None = None  # picks the merchant's payment providers; None: the default
 
 
 class RefundIssued(_Model):
@@ -146,3 +149,6 @@ class RefundIssued(_Model):
 
 
 REFUND_REFUSED = "RefundRefused"  # ApplicationError type: the provider refused; do not retry
+# ApplicationError type: no provider is configured for a payment method of the order (or its
+# payments need different providers); not retried, staff record a manual refund.
+NO_REFUND_PROVIDER = "NoRefundProvider"

@@ -33,6 +33,7 @@ import re
 import uuid
 from datetime import datetime, time
 from pathlib import Path
+from typing import Protocol
 from zoneinfo import TZPATH
 
 from temporalio import activity
@@ -52,19 +53,45 @@ LABEL_CONFLICT = "LabelConflict"
 _RMA_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$")
 
 
-class LabelActivities:
-    """The label activity, writing PDFs under `labels_dir` (created when missing)."""
+class CarrierLabels(Protocol):
+    """A carrier's label service (`activities.easypost_labels.EasyPostLabels`), idempotent on
+    the request's idempotency key."""
 
-    def __init__(self, labels_dir: Path) -> None:
+    name: str
+
+    async def create(self, req: LabelRequest) -> LabelCreated: ...
+
+
+class LabelActivities:
+    """The label activity, writing PDFs under `labels_dir` (created when missing).
+
+    `carriers` maps a merchant id to that merchant's carrier label service; `default_carrier`
+    serves requests of other merchants and requests without a merchant. Without either, every
+    label is the embedded A4 PDF.
+    """
+
+    def __init__(self, labels_dir: Path, *, carriers: dict[str, CarrierLabels | None] | None = None,
+                 default_carrier: CarrierLabels | None = None) -> None:
         self.labels_dir = Path(labels_dir)
+        self.carriers = dict(carriers or {})
+        self.default_carrier = default_carrier
+
+    def carrier_for(self, merchant_id: str | None) -> CarrierLabels | None:
+        if merchant_id is not None and merchant_id in self.carriers:
+            return self.carriers[merchant_id]
+        return self.default_carrier
 
     @activity.defn(name=CREATE_RETURN_LABEL)
     async def create_return_label(self, req: LabelRequest) -> LabelCreated:
         _validate(req)
-        made = await asyncio.to_thread(self._create, req)
+        carrier = self.carrier_for(req.merchant_id)
+        if carrier is None:
+            made = await asyncio.to_thread(self._create, req)
+        else:
+            made = await carrier.create(req)
         log.info("return label ready", rma_number=made.rma_number, return_id=req.return_id,
                  order_id=req.order_id, lines=len(req.lines), duplicate=made.duplicate,
-                 sha256=made.sha256)
+                 sha256=made.sha256, provider=carrier.name if carrier else "pdf")
         return made
 
     def pdf_path(self, rma_number: str) -> Path:

@@ -3,6 +3,16 @@
 Templates live in `activities/templates/<locale>/<name>.subject.txt | .txt | .html` and see only the
 `Notification` fields (plus a `plain_reason` filter). The locale picks the folder: `zh-CN`, then
 `zh`, then `en`. Undefined variables raise, so a template typo fails the test suite, not a customer.
+Shipped: `en`, `fr` and `zh` (Simplified Chinese) for every template.
+
+Customers get their own locale; staff get the merchant's staff locale (adapters file,
+`staff_locale`, default `en`). `deadline` is formatted for the folder's language from
+`deadline_at` in the merchant's time zone ("mardi 24 novembre 2026", "2026年11月24日 星期二"),
+with the time when the deadline is not the end of a day; the email says its language in
+`Content-Language`.
+
+Per merchant (`merchant_id`), the email goes through that merchant's transport (Maildir outbox or
+SMTP relay, from the adapters file); requests without a merchant use the default transport.
 
 Idempotent: the transport delivers at most once per `Notification.idempotency_key`.
 """
@@ -11,9 +21,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, time, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
+from babel.dates import format_datetime
 from markupsafe import Markup, escape
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -104,6 +117,35 @@ def paragraphs(text: str | None, boxed: bool = False) -> Markup:
     return Markup("").join(out)
 
 
+# Per language: the date, and the date with a time (for deadlines that are not the end of a day).
+_DATE_PATTERNS = {
+    "en": ("en", "EEEE d MMMM y", "{date}, {time} ({zone})"),
+    "fr": ("fr", "EEEE d MMMM y", "{date} à {time} ({zone})"),
+    "zh": ("zh_Hans_CN", "y年M月d日 EEEE", "{date} {time}（{zone}）"),
+}
+# The language of each template folder, as Content-Language and <html lang> say it.
+CONTENT_LANGUAGE = {"en": "en", "fr": "fr", "zh": "zh-CN"}
+
+
+def format_deadline(at: datetime, tz: str | None, locale: str) -> str:
+    """`at` as a local date in `tz` for `locale`'s language: "Tuesday 24 November 2026",
+    "mardi 24 novembre 2026", "2026年11月24日 星期二"; the time is added unless `at` is the
+    end of a local day (23:59, how policy deadlines in days end)."""
+    language = locale.split("-")[0].split("_")[0]
+    babel_locale, date_pattern, with_time = _DATE_PATTERNS.get(language, _DATE_PATTERNS["en"])
+    try:
+        zone = ZoneInfo(tz) if tz else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = timezone.utc
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    local = at.astimezone(zone)
+    date = format_datetime(local, date_pattern, locale=babel_locale)
+    if local.time() >= time(23, 59):
+        return date
+    return with_time.format(date=date, time=local.strftime("%H:%M"), zone=tz or "UTC")
+
+
 _TEMPLATE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?")
 
@@ -143,6 +185,8 @@ class NotificationTemplates:
             raise KeyError(n.template)
         # Only the notification's own fields: what the template may say is what the workflow sent.
         context = {field: getattr(n, field) for field in Notification.model_fields}
+        if n.deadline_at is not None:
+            context["deadline"] = format_deadline(n.deadline_at, n.timezone, folder)
         subject = self.env.get_template(f"{folder}/{n.template}.subject.txt").render(context)
         text = self.env.get_template(f"{folder}/{n.template}.txt").render(context)
         html = self.env.get_template(f"{folder}/{n.template}.html").render(context)
@@ -156,12 +200,34 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"
 
 
-class NotificationActivities:
-    """Holds the transport (Maildir outbox or SMTP) the worker was configured with."""
+@dataclass(frozen=True)
+class MerchantMail:
+    """How one merchant's emails leave: the transport, and the language of staff emails."""
 
-    def __init__(self, transport: MailTransport, templates_dir: Path | None = None) -> None:
+    transport: MailTransport
+    staff_locale: str = DEFAULT_LOCALE
+
+
+# Label files the carrier adapters write, by suffix.
+_LABEL_TYPES = {".pdf": ("application", "pdf"), ".png": ("image", "png")}
+
+
+class NotificationActivities:
+    """Holds the transports (Maildir outbox or SMTP) the worker was configured with: one per
+    merchant in `merchants`, `transport` for the others and for requests without a merchant."""
+
+    def __init__(self, transport: MailTransport, templates_dir: Path | None = None, *,
+                 merchants: dict[str, MerchantMail] | None = None,
+                 staff_locale: str = DEFAULT_LOCALE) -> None:
         self.transport = transport
+        self.default = MerchantMail(transport, staff_locale)
+        self.merchants = dict(merchants or {})
         self.templates = NotificationTemplates(templates_dir)
+
+    def mail_for(self, merchant_id: str | None) -> MerchantMail:
+        if merchant_id is not None and merchant_id in self.merchants:
+            return self.merchants[merchant_id]
+        return self.default
 
     @activity.defn(name=SEND_NOTIFICATION)
     async def send_notification(self, n: Notification) -> NotificationSent:
@@ -171,13 +237,19 @@ class NotificationActivities:
             raise ApplicationError(
                 f"template {n.template!r} is written for {expected}, not {n.audience}",
                 type=TEMPLATE_ERROR, non_retryable=True)
+        mail = self.mail_for(n.merchant_id)
+        if n.audience == "staff":
+            # The workflow passes the customer's locale; staff read the merchant's language.
+            n = n.model_copy(update={"locale": mail.staff_locale})
 
         attachments: list[Attachment] = []
         if n.label_path:
             label = Path(n.label_path)
             if label.is_file():
-                attachments.append(Attachment(filename=f"return-label-{n.return_id}.pdf",
-                                              content=label.read_bytes()))
+                maintype, subtype = _LABEL_TYPES.get(label.suffix.lower(), ("application", "pdf"))
+                attachments.append(Attachment(
+                    filename=f"return-label-{n.return_id}.{subtype}", content=label.read_bytes(),
+                    maintype=maintype, subtype=subtype))
             else:
                 # The email still goes out (without promising an attachment); staff can resend.
                 get_logger(__name__).warning("notification_label_missing", return_id=n.return_id,
@@ -195,7 +267,7 @@ class NotificationActivities:
 
         message = build_message(
             idempotency_key=n.idempotency_key,
-            mail_from=self.transport.mail_from,
+            mail_from=mail.transport.mail_from,
             sender_name=n.merchant_name,
             to=n.to,
             reply_to=n.merchant_support_email,
@@ -203,11 +275,13 @@ class NotificationActivities:
             text=rendered.text,
             html=rendered.html,
             attachments=attachments,
-            headers={"X-Return-Id": n.return_id, "X-Notification": n.template},
+            headers={"X-Return-Id": n.return_id, "X-Notification": n.template,
+                     "Content-Language": CONTENT_LANGUAGE.get(rendered.locale, rendered.locale)},
         )
-        sent = await self.transport.send(message, n.idempotency_key)
+        sent = await mail.transport.send(message, n.idempotency_key)
         get_logger(__name__).info(
             "notification_sent", return_id=n.return_id, template=n.template, locale=rendered.locale,
+            merchant_id=n.merchant_id,
             message_id=sent.message_id, transport=sent.transport, duplicate=sent.duplicate,
             attachments=len(attachments))
         return sent

@@ -21,7 +21,7 @@ class SmtpSettings:
     host: str
     port: int = 587
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line
     starttls: bool = True
     use_tls: bool = False
     sender: str = "returns@localhost"
@@ -35,6 +35,8 @@ class Settings:
     smtp: SmtpSettings | None = None
     mail_from: str = "returns@localhost"
     extra: dict[str, str] = field(default_factory=dict)
+    adapters_file: Path | None = None  # per-merchant email/payments/labels; None: all embedded
+    secrets_file: Path | None = None  # NAME=value lines for the adapters' *_env secrets
 
     @property
     def outbox_dir(self) -> Path:
@@ -76,4 +78,8 @@ class Settings:
             task_queue=env.get("RETURNS_TASK_QUEUE", TASK_QUEUE),
             smtp=smtp,
             mail_from=env.get("RETURNS_MAIL_FROM", "returns@localhost"),
+            adapters_file=Path(env["RETURNS_ADAPTERS_FILE"]).resolve()
+            if env.get("RETURNS_ADAPTERS_FILE") else None,
+            secrets_file=Path(env["RETURNS_SECRETS_FILE"]).resolve()
+            if env.get("RETURNS_SECRETS_FILE") else None,
         )
