@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tools/stripe-mock/package-lock.json
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	npm ci --prefix tools/stripe-mock --no-audit --no-fund --loglevel=error  # Stripe-compatible server for the refund tests
 	touch $(STAMP)
 
 venv: $(STAMP)
