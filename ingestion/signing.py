@@ -44,7 +44,8 @@ def _parse(header: str) -> tuple[int, list[str]]:
         if not sep:
             continue
         if key == "t":
-            if timestamp is not None or not value.isdigit():
+            # isascii: str.isdigit() also accepts "²" and other digits int() refuses.
+            if timestamp is not None or not (value.isascii() and value.isdigit()):
                 raise SignatureError("signature header needs exactly one t=<unix seconds>")
             timestamp = int(value)
         elif key == "v1":

@@ -5,12 +5,17 @@ Starts, in this order, and stops in reverse on Ctrl-C / SIGTERM:
      a real cluster), state in .data/temporal.db so a restart keeps every return;
   2. the worker (`worker.py`), which runs the return workflows and activities;
   3. the event receiver (`starter.py serve`), the signed webhook merchants' order systems call;
+  and, with the local dev server, the codec server (`runtime.codec_server`) the Web UI decrypts
+  payloads through (`--ui-codec-endpoint`); every payload is encrypted with the dev key generated
+  once into .data/codec-keys (docs/security.md);
 then posts the demo events (`demo/generate.py`) to the receiver, signed, prints where to look, and
 waits. A second run posts the requests again and the receiver answers "duplicate": no return twice.
 
 Knobs (environment): RETURNS_DATA_DIR (default .data), RETURNS_TEMPORAL_PORT (7233),
-RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_WEBHOOK_SECRET (default: generated
-once into .data/webhook-secret), RETURNS_DEMO (1 locally, 0 against an external server).
+RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_CODEC_PORT (8081),
+RETURNS_WEBHOOK_SECRET (default: generated once into .data/webhook-secret),
+RETURNS_CODEC_SERVER_TOKEN (default: generated once into .data/codec-server-token), RETURNS_DEMO
+(1 locally, 0 against an external server).
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class Ports:
     temporal: int
     ui: int
     webhook: int
+    codec: int = 8081
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -68,7 +74,7 @@ class Ports:
                 raise StartupError(f"{name}={value!r} is not a port number") from None
 
         return cls(port("RETURNS_TEMPORAL_PORT", 7233), port("RETURNS_UI_PORT", 8233),
-                   port("RETURNS_WEBHOOK_PORT", 8000))
+                   port("RETURNS_WEBHOOK_PORT", 8000), port("RETURNS_CODEC_PORT", 8081))
 
 
 def webhook_secret(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
@@ -88,6 +94,25 @@ def webhook_secret(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
     with os.fdopen(fd, "w") as out:
         out.write(secret + "\n")
     return secret, str(path)
+
+
+def codec_server_token(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
+    """The codec server's token and where it came from: the environment, or
+    .data/codec-server-token (generated on the first run, mode 0600)."""
+    if env.get("RETURNS_CODEC_SERVER_TOKEN"):
+        return env["RETURNS_CODEC_SERVER_TOKEN"], "RETURNS_CODEC_SERVER_TOKEN"
+    path = data_dir / "codec-server-token"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        token = path.read_text().strip()
+        if not token:
+            raise StartupError(f"{path} is empty: delete it and a new token is generated") from None
+        return token, str(path)
+    token = "codec_dev_" + secrets.token_urlsafe(24)
+    with os.fdopen(fd, "w") as out:
+        out.write(token + "\n")
+    return token, str(path)
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -228,6 +253,8 @@ class DevStack:
         if not self.external:
             env["TEMPORAL_ADDRESS"] = self.address
             env["TEMPORAL_NAMESPACE"] = self.namespace
+        if self.codec_keys_file is not None:
+            env["RETURNS_CODEC_KEYS_FILE"] = str(self.codec_keys_file)
         return env
 
     async def _start(self) -> None:
@@ -235,12 +262,29 @@ class DevStack:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self._check_ports()
         self.secret, self.secret_source = webhook_secret(self.data_dir, self.env)
+        self.codec_keys_file = None
+        if not self.external and not (self.env.get("RETURNS_CODEC_KEYS")
+                                      or self.env.get("RETURNS_CODEC_KEYS_FILE")):
+            from runtime.codec import KEYS_FILE_NAME, ensure_dev_keys
+
+            # One dev key for every process, generated on the first run and kept: the returns in
+            # .data/temporal.db are encrypted with it.
+            self.codec_keys_file = self.data_dir / KEYS_FILE_NAME
+            ensure_dev_keys(self.codec_keys_file)
         env = self._child_env(self.secret)
 
         if self.external:
             self.say(f"using the Temporal server at {self.address} (namespace {self.namespace})")
         else:
             from workflows.search_attributes import cli_flags
+
+            self.codec_token, self.codec_token_source = codec_server_token(self.data_dir, self.env)
+            codec_env = dict(env, RETURNS_CODEC_SERVER_TOKEN=self.codec_token)
+            codec_env.setdefault("RETURNS_CODEC_CORS_ORIGINS", f"http://127.0.0.1:{self.ports.ui}")
+            await self._spawn("codec", [sys.executable, "-m", "runtime.codec_server",
+                                        "--port", str(self.ports.codec)], codec_env)
+            await self._step(self._healthy(self.codec_health_url), timeout=READY_TIMEOUT,
+                             what=f"the codec server answering on {self.codec_health_url}")
 
             argv = [str(temporal_cli()), "server", "start-dev",
                     "--ip", "127.0.0.1", "--port", str(self.ports.temporal),
@@ -249,6 +293,8 @@ class DevStack:
                     "--namespace", self.namespace,
                     # Nothing reaches the internet at run time: no UI news feed, no version check.
                     "--ui-disable-news-fetch",
+                    # The UI decrypts payloads for staff through our codec server.
+                    "--ui-codec-endpoint", self.codec_url,
                     "--dynamic-config-value", "frontend.enableServerVersionCheck=false",
                     *cli_flags()]
             await self._spawn("temporal", argv, env, echo=False)
@@ -262,7 +308,7 @@ class DevStack:
                          str(self.ports.webhook)], env)
         await self._step(self._worker_polling(worker), timeout=READY_TIMEOUT,
                          what=f"the worker polling task queue {self.settings.task_queue!r}")
-        await self._step(self._healthy(), timeout=READY_TIMEOUT,
+        await self._step(self._healthy(self.health_url), timeout=READY_TIMEOUT,
                          what=f"the receiver answering on {self.health_url}")
         self.demo_summary = None
         if self.demo:
@@ -273,7 +319,8 @@ class DevStack:
         wanted = [("webhook", "RETURNS_WEBHOOK_PORT", self.ports.webhook)]
         if not self.external:
             wanted = [("Temporal", "RETURNS_TEMPORAL_PORT", self.ports.temporal),
-                      ("Temporal Web UI", "RETURNS_UI_PORT", self.ports.ui)] + wanted
+                      ("Temporal Web UI", "RETURNS_UI_PORT", self.ports.ui),
+                      ("codec server", "RETURNS_CODEC_PORT", self.ports.codec)] + wanted
         busy = [(what, knob, port) for what, knob, port in wanted if not port_is_free(port)]
         if busy:
             lines = [f"port {port} ({what}) on 127.0.0.1 is already in use; choose another with {knob}=..."
@@ -338,13 +385,21 @@ class DevStack:
     def health_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.webhook}/healthz"
 
-    async def _healthy(self) -> None:
+    @property
+    def codec_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.codec}"
+
+    @property
+    def codec_health_url(self) -> str:
+        return f"{self.codec_url}/healthz"
+
+    async def _healthy(self, url: str) -> None:
         import aiohttp
 
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
             while True:
                 try:
-                    async with session.get(self.health_url) as response:
+                    async with session.get(url) as response:
                         if response.status == 200:
                             return
                 except (aiohttp.ClientError, asyncio.TimeoutError):
@@ -437,6 +492,19 @@ class DevStack:
             f"    signature        header {SIGNATURE_HEADER}: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.\" + body)>",
             f"    or from a file   {self._temporal_env()}{_rel(Path(sys.executable))} starter.py send FILE.jsonl"
             "   (straight to Temporal, no signature)",
+        ]
+        if not self.external:
+            token_from = (self.codec_token_source if self.codec_token_source.isupper()
+                          else _rel(Path(self.codec_token_source)))
+            lines += [
+                f"  Codec server       {self.codec_url}  (the Web UI decrypts payloads through it)",
+                f"    token            {self.codec_token}   (from {token_from})",
+                f"    in the browser   sign in once at {self.codec_url}/login, then tick \"Include "
+                "cross-origin credentials\" in the UI's codec server settings",
+                f"    from a shell     {cli} workflow show --address {self.address} -w <id> "
+                f"--codec-endpoint {self.codec_url} --codec-auth \"Bearer <token>\"",
+            ]
+        lines += [
             f"  Emails (Maildir)   {_rel(self.settings.outbox_dir)}/new/",
             f"  Return labels      {_rel(self.settings.labels_dir)}/",
             f"  Refund ledger      {_rel(self.settings.ledger_path)}",
