@@ -54,8 +54,11 @@ def test_every_template_renders_and_names_the_merchant_return_order_and_support(
 
     assert r.subject and "\n" not in r.subject and len(r.subject) < 140
     assert n.return_id in r.subject
+    facts = [n.merchant_name, n.return_id, n.order_id, n.merchant_support_email]
+    if n.merchant_return_address:  # every message carries the return address in its footer
+        facts.append(n.merchant_return_address.line1)
     for part in (r.text, r.html):
-        for fact in (n.merchant_name, n.return_id, n.order_id, n.merchant_support_email):
+        for fact in facts:
             assert fact in part, f"{name}/{data}: {fact!r} missing"
         # a None that leaked into the text would read "None" to the customer
         assert "None" not in part
@@ -66,14 +69,14 @@ def test_every_template_renders_and_names_the_merchant_return_order_and_support(
 
 
 # The optional fields each template shows when the workflow sets them (besides the merchant, the
-# return, the order, the support contact and the items).
+# return, the order, the support contact, the return address and the items).
 SHOWS = {
     "request_received": {"deadline"},
     "review_needed": {"message", "deadline", "refund_total"},
     "info_requested": {"message", "deadline"},
-    "approved": {"message", "deadline", "refund_total", "merchant_return_address"},
+    "approved": {"message", "deadline", "refund_total"},
     "rejected": {"message"},
-    "ship_by_reminder": {"deadline", "merchant_return_address"},
+    "ship_by_reminder": {"deadline"},
     "expired": {"deadline"},
     "parcel_in_transit": {"tracking", "deadline"},
     "received": {"message", "deadline"},
@@ -106,7 +109,6 @@ def test_the_optional_fields_given_are_shown(name):
         "deadline": n.deadline,
         "refund_total": n.refund_total,
         "tracking": n.tracking,
-        "merchant_return_address": "11 rue Alix",
     }
     for field_name, value in expected.items():
         if field_name in SHOWS[name]:
@@ -163,7 +165,8 @@ def test_returnless_refund_says_there_is_nothing_to_send():
     r = TEMPLATES.render(DATA_SETS["customer-returnless"]("approved"))
     assert "You don't need to send anything back" in r.text
     assert "You don't need to send anything back" in r.html
-    assert "How to send" not in r.text and "11 rue Alix" not in r.text
+    # no return address block (the footer's one-line address is in every message)
+    assert "How to send" not in r.text and "    11 rue Alix" not in r.text
     assert "keep the items" in r.text
 
 
@@ -211,7 +214,7 @@ def test_received_lists_what_arrived_and_what_is_missing():
 
 
 def test_locale_picks_its_folder_and_falls_back_to_english(tmp_path: Path):
-    shutil.copytree(TEMPLATES_DIR, tmp_path, dirs_exist_ok=True)
+    shutil.copytree(TEMPLATES_DIR / "en", tmp_path / "en")  # the mechanism, with a partial fr/
     fr = tmp_path / "fr"
     fr.mkdir()
     (fr / "withdrawn.subject.txt").write_text("{{ merchant_name }} : retour {{ return_id }} annulé")
