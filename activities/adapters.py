@@ -83,9 +83,12 @@ class SmtpEmail(_Model):
     password_env: EnvName | None = None  # the variable holding the password, never the password
     mail_from: EmailAddress  # envelope sender and From: address
     timeout: Annotated[float, Field(gt=0, le=300)] = 30
+    ca_file: Path | None = None  # a private CA's bundle for the relay's certificate; None: system
 
     @model_validator(mode="after")
     def _consistent(self) -> "SmtpEmail":
+        if self.ca_file is not None and not self.ca_file.is_file():
+            raise ValueError(f"ca_file: {self.ca_file} is not a readable file")
         if self.tls and self.starttls:
             raise ValueError("starttls: cannot be true with tls = true (implicit TLS is already "
                              "encrypted); set starttls = false")

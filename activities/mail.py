@@ -78,8 +78,12 @@ def build_message(
     attachments: list[Attachment] | tuple[Attachment, ...] = (),
     headers: dict[str, str] | None = None,
     date: datetime | None = None,
+    content_language: str | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative (text, HTML) email, wrapped in multipart/mixed when files are attached."""
+    """A multipart/alternative (text, HTML) email, wrapped in multipart/mixed when files are attached.
+
+    `content_language` (RFC 3282, e.g. "fr", "zh-CN") is set last: `set_content` and
+    `add_attachment` move or drop the Content-* headers already there."""
     msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = Address(display_name=sender_name, addr_spec=mail_from)
     msg["To"] = to
@@ -97,6 +101,8 @@ def build_message(
     for att in attachments:
         msg.add_attachment(att.content, maintype=att.maintype, subtype=att.subtype,
                            filename=att.filename)
+    if content_language:
+        msg["Content-Language"] = content_language
     return msg
 
 

@@ -275,8 +275,8 @@ class NotificationActivities:
             text=rendered.text,
             html=rendered.html,
             attachments=attachments,
-            headers={"X-Return-Id": n.return_id, "X-Notification": n.template,
-                     "Content-Language": CONTENT_LANGUAGE.get(rendered.locale, rendered.locale)},
+            headers={"X-Return-Id": n.return_id, "X-Notification": n.template},
+            content_language=CONTENT_LANGUAGE.get(rendered.locale, rendered.locale),
         )
         sent = await mail.transport.send(message, n.idempotency_key)
         get_logger(__name__).info(

@@ -3,6 +3,8 @@ service per merchant, built once when the worker starts (see `activities.adapter
 
 from __future__ import annotations
 
+import ssl
+
 from activities.adapters import (
     AdaptersConfig,
     EasyPostLabels as EasyPostConfig,
@@ -39,8 +41,9 @@ def _transport(settings: Settings, m: ResolvedMerchant) -> MailTransport:
             host=email.host, port=email.port, username=email.username,
             password=m.smtp_password.reveal() if m.smtp_password else None,
             starttls=email.starttls and not email.tls, use_tls=email.tls, sender=email.mail_from)
+        tls = ssl.create_default_context(cafile=str(email.ca_file)) if email.ca_file else None
         # One sent-log for every merchant: keys are workflow ids, unique across merchants.
-        return SmtpTransport(smtp, settings.sent_log_path, timeout=email.timeout)
+        return SmtpTransport(smtp, settings.sent_log_path, timeout=email.timeout, tls_context=tls)
     return MaildirOutbox(settings.outbox_dir, mail_from=email.mail_from or settings.mail_from)
 
 
