@@ -72,18 +72,19 @@ async def main() -> int:
         log.error("invalid policy file", error=str(err))
         print(f"worker: {err}", file=sys.stderr)
         return 2
+    try:  # each merchant's email, payment and label services, secrets included
+        wiring.load_for(settings, known_merchants=registry.merchant_ids)
+    except AdapterConfigError as err:  # names the file and the field
+        log.error("invalid adapters file", error=str(err))
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
     try:  # every payload is encrypted: no key, no worker (docs/security.md)
         keyring = data_converter.payload_codec.keyring
     except CodecKeyError as err:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     client = await connect()
-    try:
-        worker = build_worker(client, settings, registry)
-    except AdapterConfigError as err:  # names the file and the field
-        log.error("invalid adapters file", error=str(err))
-        print(f"worker: {err}", file=sys.stderr)
-        return 2
+    worker = build_worker(client, settings, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
