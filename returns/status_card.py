@@ -26,18 +26,18 @@ def render_status_card(status: ReturnStatus) -> str:
             lines.append(f"- {DEADLINE_LABELS[d.kind]}: {d.due_at:%a %d %b %Y %H:%M} UTC "
                          f"({d.basis}){flag}")
     if status.items:
+        # A list, not a Markdown table: the Web UI (2.54) renders tables without cell padding.
         lines.append("\n### Items")
-        lines.append("| line | item | qty | decision | refund | received | inspection |")
-        lines.append("|---|---|---|---|---|---|---|")
         for i in status.items:
             decision = (i.resolution.value.replace("_", " ") if i.eligible and i.resolution
                         else "not eligible")
-            lines.append(f"| {i.line_id} | {i.title} | {i.quantity_requested} | {decision} | "
-                         f"{format_money(i.refund_amount, cur)} | {i.quantity_received} | "
-                         f"{i.inspection or '—'} |")
+            lines.append(f"- **{i.line_id}** {i.title} × {i.quantity_requested} · {decision} · "
+                         f"{format_money(i.refund_amount, cur)} · received {i.quantity_received}"
+                         + (f" · inspection **{i.inspection}**" if i.inspection else ""))
         reasons = [(i.line_id, r) for i in status.items for r in i.reasons]
         if reasons:
-            lines.append("\n**Reasons**")
+            # The blank line after the title: the UI's renderer starts a list only after one.
+            lines.append("\n**Reasons**\n")
             lines += [f"- {line}: {r.clause}: {r.text}" for line, r in reasons]
     lines.append(f"\nRefund total **{format_money(status.refund_total, cur)}**, fees "
                  f"{format_money(status.fees_total, cur)}")
