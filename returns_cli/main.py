@@ -1,8 +1,573 @@
-"""Entry point of the `returns` console script (filled in below)."""
+"""`returns`: the warehouse and operations command line, beside the Temporal Web UI.
 
+    returns list [--state S]... [--merchant M] [--order O] [--waiting-on WHO] [--needs-attention]
+                 [--overdue [review|ship_by|inspection|refund|reshipment]] [--as-of WHEN]
+                 [--all] [--limit N] [--show-query] [--json]
+    returns show RETURN [--json]
+    returns receive [RETURN] [--item LINE[=QTY]]... [--condition [LINE=]TEXT]... [--all] [--note TEXT]
+    returns inspect RETURN [--pass LINE[=QTY]]... [--fail LINE]... [--notes [LINE=]TEXT]...
+    returns approve RETURN [--note TEXT]
+    returns reject RETURN --reason TEXT
+
+RETURN is the return id, its workflow id (`return-<id>`) or the label's barcode (`RMA-<id>`), so a
+barcode scanner can type it. `receive` without items asks line by line in a terminal; without a
+RETURN it reads one from the terminal or stdin (a scanner). It sends the same signal
+(`warehouse_receipt`) and updates (`approve`, `reject`, `record_inspection`) as the Web UI, with
+the same payloads (returns/actions.py); the actor is --actor, else $RETURNS_ACTOR, else the login
+name. The connection comes from temporalio.envconfig (TEMPORAL_ADDRESS, ...), like the worker's.
+
+Exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 wrong usage; 3 the
+receipt was sent but the return did not confirm it in time (do not send it again: check `show`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import re
 import sys
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
+from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.service import RPCError, RPCStatusCode
+
+from returns.actions import (
+    ActionResult, Approve, ItemInspection, ReceivedItem, RecordInspection, Reject, WarehouseReceipt,
+)
+from returns.events import workflow_id_for
+from returns.status import ReturnStatus
+from returns_cli import render
+from returns_cli.queries import FilterError, Filters
+from runtime.codec import CodecKeyError
+from runtime.converter import describe_validation_error
+from runtime.shutdown import exit_now
+from workflows import names
+from workflows import search_attributes as sa
+
+DEFAULT_TIMEOUT = 30.0
+RECEIPT_STATES = {"awaiting_shipment", "in_transit", "received", "inspecting"}
+EXIT_REFUSED, EXIT_USAGE, EXIT_UNCONFIRMED = 1, 2, 3
 
 
-def main(argv: list[str] | None = None) -> int:
-    print("returns: not implemented yet", file=sys.stderr)
-    return 1
+class CliError(Exception):
+    """Shown as one line on stderr; `code` is the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# ------------------------------------------------------------------------------------ arguments
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage block
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def return_ref(text: str) -> str:
+    """`R1`, `return-R1` or the label's barcode `RMA-R1` -> `R1` (scanners may add spaces)."""
+    ref = text.strip()
+    for prefix in ("RMA-", "return-"):
+        if ref.startswith(prefix) and len(ref) > len(prefix):
+            ref = ref[len(prefix):]
+            break
+    if not ref or any(c.isspace() for c in ref):
+        raise CliError(f"{text.strip()!r} is not a return id or a label barcode (RMA-<return id>)")
+    return ref
+
+
+def split_line(value: str, option: str) -> tuple[str, str | None]:
+    line, sep, rest = value.partition("=")
+    if not line.strip():
+        raise CliError(f"{option}: expected LINE or LINE=..., got {value!r}")
+    return line.strip(), (rest.strip() if sep else None)
+
+
+def quantity(text: str, option: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise CliError(f"{option}: quantity {text!r} is not a whole number") from None
+    if value < 0:
+        raise CliError(f"{option}: quantity {value} is negative")
+    return value
+
+
+def per_line_texts(values: list[str], lines: set[str], option: str) -> tuple[str | None, dict[str, str]]:
+    """`--notes TEXT` applies to every line; `--notes L2=TEXT` to line L2 only."""
+    common, by_line = None, {}
+    for value in values:
+        line, sep, text = value.partition("=")
+        if sep and line.strip() in lines:
+            by_line[line.strip()] = text.strip()
+        else:
+            common = value.strip() if common is None else f"{common}; {value.strip()}"
+    return common, by_line
+
+
+def actor_of(args: argparse.Namespace) -> str:
+    return (args.actor or os.environ.get("RETURNS_ACTOR") or getpass.getuser() or "").strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="returns", description=__doc__.split("\n\n")[0],
+                     epilog="Details: docs/operating-in-the-ui.md")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _Parser(add_help=False)
+    common.add_argument("--timeout", type=float, default=float(os.environ.get(
+        "RETURNS_CLI_TIMEOUT", DEFAULT_TIMEOUT)), help="seconds to wait for Temporal (default 30)")
+    acting = _Parser(add_help=False, parents=[common])
+    acting.add_argument("--actor", help="who is acting (default $RETURNS_ACTOR, else the login name)")
+
+    p = sub.add_parser("list", parents=[common], help="returns matching filters (the UI's list queries)",
+                       description="Returns matching every filter given, most urgent deadline first. "
+                                   "Open returns only, unless --all or a final --state.")
+    p.add_argument("--state", action="append", default=[], help="ReturnState (repeatable: any of)")
+    p.add_argument("--merchant", help="MerchantId")
+    p.add_argument("--order", help="OrderId")
+    p.add_argument("--waiting-on", help="WaitingOn: staff, customer, warehouse, carrier, "
+                                        "payment provider, nobody")
+    p.add_argument("--needs-attention", action="store_true", help="NeedsAttention=true")
+    p.add_argument("--overdue", nargs="?", const="", metavar="DEADLINE",
+                   help="next deadline already passed; optionally of this kind (review, ship_by, "
+                        "inspection, refund, reshipment)")
+    p.add_argument("--as-of", help="judge --overdue at this time (ISO 8601, default now)")
+    p.add_argument("--all", action="store_true", help="include finished returns")
+    p.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    p.add_argument("--show-query", action="store_true", help="print the query (to paste in the UI) first")
+    p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+
+    p = sub.add_parser("show", parents=[common], help="one return: state, deadlines, items, amounts, audit")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--json", action="store_true", help="the status query's JSON")
+
+    p = sub.add_parser("receive", parents=[acting], help="record what arrived at the warehouse",
+                       description="Record a warehouse receipt (signal warehouse_receipt). Without "
+                                   "--item or --all, asks line by line in a terminal.")
+    p.add_argument("ret", metavar="RETURN", nargs="?",
+                   help="return id or label barcode; read from the terminal/stdin when missing")
+    p.add_argument("--item", action="append", default=[], metavar="LINE[=QTY]",
+                   help="a line and how many arrived (default 1; repeatable)")
+    p.add_argument("--condition", action="append", default=[], metavar="[LINE=]TEXT",
+                   help="condition noted on arrival, for every line or one line")
+    p.add_argument("--all", action="store_true", help="everything still expected arrived")
+    p.add_argument("--note", help="a note on the whole receipt")
+    p.add_argument("--force", action="store_true",
+                   help="send even when it does not fit the return (staff are alerted)")
+
+    p = sub.add_parser("inspect", parents=[acting], help="record the inspection of every received line",
+                       description="Record the inspection (update record_inspection). Without "
+                                   "--pass/--fail, asks line by line in a terminal.")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--pass", dest="passed", action="append", default=[], metavar="LINE[=QTY]",
+                   help="a line that passed (optionally how many units)")
+    p.add_argument("--fail", dest="failed", action="append", default=[], metavar="LINE",
+                   help="a line that failed")
+    p.add_argument("--notes", action="append", default=[], metavar="[LINE=]TEXT",
+                   help="inspection notes, for every line or one line")
+
+    p = sub.add_parser("approve", parents=[acting], help="approve a return under review")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--note", help="a note for the customer's email")
+
+    p = sub.add_parser("reject", parents=[acting], help="reject a return under review")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--reason", required=True, help="why (the customer is told)")
+    return parser
+
+
+# ------------------------------------------------------------------------------------ Temporal
+async def connect(timeout: float) -> Client:
+    from runtime.client import connect as connect_client, connect_config
+
+    target = connect_config()["target_host"]
+    try:
+        return await asyncio.wait_for(connect_client(), timeout)
+    except asyncio.TimeoutError:
+        raise CliError(f"cannot connect to Temporal at {target}: no answer within {timeout:.0f}s") from None
+    except RuntimeError as err:
+        # The core's message nests the OS error: `... message: "Connection refused" })))`.
+        reasons = re.findall(r'message: "([^"]+)"', str(err))
+        reason = reasons[-1] if reasons else (str(err).splitlines() or [type(err).__name__])[0][:200]
+        raise CliError(f"cannot connect to Temporal at {target}: {reason}") from None
+
+
+def failure_message(err: BaseException) -> str:
+    """The innermost readable message: a validator's ApplicationError, not the SDK's wrapper."""
+    while isinstance(err, FailureError) and err.cause is not None and not isinstance(err, ApplicationError):
+        err = err.cause
+    if isinstance(err, WorkflowUpdateFailedError) and err.cause is not None:
+        err = err.cause
+    return getattr(err, "message", None) or str(err)
+
+
+async def why_unreachable(handle: WorkflowHandle, return_id: str) -> CliError:
+    """NOT_FOUND: no such return, or it has finished and takes no more actions."""
+    try:
+        description = await handle.describe()
+    except RPCError:
+        return CliError(f"no return {return_id}")
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return CliError(f"return {return_id} is not reachable right now; try again")
+    state = description.typed_search_attributes.get(sa.RETURN_STATE) or "finished"
+    return CliError(f"return {return_id} is finished ({state}); nothing more can be recorded")
+
+
+async def fetch_status(client: Client, return_id: str, timeout: float) -> ReturnStatus:
+    handle = client.get_workflow_handle(workflow_id_for(return_id))
+    try:
+        return await handle.query(names.QUERY_STATUS, result_type=ReturnStatus,
+                                  rpc_timeout=timedelta(seconds=timeout))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"no return {return_id}") from None
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise CliError(f"return {return_id} did not answer within {timeout:.0f}s: is the "
+                           "worker running?") from None
+        raise CliError(f"cannot read return {return_id}: {err.message}") from None
+    except WorkflowQueryFailedError as err:
+        raise CliError(f"cannot read return {return_id}: {err.message}") from None
+
+
+async def send_update(client: Client, return_id: str, name: str, action: BaseModel,
+                      timeout: float) -> ActionResult | None:
+    """Run one update; None when the workflow accepted it but has not finished within `timeout`."""
+    handle = client.get_workflow_handle(workflow_id_for(return_id))
+    try:
+        update = await handle.start_update(name, action, wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                                           result_type=ActionResult,
+                                           rpc_timeout=timedelta(seconds=timeout))
+        return await asyncio.wait_for(update.result(), timeout)
+    except WorkflowUpdateFailedError as err:
+        raise CliError(f"{name} refused: {failure_message(err)}") from None
+    except asyncio.TimeoutError:
+        return None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise await why_unreachable(handle, return_id) from None
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise CliError(f"return {return_id} did not answer within {timeout:.0f}s: is the "
+                           "worker running?") from None
+        raise CliError(f"{name} failed: {err.message}") from None
+
+
+def model(cls: type[BaseModel], what: str, **fields: Any) -> BaseModel:
+    try:
+        return cls(**fields)
+    except ValidationError as err:
+        raise CliError(f"invalid {what}: {describe_validation_error(err)}") from None
+
+
+# ------------------------------------------------------------------------------------ commands
+async def cmd_list(client: Client, args: argparse.Namespace) -> int:
+    as_of = None
+    if args.as_of:
+        try:
+            as_of = datetime.fromisoformat(args.as_of.replace("Z", "+00:00"))
+        except ValueError:
+            raise CliError(f"--as-of: {args.as_of!r} is not an ISO 8601 date or time") from None
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=timezone.utc)
+    filters = Filters(states=args.state, merchant=args.merchant, order=args.order,
+                      needs_attention=args.needs_attention, overdue=args.overdue,
+                      waiting_on=args.waiting_on, include_finished=args.all, as_of=as_of)
+    try:
+        query = filters.query()
+    except FilterError as err:
+        raise CliError(str(err), EXIT_USAGE) from None
+    if args.show_query:
+        print(f"query: {query}")
+    found: list[render.ListedReturn] = []
+    try:
+        async for w in client.list_workflows(query, limit=args.limit,
+                                             rpc_timeout=timedelta(seconds=args.timeout)):
+            attrs = w.typed_search_attributes
+            found.append(render.ListedReturn(
+                return_id=attrs.get(sa.RETURN_ID) or w.id.removeprefix("return-"),
+                state=attrs.get(sa.RETURN_STATE) or "?",
+                waiting_on=attrs.get(sa.WAITING_ON) or "—",
+                merchant_id=attrs.get(sa.MERCHANT_ID) or "?",
+                order_id=attrs.get(sa.ORDER_ID) or "?",
+                next_deadline=attrs.get(sa.NEXT_DEADLINE),
+                next_deadline_kind=attrs.get(sa.NEXT_DEADLINE_KIND),
+                refund_amount=attrs.get(sa.REFUND_AMOUNT),
+                currency=attrs.get(sa.CURRENCY),
+                needs_attention=bool(attrs.get(sa.NEEDS_ATTENTION)),
+                execution_status=(w.status.name.lower() if w.status else "unknown"),
+            ))
+    except RPCError as err:
+        raise CliError(f"the list query was refused: {err.message}") from None
+    far = datetime.max.replace(tzinfo=timezone.utc)
+    found.sort(key=lambda r: (r.next_deadline or far, r.return_id))
+    if args.json:
+        for r in found:
+            row = dict(r.__dict__, next_deadline=r.next_deadline.isoformat() if r.next_deadline else None)
+            print(json.dumps(row))
+    else:
+        print(render.list_rows(found, datetime.now(timezone.utc)))
+    return 0
+
+
+async def cmd_show(client: Client, args: argparse.Namespace) -> int:
+    status = await fetch_status(client, return_ref(args.ret), args.timeout)
+    print(status.model_dump_json(indent=2) if args.json
+          else render.status_text(status, datetime.now(timezone.utc)))
+    return 0
+
+
+def ask(prompt: str) -> str:
+    try:
+        return input(prompt).strip()
+    except EOFError:
+        raise CliError("no answer (end of input); nothing was sent") from None
+
+
+def ask_quantity(prompt: str, default: int) -> int:
+    while True:
+        answer = ask(prompt)
+        if not answer:
+            return default
+        try:
+            value = int(answer)
+            if value >= 0:
+                return value
+        except ValueError:
+            pass
+        print(f"  a whole number from 0, please (Enter for {default})")
+
+
+def ask_yes(prompt: str, default: bool = True) -> bool:
+    while True:
+        answer = ask(prompt).lower()
+        if not answer:
+            return default
+        if answer in ("y", "yes"):
+            return True
+        if answer in ("n", "no"):
+            return False
+        print("  y or n, please")
+
+
+def receipt_problems(status: ReturnStatus, items: dict[str, int]) -> list[str]:
+    """The workflow's own checks (it refuses such a receipt and alerts staff), said up front."""
+    if status.state.value not in RECEIPT_STATES or any(i.inspection for i in status.items):
+        return [f"the return is {status.state.value}; receipts are recorded only once it is approved "
+                "and before the inspection is recorded"]
+    expected = {i.line_id: i for i in render.expected_lines(status)}
+    problems = []
+    for line, qty in items.items():
+        if line not in expected:
+            problems.append(f"line {line!r} is not part of this return (expected: "
+                            f"{', '.join(sorted(expected)) or 'nothing'})")
+        elif expected[line].quantity_received + qty > expected[line].quantity_requested:
+            problems.append(f"line {line}: {expected[line].quantity_received + qty} received but only "
+                            f"{expected[line].quantity_requested} are being returned")
+    return problems
+
+
+def prompt_receipt(status: ReturnStatus) -> tuple[dict[str, int], dict[str, str]]:
+    print(f"Return {status.return_id} · {status.state.value.replace('_', ' ')} · "
+          f"{status.merchant_id} order {status.order_id}")
+    items: dict[str, int] = {}
+    conditions: dict[str, str] = {}
+    for line in render.expected_lines(status):
+        left = line.quantity_requested - line.quantity_received
+        print(f"{line.line_id}  {line.title} ({line.sku}): expected {line.quantity_requested}, "
+              f"received so far {line.quantity_received}")
+        if left <= 0:
+            print("  all received already")
+            continue
+        qty = ask_quantity(f"  how many arrived? [{left}] ", left)
+        if qty:
+            items[line.line_id] = qty
+            condition = ask("  condition (Enter if as expected): ")
+            if condition:
+                conditions[line.line_id] = condition
+    return items, conditions
+
+
+async def cmd_receive(client: Client, args: argparse.Namespace) -> int:
+    interactive = sys.stdin.isatty()
+    ref = args.ret
+    if ref is None:
+        ref = ask("Scan the label or type the return id: ") if interactive else sys.stdin.readline()
+        if not ref.strip():
+            raise CliError("no return given: pass RETURN, or scan/type it on stdin")
+    return_id = return_ref(ref)
+    actor = actor_of(args)
+    status = await fetch_status(client, return_id, args.timeout)
+    lines = {i.line_id for i in status.items}
+
+    items: dict[str, int] = {}
+    for value in args.item:
+        line, qty = split_line(value, "--item")
+        items[line] = items.get(line, 0) + (quantity(qty, "--item") if qty is not None else 1)
+    common, conditions = per_line_texts(args.condition, lines, "--condition")
+    if args.all:
+        for line in render.expected_lines(status):
+            left = line.quantity_requested - line.quantity_received
+            if left > 0 and line.line_id not in items:
+                items[line.line_id] = left
+    if not items and not args.all:
+        if not interactive:
+            raise CliError("no items: give --item LINE=QUANTITY (repeatable) or --all; in a "
+                           "terminal you are asked line by line", EXIT_USAGE)
+        problems = receipt_problems(status, {})
+        if problems:
+            raise CliError(f"cannot record a receipt for return {return_id}: {problems[0]}")
+        items, conditions = prompt_receipt(status)
+        if items and not ask_yes("Record " + ", ".join(f"{k} x{v}" for k, v in items.items())
+                                 + f" as received by {actor}? [Y/n] "):
+            raise CliError("nothing sent")
+    items = {line: qty for line, qty in items.items() if qty > 0}
+    if not items:
+        raise CliError(f"nothing to record for return {return_id}: no item arrived"
+                       + (" (everything expected is received already)" if args.all else ""))
+    problems = receipt_problems(status, items)
+    if problems and not args.force:
+        raise CliError(f"not recorded for return {return_id}: {'; '.join(problems)} "
+                       "(--force sends it anyway and alerts staff)")
+    receipt = model(WarehouseReceipt, "receipt", actor=actor, note=args.note, items=[
+        ReceivedItem(line_id=line, quantity=qty, condition=conditions.get(line, common))
+        for line, qty in items.items()])
+
+    handle = client.get_workflow_handle(workflow_id_for(return_id))
+    seen = len(status.audit)
+    try:
+        await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, receipt,
+                            rpc_timeout=timedelta(seconds=args.timeout))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise await why_unreachable(handle, return_id) from None
+        raise CliError(f"receipt not sent: {err.message}") from None
+    summary = ", ".join(f"{i.line_id} x{i.quantity}" + (f" ({i.condition})" if i.condition else "")
+                        for i in receipt.items)
+    # A signal has no answer: read the audit trail until the workflow has taken the receipt.
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        now = await fetch_status(client, return_id, args.timeout)
+        for entry in now.audit[seen:]:
+            if entry.actor == receipt.actor and entry.action == "received":
+                print(f"received for return {return_id}: {summary}; the return is now "
+                      f"{now.state.value}")
+                return 0
+            if entry.actor == receipt.actor and entry.action == "receipt refused":
+                raise CliError(f"receipt refused for return {return_id}: {entry.detail} (staff "
+                               "are alerted)")
+            if entry.action.startswith("unreadable"):
+                raise CliError(f"receipt refused for return {return_id}: {entry.detail}")
+        await asyncio.sleep(0.3)
+    raise CliError(f"receipt sent for return {return_id} ({summary}) but not confirmed within "
+                   f"{args.timeout:.0f}s; do not send it again: check `returns show {return_id}`",
+                   EXIT_UNCONFIRMED)
+
+
+def prompt_inspection(status: ReturnStatus) -> list[ItemInspection]:
+    results = []
+    for line in status.items:
+        if line.quantity_received <= 0:
+            continue
+        passed = ask_yes(f"{line.line_id}  {line.title}: {line.quantity_received} received; "
+                         f"passed? [Y/n] ")
+        notes = ask("  notes (Enter for none): ") or None
+        results.append(ItemInspection(line_id=line.line_id, passed=passed, notes=notes))
+    return results
+
+
+async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
+    return_id = return_ref(args.ret)
+    if not args.passed and not args.failed:
+        if not sys.stdin.isatty():
+            raise CliError("no result: give --pass LINE and/or --fail LINE for every received "
+                           "line; in a terminal you are asked line by line", EXIT_USAGE)
+        results = prompt_inspection(await fetch_status(client, return_id, args.timeout))
+    else:
+        passed = dict(split_line(v, "--pass") for v in args.passed)
+        failed = [split_line(v, "--fail")[0] for v in args.failed]
+        both = sorted(set(passed) & set(failed))
+        if both:
+            raise CliError(f"line {both[0]} cannot both pass and fail", EXIT_USAGE)
+        common, notes = per_line_texts(args.notes, set(passed) | set(failed), "--notes")
+        results = [ItemInspection(line_id=line, passed=True, notes=notes.get(line, common),
+                                  quantity=quantity(qty, "--pass") if qty is not None else None)
+                   for line, qty in passed.items()]
+        results += [ItemInspection(line_id=line, passed=False, notes=notes.get(line, common))
+                    for line in failed]
+    action = model(RecordInspection, "inspection", actor=actor_of(args), items=results)
+    return report(return_id, names.UPDATE_RECORD_INSPECTION,
+                  await send_update(client, return_id, names.UPDATE_RECORD_INSPECTION, action,
+                                    args.timeout))
+
+
+async def cmd_approve(client: Client, args: argparse.Namespace) -> int:
+    return_id = return_ref(args.ret)
+    action = model(Approve, "approval", actor=actor_of(args), note=args.note)
+    return report(return_id, names.UPDATE_APPROVE,
+                  await send_update(client, return_id, names.UPDATE_APPROVE, action, args.timeout))
+
+
+async def cmd_reject(client: Client, args: argparse.Namespace) -> int:
+    return_id = return_ref(args.ret)
+    action = model(Reject, "rejection", actor=actor_of(args), reason=args.reason)
+    return report(return_id, names.UPDATE_REJECT,
+                  await send_update(client, return_id, names.UPDATE_REJECT, action, args.timeout))
+
+
+def report(return_id: str, name: str, result: ActionResult | None) -> int:
+    if result is None:
+        print(f"{name} accepted for return {return_id}; it is still being carried out "
+              f"(check with `returns show {return_id}`)")
+    else:
+        print(f"{name}: {result.message} (return {return_id} is now {result.state})")
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "show": cmd_show, "receive": cmd_receive, "inspect": cmd_inspect,
+            "approve": cmd_approve, "reject": cmd_reject}
+
+
+async def run(args: argparse.Namespace) -> int:
+    client = await connect(args.timeout)
+    return await COMMANDS[args.command](client, args)
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """Run one command; the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(run(args))
+    except CliError as err:
+        print(f"returns: {err}", file=sys.stderr)
+        return err.code
+    except CodecKeyError as err:
+        print(f"returns: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        print("returns: interrupted", file=sys.stderr)
+        return 130
+
+
+def main() -> None:
+    """The `returns` console script."""
+    try:
+        code = cli()
+    except SystemExit as done:  # argparse: --help, usage errors
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else EXIT_USAGE
+    exit_now(code)
+
+
+if __name__ == "__main__":
+    main()

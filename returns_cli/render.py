@@ -1,0 +1,147 @@
+"""Plain text for a terminal: the list of returns and one return's status. Pure (no Temporal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from returns.events import Resolution
+from returns.money import format_money
+from returns.status import DEADLINE_LABELS, FINAL, DeadlineKind, ItemStatus, ReturnStatus
+
+
+def when(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%a %d %b %Y %H:%M UTC")
+
+
+def relative(due: datetime, now: datetime) -> str:
+    """`in 2d 3h` or `overdue 5h 10m`: how far a deadline is, at a glance."""
+    seconds = int((due - now).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        span = f"{days}d {hours}h"
+    elif hours:
+        span = f"{hours}h {minutes}m"
+    else:
+        span = f"{minutes}m"
+    return f"overdue {span}" if late else f"in {span}"
+
+
+def table(rows: list[list[str]], header: list[str] | None = None) -> str:
+    """Columns aligned with two spaces between them."""
+    everything = [header, *rows] if header else rows
+    widths = [max(len(r[i]) for r in everything) for i in range(len(everything[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in everything)
+
+
+@dataclass(frozen=True)
+class ListedReturn:
+    """One row of `returns list`, read from the workflow's search attributes (no query needed)."""
+
+    return_id: str
+    state: str
+    waiting_on: str
+    merchant_id: str
+    order_id: str
+    next_deadline: datetime | None
+    next_deadline_kind: str | None
+    refund_amount: int | None
+    currency: str | None
+    needs_attention: bool
+    execution_status: str  # running, completed, terminated, ...
+
+
+def list_rows(returns: list[ListedReturn], now: datetime) -> str:
+    if not returns:
+        return "no returns match"
+    rows = []
+    for r in returns:
+        deadline = "—"
+        if r.next_deadline is not None:
+            deadline = (f"{r.next_deadline_kind or '?'} {r.next_deadline:%Y-%m-%d %H:%M}Z "
+                        f"({relative(r.next_deadline, now)})")
+        refund = (format_money(r.refund_amount, r.currency)
+                  if r.refund_amount is not None and r.currency else "—")
+        state = (r.state if r.execution_status in ("running", "completed")
+                 else f"{r.state} ({r.execution_status})")
+        rows.append([r.return_id, state, r.waiting_on, deadline, r.merchant_id, r.order_id,
+                     refund, "NEEDS ATTENTION" if r.needs_attention else ""])
+    header = ["RETURN", "STATE", "WAITING ON", "NEXT DEADLINE", "MERCHANT", "ORDER", "REFUND", ""]
+    return table(rows, header) + f"\n{len(returns)} return(s)"
+
+
+def expected_lines(status: ReturnStatus) -> list[ItemStatus]:
+    """Lines the warehouse should receive: eligible, not refunded without a return."""
+    return [i for i in status.items
+            if i.eligible and i.resolution is not None and i.resolution != Resolution.returnless_refund]
+
+
+def status_text(status: ReturnStatus, now: datetime) -> str:
+    cur = status.currency
+    out = [f"Return {status.return_id} · {status.state.value.replace('_', ' ')}"
+           + (f" · outcome {status.outcome}" if status.outcome else ""),
+           f"Merchant {status.merchant_id} · order {status.order_id}"]
+    if status.waiting_on:
+        out.append(f"Waiting on: {status.waiting_on}")
+    if status.needs_attention:
+        out.append(f"NEEDS ATTENTION: {status.attention_reason}")
+
+    if status.deadlines:
+        out += ["", "Deadlines"]
+        rows = []
+        for d in sorted(status.deadlines, key=lambda d: d.due_at):
+            if d.met:
+                mark = "met"
+            elif d.breached or (d.due_at < now and status.state not in FINAL):
+                mark = relative(d.due_at, now).upper()
+            elif status.state in FINAL:
+                mark = "—"
+            else:
+                mark = relative(d.due_at, now)
+            rows.append([f"  {DEADLINE_LABELS[DeadlineKind(d.kind)]}", when(d.due_at), mark, d.basis])
+            rows += [["", "", "", f"extended {e}"] for e in d.extensions]
+        out.append(table(rows))
+
+    if status.items:
+        out += ["", "Items"]
+        rows = []
+        for i in status.items:
+            decision = (i.resolution.value.replace("_", " ") if i.eligible and i.resolution
+                        else "not eligible")
+            rows.append([f"  {i.line_id}", i.sku, i.title, str(i.quantity_requested), decision,
+                         format_money(i.refund_amount, cur), str(i.quantity_received),
+                         i.inspection or "—", "; ".join(
+                             [*i.condition_notes, *([i.inspection_notes] if i.inspection_notes else [])])])
+        out.append(table(rows, ["  LINE", "SKU", "ITEM", "QTY", "DECISION", "REFUND", "RECEIVED",
+                                "INSPECTION", "NOTES"]))
+        reasons = [(i.line_id, r) for i in status.items for r in i.reasons]
+        if reasons:
+            out += ["", "Reasons"] + [f"  {line}: {r.clause}: {r.text}" for line, r in reasons]
+        fees = [(i.line_id, f) for i in status.items for f in i.fees]
+        if fees:
+            out += ["", "Fees"] + [
+                f"  {line}: {f.kind.value} {format_money(f.amount, cur)}"
+                + (f" (waived by {f.waived_by})" if f.waived else "") for line, f in fees]
+
+    out += ["", f"Refund total {format_money(status.refund_total, cur)}, fees "
+                f"{format_money(status.fees_total, cur)}"]
+    if status.refund:
+        r = status.refund
+        out.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}, attempt(s) {r.attempts}"
+                   + (f", id {r.refund_id}" if r.refund_id else "")
+                   + (f", manual reference {r.manual_reference}" if r.manual_reference else "")
+                   + (f", last error: {r.last_error}" if r.last_error and r.status != "succeeded" else ""))
+    if status.label:
+        out.append(f"Label: {status.label.rma_number} (barcode {status.label.barcode_value})")
+    if status.next_actions:
+        out += ["", "What you can do: " + ", ".join(status.next_actions)]
+    if status.audit:
+        out += ["", "Audit trail"]
+        out.append(table([
+            [f"  {a.at.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}", a.actor, a.action, a.detail]
+            for a in status.audit]))
+    return "\n".join(out)
