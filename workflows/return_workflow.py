@@ -344,6 +344,7 @@ class ReturnWorkflow:
         request = c.RefundRequest(
             idempotency_key=c.step_key(workflow.info().workflow_id, step),
             return_id=self.request.return_id, order_id=self.request.order.order_id,
+            merchant_id=self.request.merchant_id,
             currency=self.decision.currency, amount=amount, payments=self.request.order.payments,
             reason=reason,
         )
@@ -391,6 +392,7 @@ class ReturnWorkflow:
             lines.append(c.LabelLine(sku=i.sku, title=i.title, quantity=i.quantity))
         req = c.LabelRequest(
             idempotency_key=c.step_key(workflow.info().workflow_id, "label"), rma_number=rma,
+            merchant_id=self.request.merchant_id,
             return_id=self.request.return_id, order_id=self.request.order.order_id,
             merchant_name=self.decision.merchant.name,
             merchant_address=self.decision.merchant.return_address,
@@ -873,7 +875,7 @@ class ReturnWorkflow:
         note = c.Notification(
             idempotency_key=c.step_key(workflow.info().workflow_id,
                                        f"notify:{self.notify_seq}:{template}"),
-            template=template, audience=audience, to=to,
+            template=template, audience=audience, to=to, merchant_id=self.request.merchant_id,
             locale=self.request.order.customer.locale,
             merchant_name=self.decision.merchant.name,
             merchant_support_email=self.decision.merchant.support_email,
