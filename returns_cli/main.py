@@ -52,7 +52,7 @@ from returns.events import workflow_id_for
 from returns.status import ReturnStatus
 from returns_cli import render
 from returns_cli.queries import FilterError, Filters
-from runtime.codec import CodecKeyError
+from runtime.codec import CodecKeyError, UndecryptablePayload
 from runtime.converter import describe_validation_error
 from runtime.shutdown import exit_now
 from workflows import names
@@ -240,6 +240,9 @@ async def fetch_status(client: Client, return_id: str, timeout: float) -> Return
         raise CliError(f"cannot read return {return_id}: {err.message}") from None
     except WorkflowQueryFailedError as err:
         raise CliError(f"cannot read return {return_id}: {err.message}") from None
+    except UndecryptablePayload as err:
+        raise CliError(f"cannot decrypt return {return_id}: {err} (RETURNS_CODEC_KEYS or "
+                       "RETURNS_CODEC_KEYS_FILE must hold the key it was encrypted with)") from None
 
 
 async def send_update(client: Client, return_id: str, name: str, action: BaseModel,

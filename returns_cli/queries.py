@@ -19,6 +19,8 @@ from workflows import search_attributes as sa
 
 # What `WaitingOn` holds (the workflow's `waiting_on`, "nobody" once nothing is awaited).
 WAITING_ON = ("staff", "customer", "warehouse", "carrier", "payment provider", "nobody")
+# States a return can end in: the final ones, and the outcomes a return may finish with.
+ENDING = FINAL | {ReturnState.refunded, ReturnState.exchanged, ReturnState.repaired}
 _SAFE_VALUE = re.compile(r"^[^\"'\\\n]{1,200}$")
 
 
@@ -65,7 +67,7 @@ class Filters:
     @property
     def only_running(self) -> bool:
         """Daily work is about open returns; asking for a final state asks for finished ones."""
-        return not self.include_finished and not any(s in FINAL for s in self.states)
+        return not self.include_finished and not any(s in ENDING for s in self.states)
 
     def query(self) -> str:
         self.check()
