@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test venv clean
+.PHONY: run test venv clean chromium
 
 $(STAMP): pyproject.toml tools/stripe-mock/package-lock.json
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
@@ -19,8 +19,13 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m runtime.devstack
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+# tests/browser drives Debian's chromium (no browser download at run time). Installed when missing
+# and running as root (CI); otherwise that test fails and says how to install it.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "make test: chromium is missing and cannot be installed here: tests/browser will fail (apt-get install chromium)"
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

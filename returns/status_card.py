@@ -6,7 +6,7 @@ Pure: from a ReturnStatus to text. No PII: ids, states, items, amounts and deadl
 from __future__ import annotations
 
 from returns.money import format_money
-from returns.status import DEADLINE_LABELS, ReturnStatus
+from returns.status import DEADLINE_LABELS, FINAL, ReturnStatus
 
 
 def render_status_card(status: ReturnStatus) -> str:
@@ -18,7 +18,8 @@ def render_status_card(status: ReturnStatus) -> str:
         lines.append(f"\n> **Needs attention:** {status.attention_reason}")
     if status.waiting_on:
         lines.append(f"\nWaiting on: **{status.waiting_on}**")
-    running = [d for d in status.deadlines if not d.met]
+    # A finished return has no deadline left (a rejected return's review deadline is never "met").
+    running = [d for d in status.deadlines if not d.met] if status.state not in FINAL else []
     if running:
         lines.append("\n### Deadlines")
         for d in sorted(running, key=lambda d: d.due_at):
