@@ -321,3 +321,18 @@ timeout = 5
     assert logins == [(True, True)]  # logged in, over TLS
     [got] = handler.received
     assert got.message["Subject"] == f"{MERCHANT} : votre retour R-1001 est annulé à votre demande"
+
+
+async def test_a_carrier_png_label_is_attached_as_png(smtp_server, tmp_path):
+    png = tmp_path / "RMA-R-1001.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    settings, adapters = settings_for(tmp_path, smtp_config(smtp_server.port))
+    acts = wiring.notification_activities(settings, adapters)
+    await send(acts, full("approved", "zh").model_copy(update={"merchant_id": "opalook",
+                                                               "label_path": str(png)}))
+    [got] = smtp_server.handler.received
+    [label] = list(got.message.iter_attachments())
+    assert label.get_content_type() == "image/png"
+    assert label.get_filename() == "return-label-R-1001.png"
+    assert label.get_content() == png.read_bytes()
+    assert "打印附件中的退货标签" in got.message.get_body(("plain",)).get_content()
