@@ -275,7 +275,8 @@ def model(cls: type[BaseModel], what: str, **fields: Any) -> BaseModel:
 
 
 # ------------------------------------------------------------------------------------ commands
-async def cmd_list(client: Client, args: argparse.Namespace) -> int:
+def list_query(args: argparse.Namespace) -> str:
+    """The visibility query of `returns list`'s options."""
     as_of = None
     if args.as_of:
         try:
@@ -288,9 +289,13 @@ async def cmd_list(client: Client, args: argparse.Namespace) -> int:
                       needs_attention=args.needs_attention, overdue=args.overdue,
                       waiting_on=args.waiting_on, include_finished=args.all, as_of=as_of)
     try:
-        query = filters.query()
+        return filters.query()
     except FilterError as err:
         raise CliError(str(err), EXIT_USAGE) from None
+
+
+async def cmd_list(client: Client, args: argparse.Namespace) -> int:
+    query = list_query(args)
     if args.show_query:
         print(f"query: {query}")
     found: list[render.ListedReturn] = []

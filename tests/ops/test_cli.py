@@ -10,6 +10,7 @@ import json
 import os
 import re
 import select
+import shlex
 import subprocess
 import sys
 import time
@@ -20,6 +21,9 @@ import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus
 
+from returns_cli.main import build_parser, list_query
+from returns_cli.queries import ui_url
+from runtime.settings import ROOT
 from tests.ops.stack import STEP_TIMEOUT, Stack, running_stack
 from workflows import names
 
@@ -353,3 +357,27 @@ async def test_every_error_is_one_readable_line(stack: Stack) -> None:
     assert "RETURNS_CODEC_KEYS" in run.error_line
     description = await stack.handle(review).describe()
     assert description.status == WorkflowExecutionStatus.RUNNING
+
+
+# ---------------------------------------------------------------------------- the docs' queries
+DOCS = ROOT / "docs" / "operating-in-the-ui.md"
+_ROW = re.compile(r"^\| (?P<what>[^|]+) \| `(?P<query>[^`]+)` \| \[open\]\((?P<url>[^)]+)\) \| "
+                  r"(?:`(?P<command>[^`]+)`|—) \|$")
+_TIME = re.compile(r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"')
+
+
+async def test_the_documented_queries_run_and_match_their_links_and_commands(stack: Stack) -> None:
+    """docs/operating-in-the-ui.md: each list query is accepted by the server, its link opens
+    that query, and its `returns list` command builds the same query."""
+    rows = [m for m in map(_ROW.match, DOCS.read_text().splitlines()) if m]
+    assert len(rows) >= 12, "the docs' query table is gone or changed format"
+    parser = build_parser()
+    for row in rows:
+        query = row["query"]
+        assert row["url"] == ui_url("http://127.0.0.1:8233", "default", query), row["what"]
+        async for _ in stack.client.list_workflows(query, limit=1):  # the server parses it
+            break
+        command = row["command"]
+        if command and command.startswith("returns list "):
+            built = list_query(parser.parse_args(shlex.split(command)[1:]))
+            assert _TIME.sub('"T"', built) == _TIME.sub('"T"', query), (row["what"], built)
