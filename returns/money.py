@@ -21,7 +21,9 @@ def _currency(code: str) -> str:
 
 
 Currency = Annotated[str, AfterValidator(_currency)]
-MinorUnits = Annotated[int, Field(ge=0, description="amount in the currency's minor units (cents)")]
+# Strict: "89.00" (a decimal string) or true must be refused, not read as 89 cents or 1 cent.
+MinorUnits = Annotated[int, Field(ge=0, strict=True,
+                                  description="amount in the currency's minor units (cents)")]
 
 
 class Money(BaseModel):

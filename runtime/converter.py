@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import (
+    BinaryNullPayloadConverter,
     DataConverter,
     DefaultFailureConverterWithEncodedAttributes,
     JSONPlainPayloadConverter,
@@ -51,11 +52,24 @@ class _ReadableJSON(PydanticJSONPlainPayloadConverter):
                                    type=INVALID_INPUT, non_retryable=True) from None
 
 
+class _NullIsNotAnObject(BinaryNullPayloadConverter):
+    """`null` where a model is expected (an empty input in the UI, `None` from a client) is refused
+    like any other bad payload; the SDK would hand the handler None and fail inside it."""
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        value = super().from_payload(payload, type_hint)
+        if isinstance(type_hint, type) and issubclass(type_hint, BaseModel):
+            raise ApplicationError(f"invalid {type_hint.__name__}: (payload): a JSON object is "
+                                   "required, not null", type=INVALID_INPUT, non_retryable=True)
+        return value
+
+
 class ReadablePayloadConverter(PydanticPayloadConverter):
     def __init__(self) -> None:
         super().__init__()
         self.converters = {
-            enc: (_ReadableJSON() if isinstance(conv, JSONPlainPayloadConverter | PydanticJSONPlainPayloadConverter) else conv)
+            enc: (_ReadableJSON() if isinstance(conv, JSONPlainPayloadConverter | PydanticJSONPlainPayloadConverter)
+                  else _NullIsNotAnObject() if isinstance(conv, BinaryNullPayloadConverter) else conv)
             for enc, conv in self.converters.items()
         }
 
