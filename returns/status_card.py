@@ -6,7 +6,7 @@ Pure: from a ReturnStatus to text. No PII: ids, states, items, amounts and deadl
 from __future__ import annotations
 
 from returns.money import format_money
-from returns.status import DEADLINE_LABELS, FINAL, ReturnStatus
+from returns.status import DEADLINE_LABELS, FINAL, ReturnState, ReturnStatus
 
 
 def render_status_card(status: ReturnStatus) -> str:
@@ -35,7 +35,10 @@ def render_status_card(status: ReturnStatus) -> str:
             lines.append(f"- **{i.line_id}** {i.title} × {i.quantity_requested} · {decision} · "
                          f"{format_money(i.refund_amount, cur)} · received {i.quantity_received}"
                          + (f" · inspection **{i.inspection}**" if i.inspection else ""))
-        reasons = [(i.line_id, r) for i in status.items for r in i.reasons]
+        # The policy's reasons matter for the review; afterwards only a refusal's reasons stay.
+        reviewing = status.state in (ReturnState.requested, ReturnState.under_review)
+        reasons = [(i.line_id, r) for i in status.items for r in i.reasons
+                   if reviewing or not i.eligible]
         if reasons:
             # The blank line after the title: the UI's renderer starts a list only after one.
             lines.append("\n**Reasons**\n")

@@ -258,7 +258,9 @@ async def test_operator_finds_reads_and_acts_on_a_return_in_the_web_ui(ui: UI) -
     # 3. A refused update changes nothing, and the dialog says it was refused.
     dialog = await open_dialog(page, "Send an Update", "Send an Update")
     await dialog.get_by_test_id("update-select-button").click()
+    # Each update is listed with its description (the workflow's `description=`).
     await expect(dialog.get_by_role("option", name="approve Approve the return")).to_be_visible()
+    await expect(dialog.get_by_role("option", name="record_inspection Record the inspection")).to_be_visible()
     await dialog.get_by_role("option", name="approve").first.click()
     await fill_payload(page, dialog, BAD_APPROVAL)
     await dialog.get_by_role("button", name="Submit").click()
@@ -266,7 +268,12 @@ async def test_operator_finds_reads_and_acts_on_a_return_in_the_web_ui(ui: UI) -
     await shots.take(dialog, "ui-update-refused.png")
     assert (await stack.status(review)).state.value == "under_review"
 
+    await dialog.get_by_test_id("cancel-modal-button").click()
+    await expect(dialog).to_be_hidden()
+
     # 4. Approve through "Send an Update".
+    dialog = await open_dialog(page, "Send an Update", "Send an Update")
+    await choose_update(dialog, "approve")
     await fill_payload(page, dialog, APPROVAL)
     await shots.take(dialog, "ui-send-update-approve.png")
     await dialog.get_by_role("button", name="Submit").click()

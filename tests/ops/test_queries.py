@@ -71,3 +71,20 @@ def test_per_line_texts_and_items() -> None:
     assert split_line("L1", "--item") == ("L1", None)
     with pytest.raises(CliError, match="--item: expected LINE"):
         split_line("=2", "--item")
+
+
+def test_search_attributes_fit_the_dev_server_budget_and_hold_no_personal_data() -> None:
+    """The dev server (and a default namespace) allow 10 Keyword and 3 of each other type."""
+    from collections import Counter
+
+    from workflows import search_attributes as sa
+
+    budget = {"KEYWORD": 10, "DATETIME": 3, "INT": 3, "DOUBLE": 3, "BOOL": 3, "KEYWORD_LIST": 3,
+              "TEXT": 3}
+    used = Counter(key.indexed_value_type.name for key in sa.ALL)
+    assert all(used[kind] <= budget[kind] for kind in used), used
+    names = {key.name for key in sa.ALL}
+    assert {"ReturnState", "MerchantId", "OrderId", "ReturnId", "NextDeadline", "NextDeadlineKind",
+            "NeedsAttention", "WaitingOn", "RefundAmount"} <= names
+    assert not any(word in name.lower() for name in names
+                   for word in ("email", "name", "address", "phone", "customer"))
