@@ -241,8 +241,7 @@ async def fetch_status(client: Client, return_id: str, timeout: float) -> Return
     except WorkflowQueryFailedError as err:
         raise CliError(f"cannot read return {return_id}: {err.message}") from None
     except UndecryptablePayload as err:
-        raise CliError(f"cannot decrypt return {return_id}: {err} (RETURNS_CODEC_KEYS or "
-                       "RETURNS_CODEC_KEYS_FILE must hold the key it was encrypted with)") from None
+        raise CliError(f"cannot decrypt return {return_id}: {err}") from None
 
 
 async def send_update(client: Client, return_id: str, name: str, action: BaseModel,
