@@ -1,0 +1,166 @@
+"""Lifecycle throughput and history size: full returns (request -> approve -> receipt -> inspection
+-> refund) per second against bench/minimal.py's MinimalReturn (same number of activities,
+updates, signals and timers, empty bodies), one after the other on the same dev server, each with
+its worker as a separate process and the same encrypting converter. docs/performance.md.
+
+    .venv/bin/python bench/lifecycle.py [--returns 100] [--concurrency 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from temporalio.api.enums.v1 import EventType  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+from returns.events import workflow_id_for  # noqa: E402
+from returns.status import ReturnStatus  # noqa: E402
+from runtime import processes  # noqa: E402
+from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
+from tests.lifecycle.events import return_requested  # noqa: E402
+from workflows import names  # noqa: E402
+from workflows.search_attributes import cli_flags  # noqa: E402
+
+POLL = 0.05  # both drivers poll a query at this interval before each step
+
+PHASE_MARKERS = (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+                 EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+
+
+async def full_return(client, queue: str) -> str:
+    event = return_requested("fine-jewelry")
+    handle = await client.start_workflow(names.WORKFLOW_TYPE, event,
+                                         id=workflow_id_for(event.return_id), task_queue=queue,
+                                         result_type=ReturnStatus)
+
+    async def until(state: str) -> None:
+        while True:
+            st = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus)
+            if st.state.value == state and (state != "under_review" or any(
+                    a.detail == "review_needed" for a in st.audit)):
+                return
+            await asyncio.sleep(POLL)
+
+    await until("under_review")
+    await handle.execute_update(names.UPDATE_APPROVE, {"actor": "bench"})
+    await until("awaiting_shipment")
+    await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
+        "actor": "warehouse:bench", "items": [{"line_id": "L1", "quantity": 1}]})
+    await until("inspecting")
+    await handle.execute_update(names.UPDATE_RECORD_INSPECTION, {
+        "actor": "bench", "items": [{"line_id": "L1", "passed": True}]})
+    final = await handle.result()
+    assert final.state.value == "refunded", final.state
+    return handle.id
+
+
+async def minimal_return(client, queue: str, plan, n: int) -> str:
+    handle = await client.start_workflow("MinimalReturn", plan, id=f"minimal-{n}-{time.time_ns()}",
+                                         task_queue=queue)
+
+    async def until(phase: int) -> None:
+        while await handle.query("phase", result_type=int) < phase:
+            await asyncio.sleep(POLL)
+
+    await until(1)
+    await handle.execute_update("step", 1, result_type=int)
+    await until(2)
+    await handle.signal("step_signal", 2)
+    await until(3)
+    await handle.execute_update("step", 3, result_type=int)
+    await handle.result()
+    return handle.id
+
+
+async def run_batch(count: int, concurrency: int, one) -> float:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def limited(n: int):
+        async with gate:
+            return await one(n)
+
+    started = time.monotonic()
+    await asyncio.gather(*(limited(n) for n in range(count)))
+    return count / (time.monotonic() - started)
+
+
+def shape(events) -> tuple[list[list[int]], collections.Counter]:
+    """Per phase (split at updates/signals): [activities scheduled, timers started]."""
+    plan = [[0, 0]]
+    for e in events:
+        if e.event_type in PHASE_MARKERS:
+            plan.append([0, 0])
+        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            plan[-1][0] += 1
+        elif e.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
+            plan[-1][1] += 1
+    return plan, collections.Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_")
+                                     for e in events)
+
+
+async def start_worker(name: str, argv: list[str], env: dict, logs: Path):
+    child = await processes.start(name, argv, log_path=logs / f"{name}.log", env=env, cwd=ROOT,
+                                  echo=False)
+    await asyncio.sleep(2.5)  # imports and first poll
+    return child
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--returns", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=25)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="returns-bench-"))
+    async with await WorkflowEnvironment.start_local(
+            data_converter=test_data_converter, ui=False, dev_server_extra_args=cli_flags(),
+            dev_server_existing_path=str(Path(sys.executable).parent / "temporal")) as env:
+        client = env.client
+        address = client.service_client.config.target_host
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RETURNS_"))}
+        base.update(TEMPORAL_ADDRESS=address, RETURNS_CODEC_KEYS=TEST_KEYS_ENV,
+                    RETURNS_LOG_FORMAT="json", RETURNS_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+        real = await start_worker("worker", [sys.executable, str(ROOT / "worker.py")],
+                                  dict(base, RETURNS_DATA_DIR=str(work / "data"),
+                                       RETURNS_TASK_QUEUE="bench-returns"), work)
+        minimal = await start_worker("minimal", [sys.executable, str(ROOT / "bench" / "minimal.py")],
+                                     dict(base, RETURNS_TASK_QUEUE="bench-minimal"), work)
+        try:
+            # The shape of a full return, from one run of it, drives the minimal workflow.
+            wid = await full_return(client, "bench-returns")
+            events = (await client.get_workflow_handle(wid).fetch_history()).events
+            plan, kinds = shape(events)
+            mid = await minimal_return(client, "bench-minimal", plan, -1)
+            minimal_events = (await client.get_workflow_handle(mid).fetch_history()).events
+            _, minimal_kinds = shape(minimal_events)
+            print(f"a full return: {len(events)} history events {dict(kinds)}")
+            print(f"minimal:       {len(minimal_events)} history events {dict(minimal_kinds)}")
+            print(f"history events ratio: {len(events) / len(minimal_events):.2f} (target <= 1.2)")
+            print(f"plan per phase [activities, timers]: {plan}")
+            rates = {"full": [], "minimal": []}
+            for _ in range(2):  # alternate, twice, to even out drift
+                rates["full"].append(await run_batch(
+                    args.returns, args.concurrency, lambda n: full_return(client, "bench-returns")))
+                rates["minimal"].append(await run_batch(
+                    args.returns, args.concurrency,
+                    lambda n: minimal_return(client, "bench-minimal", plan, n)))
+            full, mini = max(rates["full"]), max(rates["minimal"])
+            print(f"throughput ({args.returns} returns, {args.concurrency} at a time): full "
+                  f"{full:.1f}/s (runs {[round(r, 1) for r in rates['full']]}), minimal "
+                  f"{mini:.1f}/s (runs {[round(r, 1) for r in rates['minimal']]}); "
+                  f"ratio {full / mini:.2f} (target >= 0.8)")
+        finally:
+            await processes.stop_all([real, minimal], grace=5)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,79 @@
+"""The yardstick for bench/lifecycle.py: a workflow with the same number of activities, updates,
+signals and timers as a full return (request -> approve -> receipt -> inspection -> refund), with
+empty bodies: what Temporal itself costs for that shape, on the same server and converter.
+
+    python bench/minimal.py          # its worker (TEMPORAL_ADDRESS, RETURNS_TASK_QUEUE)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import activity, workflow
+from temporalio.worker import Worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+WORKFLOW = "MinimalReturn"
+
+
+@activity.defn(name="noop")
+async def noop() -> None:
+    return None
+
+
+@workflow.defn(name=WORKFLOW)
+class MinimalReturn:
+    """`plan`: per phase [activities, timers]; between phases one message, in order: update,
+    signal, update (approve, warehouse receipt, inspection). Timers are started in their phase
+    and cancelled by the next message, as the return's deadline waits are."""
+
+    def __init__(self) -> None:
+        self.phase = 0
+        self.received = 0
+
+    @workflow.run
+    async def run(self, plan: list[list[int]]) -> int:
+        for n, (activities, timers) in enumerate(plan):
+            for _ in range(activities):
+                await workflow.execute_activity(noop, start_to_close_timeout=timedelta(minutes=1))
+            pending = [asyncio.ensure_future(asyncio.sleep(30 * 86400)) for _ in range(timers)]
+            if n < len(plan) - 1:
+                self.phase = n + 1  # ready for message n + 1
+                await workflow.wait_condition(lambda: self.received > n)
+            else:
+                await asyncio.sleep(0)  # let the timers be scheduled before cancelling them
+            for timer in pending:
+                timer.cancel()
+        return self.received
+
+    @workflow.update(name="step")
+    async def step(self, n: int) -> int:
+        self.received = max(self.received, n)
+        return self.received
+
+    @workflow.signal(name="step_signal")
+    async def step_signal(self, n: int) -> None:
+        self.received = max(self.received, n)
+
+    @workflow.query(name="phase")
+    def current_phase(self) -> int:
+        return self.phase
+
+
+async def main() -> None:
+    from runtime.client import connect
+
+    client = await connect()
+    worker = Worker(client, task_queue=os.environ.get("RETURNS_TASK_QUEUE", "minimal"),
+                    workflows=[MinimalReturn], activities=[noop])
+    print("minimal worker polling", flush=True)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
