@@ -36,6 +36,12 @@ from workflows.search_attributes import cli_flags  # noqa: E402
 SECRET = "whsec_bench_" + uuid.uuid4().hex
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,6 +69,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="returns-bench-"))
     async with await WorkflowEnvironment.start_local(
@@ -105,15 +112,24 @@ async def main() -> None:
                 await run(20, 5, via_webhook)  # warm up both paths
                 await run(20, 5, raw)
                 rates = {"webhook": [], "raw": []}
-                for _ in range(2):
+                cpu = {"receiver": 0.0, "here (webhook)": 0.0, "here (raw)": 0.0}
+                for _ in range(args.repeats):  # alternate, to even out drift; best of each
+                    before = cpu_seconds(receiver.pid), time.process_time()
                     rates["webhook"].append(await run(args.events, args.concurrency, via_webhook))
+                    cpu["receiver"] += cpu_seconds(receiver.pid) - before[0]
+                    cpu["here (webhook)"] += time.process_time() - before[1]
+                    before = time.process_time()
                     rates["raw"].append(await run(args.events, args.concurrency, raw))
+                    cpu["here (raw)"] += time.process_time() - before
         finally:
             await processes.stop_all([receiver], grace=5)
     hook, direct = max(rates["webhook"]), max(rates["raw"])
     print(f"ingestion ({args.events} events, {args.concurrency} in flight): webhook {hook:.0f}/s "
           f"(runs {[round(r) for r in rates['webhook']]}), raw start_workflow {direct:.0f}/s "
           f"(runs {[round(r) for r in rates['raw']]}); ratio {hook / direct:.2f} (target >= 0.9)")
+    total = args.events * args.repeats
+    print("CPU per event: " + ", ".join(f"{name} {1e3 * secs / total:.2f} ms"
+                                        for name, secs in cpu.items()))
 
 
 if __name__ == "__main__":
