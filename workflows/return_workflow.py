@@ -492,8 +492,10 @@ class ReturnWorkflow:
     # Signals cannot answer their sender, and the SDK drops a signal whose payload does not decode.
     # So each takes the raw payload and reads it here: an unreadable one is recorded in the audit
     # trail and raised to staff with the field that is wrong; nothing is lost silently.
-    async def _read(self, payload: RawValue, model: type, what: str):
+    async def _read(self, payload: RawValue | None, model: type, what: str):
         try:
+            if payload is None:  # the UI's "Send a Signal" with the input left empty
+                raise ApplicationError("no payload: send one JSON object")
             return workflow.payload_converter().from_payload(payload.payload, model)
         except Exception as err:  # noqa: BLE001 - any undecodable payload is reported, never fatal
             why = err.message if isinstance(err, ApplicationError) else str(err)
@@ -506,7 +508,7 @@ class ReturnWorkflow:
     @workflow.signal(name=names.SIGNAL_WAREHOUSE_RECEIPT,
                      description="Warehouse staff record what arrived: {actor, items: [{line_id, "
                                  "quantity, condition}], note}. Partial receipts are allowed.")
-    async def warehouse_receipt(self, payload: RawValue) -> None:
+    async def warehouse_receipt(self, payload: RawValue = None) -> None:  # type: ignore[assignment]
         receipt = await self._read(payload, WarehouseReceipt, "warehouse receipt")
         if receipt is None:
             return
@@ -551,7 +553,7 @@ class ReturnWorkflow:
     @workflow.signal(name=names.SIGNAL_WITHDRAW,
                      description="The order system's return.withdrawn event: the customer cancels "
                                  "before the warehouse has the parcel.")
-    async def withdraw(self, payload: RawValue) -> None:
+    async def withdraw(self, payload: RawValue = None) -> None:  # type: ignore[assignment]
         event = await self._read(payload, ReturnWithdrawn, "withdrawal")
         if event is None:
             return
@@ -568,7 +570,7 @@ class ReturnWorkflow:
 
     @workflow.signal(name=names.SIGNAL_PARCEL_SCANNED,
                      description="Carrier tracking for the return parcel (parcel.scanned event).")
-    async def parcel_scanned(self, payload: RawValue) -> None:
+    async def parcel_scanned(self, payload: RawValue = None) -> None:  # type: ignore[assignment]
         event = await self._read(payload, ParcelScanned, "parcel scan")
         if event is None:
             return

@@ -40,9 +40,6 @@ async def test_an_update_with_no_payload_is_refused_and_changes_nothing(dev_work
     assert (after.state, len(after.audit)) == (before.state, len(before.audit))
 
 
-@pytest.mark.xfail(strict=True, reason="workflow change needed (docs/faults.md, 'Bad input'): "
-                   "signal handlers take `payload: RawValue = None` and _read reports a missing "
-                   "payload; today the handler's TypeError fails every workflow task of the return")
 async def test_a_signal_with_no_payload_is_recorded_not_fatal(dev_worker):
     client, queue = dev_worker
     handle, before = await under_review(client, queue)
