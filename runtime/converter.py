@@ -8,7 +8,8 @@ conversion errors that are ApplicationErrors reach the sender unwrapped.
 `data_converter` has no encryption: it is for code that keeps payloads in memory (tests with an
 in-process worker). Every process that talks to Temporal goes through `runtime.client.connect`,
 which uses `encrypted_data_converter`: every payload AES-GCM encrypted (runtime/codec.py), and
-failure messages and stack traces moved into an encrypted payload too (they can quote an email).
+failure messages and stack traces moved into an encrypted payload too (they can quote an email),
+except the refusals of operator input, which the Web UI must show as they are.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, Pydan
 from temporalio.converter import (
     BinaryNullPayloadConverter,
     DataConverter,
-    DefaultFailureConverterWithEncodedAttributes,
+    DefaultFailureConverter,
     JSONPlainPayloadConverter,
 )
 from temporalio.exceptions import ApplicationError
 
 from runtime.codec import EncryptionCodec, Keyring
+from workflows.names import ACTION_REFUSED
 
 INVALID_INPUT = "InvalidInput"
 
@@ -76,9 +78,27 @@ class ReadablePayloadConverter(PydanticPayloadConverter):
 
 data_converter = DataConverter(payload_converter_class=ReadablePayloadConverter)
 
+# Refusals of operator input: their messages name a field or a state, never personal data, and the
+# Web UI's update dialog shows a failure's message without decoding it through the codec server.
+PLAIN_FAILURE_TYPES = frozenset({ACTION_REFUSED, INVALID_INPUT})
+
+
+class EncodedFailuresExceptRefusals(DefaultFailureConverter):
+    """Failure messages and stack traces encrypted (they can quote an email), except refusals."""
+
+    def __init__(self) -> None:
+        super().__init__(encode_common_attributes=True)
+
+    def to_failure(self, exception, payload_converter, failure) -> None:
+        super().to_failure(exception, payload_converter, failure)
+        if isinstance(exception, ApplicationError) and exception.type in PLAIN_FAILURE_TYPES:
+            failure.ClearField("encoded_attributes")
+            failure.message = exception.message
+            failure.stack_trace = ""
+
 
 def encrypted_data_converter(keyring: Keyring | Callable[[], Keyring] = Keyring.from_env) -> DataConverter:
     """The readable converter plus the AES-GCM codec; `keyring` may be loaded on first use."""
     return DataConverter(payload_converter_class=ReadablePayloadConverter,
                          payload_codec=EncryptionCodec(keyring),
-                         failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+                         failure_converter_class=EncodedFailuresExceptRefusals)

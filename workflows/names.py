@@ -20,3 +20,7 @@ UPDATE_SHIP_TO_CUSTOMER = "ship_to_customer"
 
 # query
 QUERY_STATUS = "status"
+
+# ApplicationError type of a refused operator action (validators). Its message names the problem and
+# carries no personal data, so it stays readable in the Web UI (runtime/converter.py).
+ACTION_REFUSED = "ActionRefused"

@@ -63,6 +63,11 @@ REFUND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coeff
                            non_retryable_error_types=[c.REFUND_REFUSED])
 
 
+def _refused(message: str) -> ApplicationError:
+    """A validator's refusal: the operator reads `message` in the UI and nothing changes."""
+    return ApplicationError(message, type=names.ACTION_REFUSED, non_retryable=True)
+
+
 class _Stopped(Exception):
     """The customer withdrew or staff cancelled while the workflow was waiting."""
 
@@ -495,7 +500,7 @@ class ReturnWorkflow:
     async def _read(self, payload: RawValue | None, model: type, what: str):
         try:
             if payload is None:  # the UI's "Send a Signal" with the input left empty
-                raise ApplicationError("no payload: send one JSON object")
+                raise ApplicationError("no payload: send one JSON object", type="InvalidInput")
             return workflow.payload_converter().from_payload(payload.payload, model)
         except Exception as err:  # noqa: BLE001 - any undecodable payload is reported, never fatal
             why = err.message if isinstance(err, ApplicationError) else str(err)
@@ -605,11 +610,11 @@ class ReturnWorkflow:
         lines = {i.line_id for i in self.decision.items}
         for o in action.overrides:
             if o.line_id not in lines:
-                raise ApplicationError(f"overrides: line {o.line_id!r} is not part of this return "
+                raise _refused(f"overrides: line {o.line_id!r} is not part of this return "
                                        f"(lines: {', '.join(sorted(lines))})")
         accepted = {o.line_id for o in action.overrides if o.accept_exception}
         if not any(i.eligible or i.line_id in accepted for i in self.decision.items):
-            raise ApplicationError("no item is eligible: reject the return, or accept an exception "
+            raise _refused("no item is eligible: reject the return, or accept an exception "
                                    "with overrides [{line_id, accept_exception: true, reason}]")
 
     @workflow.update(name=names.UPDATE_REJECT, description="Reject the return: {actor, reason}")
@@ -657,18 +662,18 @@ class ReturnWorkflow:
     def _validate_inspection(self, action: RecordInspection) -> None:
         self._require_state(S.inspecting, "record the inspection")
         if self.inspection is not None:
-            raise ApplicationError("the inspection is already recorded")
+            raise _refused("the inspection is already recorded")
         received = {i.line_id: i for i in self.items.values() if i.quantity_received > 0}
         for r in action.items:
             if r.line_id not in received:
-                raise ApplicationError(f"items: line {r.line_id!r} was not received "
+                raise _refused(f"items: line {r.line_id!r} was not received "
                                        f"(received: {', '.join(sorted(received)) or 'nothing'})")
             if r.quantity is not None and r.quantity > received[r.line_id].quantity_received:
-                raise ApplicationError(f"items: line {r.line_id} quantity {r.quantity} is more than "
+                raise _refused(f"items: line {r.line_id} quantity {r.quantity} is more than "
                                        f"the {received[r.line_id].quantity_received} received")
         missing = sorted(set(received) - {r.line_id for r in action.items})
         if missing:
-            raise ApplicationError(f"items: inspect every received line; missing {', '.join(missing)}")
+            raise _refused(f"items: inspect every received line; missing {', '.join(missing)}")
 
     # ---------------------------------------------------------------- updates: deadlines, cancel
     @workflow.update(name=names.UPDATE_EXTEND_DEADLINE,
@@ -694,7 +699,7 @@ class ReturnWorkflow:
         deadline = self.deadlines.get(action.deadline)
         if deadline is None or deadline.met or self.state in FINAL:
             running = [k.value for k, d in self.deadlines.items() if not d.met]
-            raise ApplicationError(f"deadline: {action.deadline.value} is not running "
+            raise _refused(f"deadline: {action.deadline.value} is not running "
                                    f"(running: {', '.join(running) or 'none'})")
 
     @workflow.update(name=names.UPDATE_CANCEL, description="Cancel the return: {actor, reason}")
@@ -711,7 +716,7 @@ class ReturnWorkflow:
     def _validate_cancel(self, action: Cancel) -> None:
         if S.cancelled not in TRANSITIONS[self.state] or (
                 self.state == S.inspecting and self.inspection is not None):
-            raise ApplicationError(f"a return that is {self.state.value} cannot be cancelled"
+            raise _refused(f"a return that is {self.state.value} cannot be cancelled"
                                    + ("; the refund is in progress: let it finish or fail"
                                       if self.state == S.refunding else ""))
 
@@ -739,7 +744,7 @@ class ReturnWorkflow:
     def _validate_manual(self, action: RecordManualRefund) -> None:
         self._require_failed_refund("record a manual refund")
         if action.amount > self.refund.amount:
-            raise ApplicationError(f"amount: {action.amount} is more than the "
+            raise _refused(f"amount: {action.amount} is more than the "
                                    f"{self.refund.amount} due ({self.refund.currency} minor units)")
 
     @workflow.update(name=names.UPDATE_SHIP_TO_CUSTOMER,
@@ -756,7 +761,7 @@ class ReturnWorkflow:
     def _validate_ship(self, action: ShipToCustomer) -> None:
         if self.state not in (S.exchange_shipping, S.repairing, S.returning_to_customer) \
                 or self.shipment is not None:
-            raise ApplicationError(f"nothing is waiting to be shipped to the customer; the return "
+            raise _refused(f"nothing is waiting to be shipped to the customer; the return "
                                    f"is {self.state.value}")
 
     # ---------------------------------------------------------------- query
@@ -768,13 +773,13 @@ class ReturnWorkflow:
     # ---------------------------------------------------------------- helpers
     def _require_state(self, state: ReturnState, what: str) -> None:
         if self.state != state:
-            raise ApplicationError(f"cannot {what}: the return is {self.state.value}, not "
+            raise _refused(f"cannot {what}: the return is {self.state.value}, not "
                                    f"{state.value}")
 
     def _require_failed_refund(self, what: str) -> None:
         if self.refund is None or self.refund.status != "failed":
             status = self.refund.status if self.refund else "not started"
-            raise ApplicationError(f"cannot {what}: the refund is {status}; this is possible only "
+            raise _refused(f"cannot {what}: the refund is {status}; this is possible only "
                                    f"after the automatic refund has failed")
 
     def _seen(self, event_id: str) -> bool:

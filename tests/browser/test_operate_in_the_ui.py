@@ -40,8 +40,8 @@ MAX_PNG_BYTES = 200_000
 UI_TIMEOUT_MS = 30_000
 VIEWPORT = {"width": 1440, "height": 860}
 WIDE = {"width": 1720, "height": 600}
-# What the update dialog's error alert holds today for a refused update (see the xfail below).
-REFUSAL_SHOWN = re.compile("Encoded failure|is not part of this return")
+# The validator's message, as the update dialog's error alert shows it.
+REFUSAL_SHOWN = re.compile("is not part of this return")
 # The list's columns an operator sets up once ("Configure Columns"; the browser remembers them).
 COLUMNS = ["ReturnState", "WaitingOn", "NextDeadlineKind", "NextDeadline", "NeedsAttention",
            "MerchantId", "OrderId"]
@@ -311,11 +311,6 @@ async def test_operator_finds_reads_and_acts_on_a_return_in_the_web_ui(ui: UI) -
     await shots.take(page, "ui-query-status.png")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the Web UI shows 'Encoded failure', not the validator's message: every failure message is "
-    "encrypted (runtime/converter.py, DefaultFailureConverterWithEncodedAttributes) and the UI's "
-    "update dialog does not decode failures through the codec server; see "
-    "docs/operating-in-the-ui.md, 'When the UI refuses an action'"))
 async def test_a_refused_update_shows_the_validators_message(ui: UI) -> None:
     stack, page = ui.stack, ui.page
     review = await under_review(stack)
