@@ -118,6 +118,7 @@ class ReturnWorkflow:
             await self._refund_returnless_items()
             if not self._items_to_ship():
                 self.outcome = "returnless refund"
+                self._publish()
                 await self._notify("closed")
             else:
                 if not await self._await_parcel():
@@ -279,20 +280,20 @@ class ReturnWorkflow:
         self._publish()
 
     async def _finish(self, state: ReturnState, template: str, message: str | None = None) -> ReturnStatus:
-        self._transition(state)
         self.outcome = state.value
+        self._transition(state)
         await self._notify(template, message=message)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()
 
     async def _stop(self) -> ReturnStatus:
         if self.cancellation is not None and S.cancelled in TRANSITIONS[self.state]:
-            self._transition(S.cancelled)
             self.outcome = "cancelled"
+            self._transition(S.cancelled)
             await self._notify("cancelled", message=self.cancellation.reason)
         else:
-            self._transition(S.withdrawn)
             self.outcome = "withdrawn"
+            self._transition(S.withdrawn)
             await self._notify("withdrawn", message=self.withdrawal.reason)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()
