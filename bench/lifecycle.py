@@ -1,7 +1,9 @@
 """Lifecycle throughput and history size: full returns (request -> approve -> receipt -> inspection
 -> refund) per second against bench/minimal.py's MinimalReturn (same number of activities,
 updates, signals and timers, empty bodies), one after the other on the same dev server, each with
-its worker as a separate process and the same encrypting converter. docs/performance.md.
+its worker as a separate process and the same encrypting converter. A third worker,
+bench/stub_worker.py, runs the real workflow with stub email/label/refund activities, to split
+the gap into orchestration and side effects. docs/performance.md.
 
     .venv/bin/python bench/lifecycle.py [--returns 100] [--concurrency 25]
 """
@@ -108,6 +110,11 @@ def shape(events) -> tuple[list[list[int]], collections.Counter]:
                                      for e in events)
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def start_worker(name: str, argv: list[str], env: dict, logs: Path):
     child = await processes.start(name, argv, log_path=logs / f"{name}.log", env=env, cwd=ROOT,
                                   echo=False)
@@ -119,6 +126,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--returns", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=25)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="returns-bench-"))
     async with await WorkflowEnvironment.start_local(
@@ -134,6 +142,8 @@ async def main() -> None:
                                        RETURNS_TASK_QUEUE="bench-returns"), work)
         minimal = await start_worker("minimal", [sys.executable, str(ROOT / "bench" / "minimal.py")],
                                      dict(base, RETURNS_TASK_QUEUE="bench-minimal"), work)
+        stub = await start_worker("stub", [sys.executable, str(ROOT / "bench" / "stub_worker.py")],
+                                  dict(base, RETURNS_TASK_QUEUE="bench-stub"), work)
         try:
             # The shape of a full return, from one run of it, drives the minimal workflow.
             wid = await full_return(client, "bench-returns")
@@ -146,20 +156,27 @@ async def main() -> None:
             print(f"minimal:       {len(minimal_events)} history events {dict(minimal_kinds)}")
             print(f"history events ratio: {len(events) / len(minimal_events):.2f} (target <= 1.2)")
             print(f"plan per phase [activities, timers]: {plan}")
-            rates = {"full": [], "minimal": []}
-            for _ in range(2):  # alternate, twice, to even out drift
-                rates["full"].append(await run_batch(
-                    args.returns, args.concurrency, lambda n: full_return(client, "bench-returns")))
-                rates["minimal"].append(await run_batch(
-                    args.returns, args.concurrency,
-                    lambda n: minimal_return(client, "bench-minimal", plan, n)))
-            full, mini = max(rates["full"]), max(rates["minimal"])
-            print(f"throughput ({args.returns} returns, {args.concurrency} at a time): full "
-                  f"{full:.1f}/s (runs {[round(r, 1) for r in rates['full']]}), minimal "
-                  f"{mini:.1f}/s (runs {[round(r, 1) for r in rates['minimal']]}); "
-                  f"ratio {full / mini:.2f} (target >= 0.8)")
+            await full_return(client, "bench-stub")  # warm the stub worker too
+            kinds_ = {"full": (real, lambda n: full_return(client, "bench-returns")),
+                      "stub side effects": (stub, lambda n: full_return(client, "bench-stub")),
+                      "minimal": (minimal, lambda n: minimal_return(client, "bench-minimal", plan, n))}
+            rates = {k: [] for k in kinds_}
+            cpu = {k: 0.0 for k in kinds_}
+            for _ in range(args.repeats):  # alternate, to even out drift; best of each
+                for kind, (child, one) in kinds_.items():
+                    before = cpu_seconds(child.pid)
+                    rates[kind].append(await run_batch(args.returns, args.concurrency, one))
+                    cpu[kind] += cpu_seconds(child.pid) - before
+            best = {k: max(v) for k, v in rates.items()}
+            print(f"throughput ({args.returns} returns, {args.concurrency} at a time, best of "
+                  f"{args.repeats}):")
+            for kind in kinds_:
+                print(f"  {kind:<18} {best[kind]:5.1f}/s (runs {[round(r, 1) for r in rates[kind]]}); "
+                      f"worker CPU {1e3 * cpu[kind] / (args.returns * args.repeats):.0f} ms per return")
+            print(f"ratio full / minimal {best['full'] / best['minimal']:.2f} (target >= 0.8); "
+                  f"stub side effects / minimal {best['stub side effects'] / best['minimal']:.2f}")
         finally:
-            await processes.stop_all([real, minimal], grace=5)
+            await processes.stop_all([real, minimal, stub], grace=5)
 
 
 if __name__ == "__main__":

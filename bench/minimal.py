@@ -16,8 +16,6 @@ from pathlib import Path
 from temporalio import activity, workflow
 from temporalio.worker import Worker
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 WORKFLOW = "MinimalReturn"
 
 
@@ -29,8 +27,8 @@ async def noop() -> None:
 @workflow.defn(name=WORKFLOW)
 class MinimalReturn:
     """`plan`: per phase [activities, timers]; between phases one message, in order: update,
-    signal, update (approve, warehouse receipt, inspection). Timers are started in their phase
-    and cancelled by the next message, as the return's deadline waits are."""
+    signal, update (approve, warehouse receipt, inspection). Timers are started at the start of
+    their phase and cancelled at its end, as the return's deadline waits are."""
 
     def __init__(self) -> None:
         self.phase = 0
@@ -39,14 +37,12 @@ class MinimalReturn:
     @workflow.run
     async def run(self, plan: list[list[int]]) -> int:
         for n, (activities, timers) in enumerate(plan):
+            pending = [asyncio.ensure_future(asyncio.sleep(30 * 86400)) for _ in range(timers)]
             for _ in range(activities):
                 await workflow.execute_activity(noop, start_to_close_timeout=timedelta(minutes=1))
-            pending = [asyncio.ensure_future(asyncio.sleep(30 * 86400)) for _ in range(timers)]
             if n < len(plan) - 1:
                 self.phase = n + 1  # ready for message n + 1
                 await workflow.wait_condition(lambda: self.received > n)
-            else:
-                await asyncio.sleep(0)  # let the timers be scheduled before cancelling them
             for timer in pending:
                 timer.cancel()
         return self.received
@@ -66,14 +62,17 @@ class MinimalReturn:
 
 
 async def main() -> None:
+    # The sandbox re-imports a workflow's module by name: use `bench.minimal`, not `__main__`.
+    from bench.minimal import MinimalReturn as Workflow, noop as Noop
     from runtime.client import connect
 
     client = await connect()
     worker = Worker(client, task_queue=os.environ.get("RETURNS_TASK_QUEUE", "minimal"),
-                    workflows=[MinimalReturn], activities=[noop])
+                    workflows=[Workflow], activities=[Noop])
     print("minimal worker polling", flush=True)
     await worker.run()
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     asyncio.run(main())
