@@ -33,7 +33,8 @@ from tests.lifecycle.events import return_requested  # noqa: E402
 from workflows import names  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
-POLL = 0.05  # both drivers poll a query at this interval before each step
+POLL = 0.2  # both drivers poll a query at this interval before each step
+QUERIES = {"full": 0, "minimal": 0}  # queries sent: they cost worker CPU too
 
 PHASE_MARKERS = (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
                  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
@@ -48,6 +49,7 @@ async def full_return(client, queue: str) -> str:
     async def until(state: str) -> None:
         while True:
             st = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus)
+            QUERIES["full"] += 1
             if st.state.value == state and (state != "under_review" or any(
                     a.detail == "review_needed" for a in st.audit)):
                 return
@@ -72,7 +74,9 @@ async def minimal_return(client, queue: str, plan, n: int) -> str:
 
     async def until(phase: int) -> None:
         while await handle.query("phase", result_type=int) < phase:
+            QUERIES["minimal"] += 1
             await asyncio.sleep(POLL)
+        QUERIES["minimal"] += 1
 
     await until(1)
     await handle.execute_update("step", 1, result_type=int)
@@ -125,7 +129,7 @@ async def start_worker(name: str, argv: list[str], env: dict, logs: Path):
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--returns", type=int, default=100)
-    parser.add_argument("--concurrency", type=int, default=25)
+    parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="returns-bench-"))
@@ -162,6 +166,7 @@ async def main() -> None:
                       "minimal": (minimal, lambda n: minimal_return(client, "bench-minimal", plan, n))}
             rates = {k: [] for k in kinds_}
             cpu = {k: 0.0 for k in kinds_}
+            QUERIES.update(full=0, minimal=0)
             for _ in range(args.repeats):  # alternate, to even out drift; best of each
                 for kind, (child, one) in kinds_.items():
                     before = cpu_seconds(child.pid)
@@ -173,6 +178,9 @@ async def main() -> None:
             for kind in kinds_:
                 print(f"  {kind:<18} {best[kind]:5.1f}/s (runs {[round(r, 1) for r in rates[kind]]}); "
                       f"worker CPU {1e3 * cpu[kind] / (args.returns * args.repeats):.0f} ms per return")
+            print(f"status queries per return while driving: full and stub "
+                  f"{QUERIES['full'] / (2 * args.returns * args.repeats):.1f}, minimal "
+                  f"{QUERIES['minimal'] / (args.returns * args.repeats):.1f} (polled every {POLL}s)")
             print(f"ratio full / minimal {best['full'] / best['minimal']:.2f} (target >= 0.8); "
                   f"stub side effects / minimal {best['stub side effects'] / best['minimal']:.2f}")
         finally:
