@@ -1,17 +1,25 @@
 # Two commands: `make run` runs the product, `make test` runs the whole suite.
+# `make run` needs only Python 3.11, make and bash; `make test` also needs chromium, a CJK
+# TrueType font and node/npm, which it installs with apt-get when they are missing and it runs as
+# root (CI), and otherwise names what to install.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+STRIPE_MOCK := tools/stripe-mock
+NODE_STAMP  := $(STRIPE_MOCK)/node_modules/.installed
+# The CJK TrueType fonts activities/labels.py embeds (the first one found); any one is enough.
+CJK_FONTS := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc \
+             /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf \
+             /usr/share/fonts/truetype/arphic/uming.ttc
 
-.PHONY: run test venv clean chromium
+.PHONY: run test venv test-deps system-packages chromium clean
 
-$(STAMP): pyproject.toml tools/stripe-mock/package-lock.json
+$(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	npm ci --prefix tools/stripe-mock --no-audit --no-fund --loglevel=error  # Stripe-compatible server for the refund tests
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -19,13 +27,39 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m runtime.devstack
 
-test: $(STAMP) chromium
+test: $(STAMP) test-deps
 	$(BIN)/python -m pytest
 
-# tests/browser drives Debian's chromium (no browser download at run time). Installed when missing
-# and running as root (CI); otherwise that test fails and says how to install it.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "make test: chromium is missing and cannot be installed here: tests/browser will fail (apt-get install chromium)"
+# Everything the suite needs beyond the venv (nothing of it is needed by `make run`).
+test-deps: system-packages $(NODE_STAMP)
+
+# System packages of the suite, checked each time (fast when present); installed with one
+# `apt-get update` + `apt-get install` when some are missing and we run as root (CI):
+#   chromium          tests/browser drives Debian's chromium (no browser download at run time)
+#   fonts-wqy-zenhei  tests/labels: a CJK TrueType font embedded in the return label
+#   nodejs npm        tests/adapters/test_stripe_refunds.py runs stripe-stateful-mock with node
+# Not root: nothing is installed; the line below names the packages and the tests that will fail.
+system-packages:
+	@missing=""; failing=""; \
+	command -v chromium >/dev/null 2>&1 || { missing="$$missing chromium"; failing="$$failing tests/browser"; }; \
+	font=""; for f in $(CJK_FONTS); do [ -f "$$f" ] && font="$$f"; done; \
+	[ -n "$$font" ] || { missing="$$missing fonts-wqy-zenhei"; failing="$$failing tests/labels"; }; \
+	command -v npm >/dev/null 2>&1 || { missing="$$missing nodejs npm"; failing="$$failing tests/adapters/test_stripe_refunds.py"; }; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "make test: installing$$missing"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing >/dev/null; } \
+			|| echo "make test: apt-get could not install$$missing:$$failing will fail"; \
+	else \
+		echo "make test: missing$$missing (apt-get install$$missing as root):$$failing will fail"; \
+	fi
+
+chromium: system-packages  # the former name of this step
+
+# stripe-stateful-mock, the Stripe-compatible server of the refund tests (tests/adapters).
+$(NODE_STAMP): $(STRIPE_MOCK)/package-lock.json | system-packages
+	@command -v npm >/dev/null 2>&1 || { echo "make test: npm is missing: tests/adapters/test_stripe_refunds.py will fail"; exit 0; }; \
+	npm ci --prefix $(STRIPE_MOCK) --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP)
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache
+	rm -rf $(VENV) .data .pytest_cache $(STRIPE_MOCK)/node_modules

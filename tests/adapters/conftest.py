@@ -27,15 +27,16 @@ class StripeMock:
 
 @pytest.fixture(scope="session")
 def stripe_mock():
-    """stripe-stateful-mock (installed by `make venv`: npm ci --prefix tools/stripe-mock),
+    """stripe-stateful-mock (installed by `make test`: npm ci --prefix tools/stripe-mock),
     listening on 127.0.0.1 on a port the OS picks; stopped at the end of the session."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed: the Stripe refund tests run stripe-stateful-mock "
-                    "with it (apt-get install nodejs)", pytrace=False)
+                    "with it (apt-get install nodejs npm; `make test` does when run as root)",
+                    pytrace=False)
     if not (STRIPE_MOCK / "node_modules" / "stripe-stateful-mock").is_dir():
         pytest.fail(f"stripe-stateful-mock is not installed: run `npm ci --prefix {STRIPE_MOCK}` "
-                    "(make venv does)", pytrace=False)
+                    "(make test does)", pytrace=False)
     proc = subprocess.Popen([node, str(STRIPE_MOCK / "server.js")], cwd=STRIPE_MOCK,
                             env={**os.environ, "PORT": "0", "LOG_LEVEL": "silent"},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
