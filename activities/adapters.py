@@ -4,8 +4,9 @@ One TOML file (`RETURNS_ADAPTERS_FILE`, e.g. `config/adapters.toml`; example:
 `config/adapters.example.toml`) chooses, per `merchant_id`:
 
 - `email`: `maildir` (the embedded outbox) or `smtp` (host, port, STARTTLS/TLS, login);
-- `payments`: which provider refunds each payment method (`ledger`, the embedded SQLite ledger,
-  or `stripe`); a method with no provider is refunded by staff (`NoRefundProvider`);
+- `payments`: which provider refunds each payment method (`stripe`, or `ledger`, the embedded
+  SQLite ledger, which moves no money: development only); a method mapped to `manual`, or left
+  out, has no provider and is refunded by staff (`NoRefundProvider`);
 - `labels`: `pdf` (the embedded A4 label) or `easypost` (a carrier's return label);
 - `staff_locale`: the language of the staff emails (customers get their own locale).
 
@@ -107,11 +108,18 @@ class StripeConfig(_Model):
     timeout: Annotated[float, Field(gt=0, le=300)] = 30
 
 
+# `manual`: staff refund it by hand (no provider: NoRefundProvider). `ledger` records a refund in
+# the embedded SQLite ledger and moves no money: for development and tests, never for a method a
+# customer must really be paid back on.
+MANUAL = "manual"
+
+
 class PaymentsConfig(_Model):
     """`methods` maps each payment method to the provider that refunds it. Without `methods`,
-    every method goes to the ledger. A method left out of `methods` has no provider."""
+    every method goes to the ledger (the embedded default). A method left out of `methods`, or
+    mapped to `manual`, has no provider: staff refund it by hand."""
 
-    methods: dict[Method, Literal["stripe", "ledger"]] | None = None
+    methods: dict[Method, Literal["stripe", "ledger", "manual"]] | None = None
     stripe: StripeConfig | None = None
 
     @model_validator(mode="after")
@@ -123,9 +131,11 @@ class PaymentsConfig(_Model):
         return self
 
     def provider_for(self, method: str) -> str | None:
+        """The provider refunding `method`; None: staff refund it by hand."""
         if self.methods is None:
             return "ledger"
-        return self.methods.get(method)
+        provider = self.methods.get(method)
+        return None if provider == MANUAL else provider
 
 
 # --- labels ----------------------------------------------------------------------------------------
@@ -335,7 +345,7 @@ def _resolve(merchant_id: str | None, m: MerchantAdapters, default: MerchantAdap
 
 __all__ = [
     "AdapterConfigError", "AdaptersConfig", "AdaptersFile", "EasyPostLabels", "KNOWN_METHODS",
-    "MaildirEmail", "MerchantAdapters", "Parcel", "PaymentsConfig", "PdfLabels",
+    "MANUAL", "MaildirEmail", "MerchantAdapters", "Parcel", "PaymentsConfig", "PdfLabels",
     "ResolvedMerchant", "Secret", "SmtpEmail", "StripeConfig", "load_adapters",
     "read_secrets_file",
 ]

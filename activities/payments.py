@@ -11,8 +11,9 @@ database, `TransientRefundFailure`) propagates and Temporal retries it; the idem
 that safe.
 
 Per merchant (`RefundRouter`, configured in the adapters file): each payment method is refunded
-by the provider the merchant chose for it (`activities.stripe_refunds.StripeRefunds` or the
-ledger). An order paid with a method that has no provider, or with methods of different providers,
+by the provider the merchant chose for it (`activities.stripe_refunds.StripeRefunds`, or the
+ledger, which moves no money). An order paid with a method that has no provider (left out or
+`manual`), or with methods of different providers,
 is not refunded automatically: `NoRefundProvider`, a non-retryable `ApplicationError` of type
 `NO_REFUND_PROVIDER`; the workflow hands it to staff, who record a manual refund.
 """
@@ -31,6 +32,7 @@ from activities.contracts import (
     RefundIssued,
     RefundRequest,
 )
+from activities.adapters import MANUAL
 from returns.money import format_money
 from runtime.logging import get_logger
 
@@ -89,8 +91,9 @@ class RefundRouter:
     """A `RefundProvider` that sends each request to the provider its merchant chose for the
     order's payment methods.
 
-    `methods_by_merchant[merchant_id]` maps a payment method to a provider name (a method left out
-    has no provider); `None` for a merchant means every method goes to `default_provider`.
+    `methods_by_merchant[merchant_id]` maps a payment method to a provider name (a method left out,
+    or mapped to `manual`, has no provider); `None` for a merchant means every method goes to
+    `default_provider`.
     Requests without a merchant, or of a merchant not configured, use `default_methods`.
     """
 
@@ -115,6 +118,10 @@ class RefundRouter:
         names: list[str] = []
         for i, p in enumerate(req.payments):
             name = self._default_provider if methods is None else methods.get(p.method)
+            if name == MANUAL:
+                raise NoRefundProvider(
+                    f"payments[{i}].method: {p.method!r} (payment {p.payment_id}) is refunded by "
+                    f"hand for {who}; refund it and record the manual refund")
             if name is None:
                 raise NoRefundProvider(
                     f"payments[{i}].method: no refund provider is configured for {p.method!r} "

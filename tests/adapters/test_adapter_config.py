@@ -9,12 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities import wiring
-from activities.adapters import AdapterConfigError, load_adapters, read_secrets_file
+from activities.adapters import KNOWN_METHODS, AdapterConfigError, load_adapters, read_secrets_file
+from activities.contracts import NO_REFUND_PROVIDER, RefundRequest
 from activities.easypost_labels import EasyPostLabels
 from activities.mail import MaildirOutbox, SmtpTransport
+from activities.ledger import SqliteLedger
 from activities.stripe_refunds import StripeRefunds
+from returns.events import Payment
 from runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,13 +65,54 @@ def test_the_example_configures_all_three_merchants_and_hides_every_secret(tmp_p
     assert labels.carrier_for("opalook") is None and labels.carrier_for(None) is None
     router = wiring.payment_activities(settings, config)._provider
     assert isinstance(router._providers["opalook"]["stripe"], StripeRefunds)
-    assert config.merchants["pearl-platform"].payments.provider_for("klarna") == "ledger"
+    # No method of the example moves "money" through the ledger: what Stripe does not refund,
+    # staff do (a manual refund task), for listed and unlisted merchants alike.
+    for m in config.all:
+        for method in KNOWN_METHODS:
+            assert m.payments.provider_for(method) in ("stripe", None), (m.merchant_id, method)
+    assert config.merchants["pearl-platform"].payments.provider_for("klarna") is None
+    assert config.merchants["pearl-platform"].payments.provider_for("afterpay") is None
     assert config.merchants["opalook"].payments.provider_for("klarna") is None
+    assert config.merchants["fine-jewelry"].payments.provider_for("klarna") == "stripe"
+    assert config.default.payments.provider_for("card") is None
 
     printed = repr(config) + str(wiring.describe(config)) + repr(mail.mail_for("opalook")
                                                                  .transport.settings)
     for secret in EXAMPLE_SECRETS.values():
         assert secret not in printed
+
+
+@pytest.mark.parametrize("merchant_id, method", [
+    ("pearl-platform", "klarna"), ("pearl-platform", "afterpay"),  # `manual` in the example
+    ("opalook", "klarna"), ("opalook", "bank_transfer"),  # left out
+    (None, "card"), ("a-merchant-not-in-the-file", "card"),  # the example's [default]
+])
+async def test_the_example_hands_what_stripe_does_not_refund_to_staff_and_records_no_refund(
+        tmp_path, merchant_id, method):
+    """A method the example does not refund through Stripe becomes a manual refund task
+    (NO_REFUND_PROVIDER): never a ledger entry that tells the customer money moved."""
+    config = load_adapters(EXAMPLE, env=EXAMPLE_SECRETS, known_merchants=MERCHANTS)
+    settings = Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path)})
+    acts = wiring.payment_activities(settings, config)
+    req = RefundRequest(idempotency_key="return-R1:refund", return_id="R1", order_id="O-1",
+                        currency="USD", amount=5000, reason="accepted items",
+                        merchant_id=merchant_id,
+                        payments=[Payment(payment_id="pay_1", method=method, amount=5000)])
+    with pytest.raises(ApplicationError) as err:
+        await ActivityEnvironment().run(acts.issue_refund, req)
+    assert err.value.type == NO_REFUND_PROVIDER and err.value.non_retryable
+    assert f"{method!r} (payment pay_1)" in err.value.message
+    assert "record the manual refund" in err.value.message
+    assert await SqliteLedger(settings.ledger_path).refunds() == []
+
+
+def test_manual_is_an_explicit_no_provider(tmp_path):
+    path = write(tmp_path, "[merchants.opalook.payments.methods]\nklarna = 'manual'\n"
+                           "card = 'ledger'\n")
+    config = load_adapters(path, env={}, known_merchants=MERCHANTS)
+    payments = config.for_merchant("opalook").payments
+    assert payments.provider_for("klarna") is None and payments.provider_for("card") == "ledger"
+    assert "klarna->manual" in wiring.describe(config)["opalook"]
 
 
 def test_without_a_file_every_adapter_is_embedded(tmp_path):
@@ -94,7 +140,7 @@ def test_without_a_file_every_adapter_is_embedded(tmp_path):
     ("[merchants.opalook.payments.methods]\ncard = 'stripe'\n",
      "merchants.opalook.payments.methods.card: 'stripe' needs a [payments.stripe] table"),
     ("[merchants.opalook.payments.methods]\ncard = 'paypal'\n",
-     "merchants.opalook.payments.methods.card: Input should be 'stripe' or 'ledger'"),
+     "merchants.opalook.payments.methods.card: Input should be 'stripe', 'ledger' or 'manual'"),
     ("[merchants.fine-jewelry.labels]\nprovider = 'easypost'\napi_key_env = 'K'\n",
      "merchants.fine-jewelry.labels.carrier: Field required"),
     ("[merchants.opalook]\nstaff_locale = 'french'\n",
