@@ -21,10 +21,14 @@ REQUESTED_AT = SearchAttributeKey.for_datetime("RequestedAt")
 REFUND_AMOUNT = SearchAttributeKey.for_int("RefundAmount")  # minor units of RefundCurrency
 NEEDS_ATTENTION = SearchAttributeKey.for_bool("NeedsAttention")
 RESOLUTIONS = SearchAttributeKey.for_keyword_list("Resolutions")
+# What the return label's barcode encodes, set once a label exists: `RMA-<return id>` on the
+# embedded PDF label, the carrier's tracking code on an EasyPost label. Not personal data. The
+# warehouse scans it: `returns receive <barcode>` finds the return by it.
+LABEL_BARCODE = SearchAttributeKey.for_keyword("LabelBarcode")
 
 ALL = [
     RETURN_STATE, MERCHANT_ID, ORDER_ID, RETURN_ID, NEXT_DEADLINE_KIND, WAITING_ON, CURRENCY,
-    NEXT_DEADLINE, REQUESTED_AT, REFUND_AMOUNT, NEEDS_ATTENTION, RESOLUTIONS,
+    NEXT_DEADLINE, REQUESTED_AT, REFUND_AMOUNT, NEEDS_ATTENTION, RESOLUTIONS, LABEL_BARCODE,
 ]
 
 
