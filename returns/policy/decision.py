@@ -107,7 +107,12 @@ class ItemDecision(_Model):
     evidence_missing: list[EvidenceKind] = []
     staff_review_required: bool = False
     staff_review_points: list[str] = []
-    reasons: list[Reason] = []  # every reason, eligible or not, each citing its clause
+    # Why the item is not (or not yet) eligible, each citing its clause; also in `reasons`. Empty
+    # for an eligible item; never empty for one that is neither eligible nor waiting for staff.
+    refusals: list[Reason] = []
+    # Every reason, eligible or not, each citing its clause; written for the customer (what staff
+    # must do is in `staff_review_points`).
+    reasons: list[Reason] = []
     # The line's attributes the policy rules look at ("engraved", "material:platinum_950"), kept so a
     # staff override can re-price the item without the original request.
     line_attributes: list[str] = []

@@ -108,6 +108,12 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
     fees = fees_for(policy, quality=f.quality, resolution=resolution, attributes=f.attributes,
                     comparison_purchase=False, paid=f.paid)
     missing = [k for k in draft.evidence_required if k not in f.item.evidence]
+    reasons = draft.refusals + draft.reasons
+    resolution_reason = draft.resolution_reason if resolution is not None else None
+    # Why the resolution differs from what was asked is a reason like any other (000 §1.3, §2.2
+    # "no repair service"), whichever rule set it.
+    if resolution_reason is not None and resolution_reason not in reasons:
+        reasons.append(resolution_reason)
     return ItemDecision(
         line_id=f.line.line_id,
         sku=f.line.sku,
@@ -116,7 +122,7 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
         eligible=draft.eligible,
         requested_resolution=f.item.resolution,
         resolution=resolution,
-        resolution_reason=draft.resolution_reason if resolution is not None else None,
+        resolution_reason=resolution_reason,
         quality_issue=f.quality,
         needs_return_shipment=resolution is not None and draft.return_shipping != Party.nobody,
         return_shipping_paid_by=draft.return_shipping,
@@ -129,6 +135,7 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
         evidence_missing=missing,
         staff_review_required=draft.needs_person,
         staff_review_points=draft.review_points,
-        reasons=draft.refusals + draft.reasons + [fee.reason for fee in fees],
+        refusals=list(draft.refusals),
+        reasons=reasons + [fee.reason for fee in fees],
         line_attributes=sorted(f.attributes),
     )

@@ -143,6 +143,9 @@ def test_repair_request_becomes_exchange(opalook):
     item = decide(opalook, opalook_request(items=[requested_item(resolution="repair")])).items[0]
     assert item.resolution == Resolution.exchange
     assert item.resolution_reason.clause == "000 §1.3, §2.2"
+    # the customer is told why too: the reason is among the item's reasons
+    assert item.resolution_reason in item.reasons
+    assert any("no repair service" in r.text for r in item.reasons)
 
 
 def test_photos_of_a_defect_are_asked_for(opalook):

@@ -138,15 +138,23 @@ def test_every_refusal_has_a_cited_reason(request):
     decision = decide(REGISTRY.get(request.merchant_id), request)
     for item in decision.items:
         assert all(r.clause and r.text for r in item.reasons)
-        if not item.eligible:
-            assert item.reasons and item.resolution is None and item.refund_amount == 0
-            assert item.fees == [] and not item.needs_return_shipment
+        # The refusals themselves, not just any reason (ReasonCategory always adds one).
+        if not item.eligible and not item.staff_review_required:
+            assert item.refusals, f"{item.line_id} refused without a refusal: {item.reasons}"
+        assert all(r.clause.strip() and r.text.strip() for r in item.refusals)
+        assert all(r in item.reasons for r in item.refusals)
+        if item.eligible:
+            assert item.refusals == [] and item.resolution is not None
         else:
-            assert item.resolution is not None
+            assert item.resolution is None and item.refund_amount == 0
+            assert item.fees == [] and not item.needs_return_shipment
         if item.resolution in (Resolution.exchange, Resolution.repair):
             assert item.refund_amount == 0
         if item.resolution != item.requested_resolution and item.resolution is not None:
             assert item.resolution_reason is not None and item.resolution_reason.clause
+        # ... and the customer is told why (it is one of the reasons).
+        if item.resolution_reason is not None:
+            assert item.resolution_reason in item.reasons
         if item.staff_review_required:
             assert item.staff_review_points
     if decision.auto_reject:
