@@ -54,6 +54,9 @@ class Draft:
 
     facts: ItemFacts
     refused: bool = False  # a rule said no
+    # A rule said "no, unless staff specially approve it" (004 §4.5): not eligible, but still open.
+    held: bool = False
+    held_points: list[str] = field(default_factory=list)  # shown to staff if a ground covers it
     needs_person: bool = False  # a person must decide or check something
     ground: Ground | None = None
     resolution: Resolution | None = None
@@ -68,7 +71,8 @@ class Draft:
 
     @property
     def eligible(self) -> bool:
-        return not self.refused and self.ground is not None and self.ground.verdict == "eligible"
+        return (not self.refused and not self.held and self.ground is not None
+                and self.ground.verdict == "eligible")
 
     @property
     def open(self) -> bool:
@@ -78,6 +82,12 @@ class Draft:
     def refuse(self, reason: Reason) -> None:
         self.refused = True
         self.refusals.append(reason)
+
+    def hold(self, reason: Reason, points: list[str]) -> None:
+        """Refused in principle; a person may still accept it (an override)."""
+        self.held = True
+        self.refusals.append(reason)
+        self.held_points.extend(p for p in points if p not in self.held_points)
 
     def review(self, point: str) -> None:
         self.needs_person = True
@@ -125,7 +135,8 @@ class ReasonCategory:
 
 class AttributeRestrictions:
     """Customized, engraved, special materials, final sale, ...: which resolutions remain (004 §5,
-    003 §IV.1). An item whose attributes leave nothing it can ask for is refused here."""
+    003 §IV.1). An item whose attributes leave nothing it can ask for is refused here, or held for
+    a person when the rule says staff may specially approve it (004 §4.5)."""
 
     def apply(self, draft: Draft) -> None:
         f = draft.facts
@@ -134,13 +145,19 @@ class AttributeRestrictions:
             if limit is None:
                 continue
             allowed = set(limit) if draft.allowed is None else draft.allowed & set(limit)
-            draft.allowed = allowed
             asked = f.item.resolution
             converted = rule.quality_instead.get(asked) if f.quality else None
+            reason = Reason(clause=rule.clause, text=rule.text)
             if asked in allowed or converted in allowed:
-                draft.reasons.append(Reason(clause=rule.clause, text=rule.text))
+                draft.allowed = allowed
+                draft.reasons.append(reason)
+            elif rule.refused_review_points:
+                # The ground and window are still checked for what was asked: a person can only
+                # approve a request that would otherwise be in time.
+                draft.hold(reason, rule.refused_review_points)
             else:
-                draft.refuse(Reason(clause=rule.clause, text=rule.text))
+                draft.allowed = allowed
+                draft.refuse(reason)
 
 
 class GroundAndWindow:
@@ -254,12 +271,15 @@ class ShippingParties:
 
 class AttributeConditions:
     """Evidence, certificate numbers and checks that special items need (003 §IV.2 precious
-    pearls, 003 §IV.1 same style, 004 §5.4 third-party work)."""
+    pearls, 003 §IV.1 same style, 004 §5.4 third-party work), and the special approval a person
+    may give an item refused in principle (004 §4.5)."""
 
     def apply(self, draft: Draft) -> None:
         if not draft.open:
             return
         f = draft.facts
+        for point in draft.held_points:  # refused in principle, in time: staff may approve it
+            draft.review(point)
         for rule in _matching(f.policy.attribute_rules, f.attributes):
             _add_evidence(draft, rule.evidence)
             points = list(rule.review_points) + (list(rule.quality_review_points) if f.quality else [])

@@ -241,9 +241,16 @@ class AttributeRule(_Model):
     require_certificate_number: bool = False  # the order line must carry the certificate's number
     review_points: list[Text] = []  # a person must look at these items
     quality_review_points: list[Text] = []  # ... only when the reason is a quality issue
+    # Refused "in principle" but staff may still specially approve it (004 §4.5): the item is not
+    # eligible, yet it goes to a person with these points instead of being refused outright.
+    refused_review_points: list[Text] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> "AttributeRule":
+        if (self.refused_review_points and self.non_quality_resolutions is None
+                and self.quality_resolutions is None):
+            raise ValueError("refused_review_points: this rule restricts no resolution, so it "
+                             "never refuses anything to review")
         for asked, granted in self.quality_instead.items():
             if self.quality_resolutions is not None and granted not in self.quality_resolutions:
                 raise ValueError(f"quality_instead.{asked.value}: {granted.value!r} is not one of "

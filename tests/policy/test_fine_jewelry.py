@@ -202,15 +202,40 @@ def test_personalised_exchange_costs_50_percent(fine, attribute):
 
 
 # --- non-returnable items: 004 §5 ------------------------------------------------------------------------
-def test_custom_product_cannot_be_returned_for_non_quality(fine):
+def test_custom_product_cannot_be_returned_for_non_quality_but_staff_may_approve(fine):
     """004 §5.2 / §4.5: custom-designed products: except for quality issues, returns are not
-    allowed in principle (only exchanges)."""
+    allowed in principle (only exchanges) — "if a return is specially approved after review" it
+    costs 30%: so the request is not eligible, but goes to staff instead of being auto-rejected,
+    with the terms it would get if accepted (004 §3.4: the customer ships)."""
     decision = decide(fine, fine_jewelry_request(lines=[merchant_line("fine-jewelry", engraved=True)],
                                                  items=[requested_item(reason="size_fit")]))
     item = decision.items[0]
-    assert not item.eligible
+    assert not item.eligible and item.fees == [] and item.refund_amount == 0
     assert item.reasons[0].clause == "004 §5.2, §4.5"
+    assert item.staff_review_required and not decision.auto_reject
+    assert any(p.startswith("004 §4.5") for p in item.staff_review_points)
+    assert any(r.clause == "004 §3.4, §4.4" and r.text.startswith("if accepted: refund")
+               for r in item.reasons)
+
+
+def test_late_custom_return_is_auto_rejected_without_special_approval(fine):
+    """004 §2.2 (15-day return period) before 004 §4.5: a custom product's return asked on day 16
+    could not be accepted even for a normal product, so nobody is asked to approve it."""
+    decision = decide(fine, fine_jewelry_request(days_after_delivery=16,
+                                                 lines=[merchant_line("fine-jewelry", engraved=True)],
+                                                 items=[requested_item(reason="size_fit")]))
+    item = decision.items[0]
+    assert not item.eligible and not item.staff_review_required
     assert decision.auto_reject
+    assert [r.clause for r in item.refusals][:2] == ["004 §5.2, §4.5", "004 §2.1, §2.2"]
+
+
+def test_custom_product_non_quality_exchange_needs_no_special_approval(fine):
+    """004 §4.5 / §5.2: exchanges of custom products are allowed (50% fee): no §4.5 review point."""
+    item = decide(fine, fine_jewelry_request(lines=[merchant_line("fine-jewelry", engraved=True)],
+                                             items=[requested_item(reason="size_fit",
+                                                                   resolution="exchange")])).items[0]
+    assert item.eligible and not any(p.startswith("004 §4.5") for p in item.staff_review_points)
 
 
 def test_custom_product_quality_refund_becomes_exchange(fine):

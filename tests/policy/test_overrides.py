@@ -73,10 +73,16 @@ def test_waiver_survives_a_later_comparison_flag_on_other_fees(fine):
 
 def test_special_approval_of_a_custom_return_costs_30_percent(fine):
     """004 §4.5: a custom product's return, "if specially approved after review", has 30% deducted
-    as a non-quality fee with no additional loss fees."""
+    as a non-quality fee with no additional loss fees. The request goes to staff (not
+    auto-rejected) with a review point citing 004 §4.5; accepting it is the override."""
     decision = decide(fine, fine_jewelry_request(lines=[merchant_line("fine-jewelry", engraved=True)],
                                                  items=[requested_item(reason="size_fit")]))
-    assert decision.auto_reject and not decision.items[0].eligible
+    refused = decision.items[0]
+    assert not decision.auto_reject and not refused.eligible and refused.resolution is None
+    assert refused.staff_review_required
+    assert any(p.startswith("004 §4.5") and "specially approved" in p
+               for p in refused.staff_review_points)
+    assert [r.clause for r in refused.refusals] == ["004 §5.2, §4.5"]
     after = apply_overrides(decision, [_override(accept_exception=True)], "lea", fine)
     item = after.items[0]
     assert item.eligible and item.resolution == Resolution.refund

@@ -123,6 +123,10 @@ def _edit(path: Path, old: str, new: str) -> None:
     ('instead = { refund = "repair", exchange = "repair" }',
      'instead = { refund = "refund", exchange = "repair" }', "grounds.2.instead.refund",
      "'refund' is not one of this ground's resolutions"),
+    # 004 §4.5 special approval needs something refused to approve
+    ('non_quality_resolutions = ["exchange"]\nquality_resolutions = ["exchange", "repair"]\n'
+     'quality_instead = { refund = "exchange" }\n', "", "attribute_rules.0",
+     "this rule restricts no resolution"),
 ])
 def test_invalid_file_names_file_field_and_problem(policy_dir, old, new, field, problem):
     """A policy file error names the file, the field (dotted path) and the problem."""
