@@ -56,6 +56,7 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "inspection_passed": "customer",
     "inspection_failed": "customer",
     "escalation": "staff",
+    "action_needed": "staff",  # inspect, ship an exchange / repair / refused item
     "refund_issued": "customer",
     "refund_failed": "staff",
     "exchange_shipping": "customer",

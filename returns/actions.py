@@ -104,6 +104,11 @@ class ShipToCustomer(_Action):
 
     carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
     tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]
+    fee_payment_reference: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)
+    ] | None = Field(None, description="the customer's payment of the exchange fees or price "
+                                       "difference, required before an exchange with fees ships "
+                                       "(004 §4.4, §4.5)")
     note: Note | None = None
 
 

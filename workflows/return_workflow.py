@@ -58,6 +58,18 @@ QUICK = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                            maximum_interval=timedelta(minutes=2), maximum_attempts=6,
                            non_retryable_error_types=["PermanentEmailFailure"])
+# Behaviour added after the first release. Returns run for weeks, so it is guarded: a return
+# started before it replays its history unchanged and keeps the old behaviour to the end (README:
+# "Changing the workflow safely"). Under this patch:
+# - staff are emailed (`action_needed`) when an inspection or a shipment to the customer waits
+#   for them;
+# - an email that cannot be delivered is raised to staff and stays on the status card until an
+#   email to that person goes through (a refund that succeeds no longer clears it);
+# - the label's barcode value is published as the `LabelBarcode` search attribute (scanners);
+# - activity attempts time out after 20 s (refunds 30 s) instead of 1-2 minutes, so an attempt
+#   lost with a crashed worker is retried in seconds.
+STAFF_NOTICES = "2026-12-staff-notices"
+
 REFUND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                            maximum_interval=timedelta(hours=1),
                            non_retryable_error_types=[c.REFUND_REFUSED])
@@ -85,6 +97,7 @@ class ReturnWorkflow:
         self.deadline_version = 0
         self.audit: list[AuditEntry] = []
         self.review: Approve | Reject | None = None
+        self.review_error: str | None = None  # why the last approval could not be applied
         self.receipts: list[WarehouseReceipt] = []
         self.scans: list[ParcelScanned] = []
         self.inspection: RecordInspection | None = None
@@ -96,6 +109,8 @@ class ReturnWorkflow:
         self.manual_refund: RecordManualRefund | None = None
         self.shipment: ShipToCustomer | None = None
         self.attention: str | None = None
+        self.email_problems: dict[str, str] = {}  # audience -> why the last email failed
+        self.since_staff_notices = False  # set by run(): workflow.patched(STAFF_NOTICES)
         self.waiting_on: str | None = None
         self.outcome: str | None = None
         self.notify_seq = 0
@@ -105,6 +120,7 @@ class ReturnWorkflow:
     # ---------------------------------------------------------------- the story of a return
     @workflow.run
     async def run(self, request: ReturnRequested) -> ReturnStatus:
+        self.since_staff_notices = workflow.patched(STAFF_NOTICES)
         self._record("system", "return requested", f"event {request.event_id}")
         self._publish()
         try:
@@ -112,6 +128,8 @@ class ReturnWorkflow:
             if self.decision.auto_reject:
                 return await self._auto_reject()
             await self._review()
+            while isinstance(self.review, Approve) and not await self._apply_overrides():
+                await self._await_review()
             if isinstance(self.review, Reject):
                 return await self._finish(S.rejected, "rejected", self.review.reason)
             await self._approve()
@@ -161,23 +179,39 @@ class ReturnWorkflow:
         self._transition(S.under_review, waiting_on="staff")
         await self._notify("request_received", deadline=self._due(D.review))
         await self._notify_staff("review_needed", message=self._review_points())
+        await self._await_review()
+
+    async def _await_review(self) -> None:
         if not await self._wait_until_due(lambda: self.review is not None, D.review):
             await self._escalate(D.review, "the review deadline has passed; the customer is waiting")
             await self._until(lambda: self.review is not None)
 
-    async def _approve(self) -> None:
+    async def _apply_overrides(self) -> bool:
+        """Staff exceptions re-priced by the policy; False (back to review) if they cannot apply."""
         approval = self.review
-        assert isinstance(approval, Approve)
-        if approval.overrides:
+        if not approval.overrides:
+            return True
+        try:
             self.decision = await self._activity(
                 c.APPLY_OVERRIDES,
                 c.ApplyOverrides(decision=self.decision, overrides=approval.overrides,
                                  actor=approval.actor),
                 ReturnDecision, summary="apply staff overrides to the decision",
             )
-            self._load_items(self.decision)
-            for o in approval.overrides:
-                self._record(approval.actor, "override", f"line {o.line_id}: {o.reason}")
+        except ActivityError as err:
+            why = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)
+            self.review_error = f"the overrides could not be applied: {why}"
+            self._record(approval.actor, "approval not applied", why)
+            self.review = None  # still under review: approve again, or reject
+            return False
+        self._load_items(self.decision)
+        for o in approval.overrides:
+            self._record(approval.actor, "override", f"line {o.line_id}: {o.reason}")
+        return True
+
+    async def _approve(self) -> None:
+        approval = self.review
+        assert isinstance(approval, Approve)
         self._meet(D.review)
         self._transition(S.approved)
         if self._items_to_ship():
@@ -236,6 +270,11 @@ class ReturnWorkflow:
                            f"refund covers what arrived." if missing else None)
         await self._set_deadline(D.inspection, self.decision.sla.inspection, workflow.now())
         self._transition(S.inspecting, waiting_on="warehouse")
+        if self.since_staff_notices:
+            await self._notify_staff("action_needed", deadline=self._due(D.inspection), message=(
+                "Inspect what arrived and record it (update record_inspection): " + ", ".join(
+                    f"{i.line_id} {i.title} x{i.quantity_received}" for i in self.items.values()
+                    if i.quantity_received)))
         if not await self._wait_until_due(lambda: self.inspection is not None, D.inspection):
             await self._escalate(D.inspection, "the inspection deadline has passed")
             await self._until(lambda: self.inspection is not None)
@@ -359,7 +398,8 @@ class ReturnWorkflow:
         budget = max(due - workflow.now(), timedelta(minutes=10))
         task = workflow.start_activity(
             c.ISSUE_REFUND, request, result_type=c.RefundIssued,
-            start_to_close_timeout=timedelta(minutes=2), schedule_to_close_timeout=budget,
+            start_to_close_timeout=self._attempt_timeout(timedelta(seconds=30), timedelta(minutes=2)),
+            schedule_to_close_timeout=budget,
             retry_policy=REFUND_RETRY, summary=f"refund {format_money(amount, self.decision.currency)}",
         )
         if workflow.now() < escalate_at:
@@ -382,6 +422,9 @@ class ReturnWorkflow:
         if deadline is not None:
             await self._set_deadline(deadline, self.decision.sla.reshipment, workflow.now())
         self._transition(state, waiting_on="staff")
+        if self.since_staff_notices:
+            await self._notify_staff("action_needed", message=self._shipment_todo(state),
+                                     deadline=self._due(deadline) if deadline else None)
         if deadline is not None:
             if not await self._wait_until_due(lambda: self.shipment is not None, deadline):
                 await self._escalate(deadline, f"{DEADLINE_LABELS[deadline]} has passed")
@@ -390,6 +433,36 @@ class ReturnWorkflow:
             self._meet(deadline)
         self._transition(done, waiting_on=None)
         await self._notify(template, tracking=f"{self.shipment.carrier} {self.shipment.tracking_number}")
+
+    def _exchange_fees(self) -> int:
+        """Unwaived fees on the accepted exchanges: paid by the customer before reshipping."""
+        return sum(f.amount for i in self.decision.items
+                   if i.resolution == Resolution.exchange and self.items[i.line_id].quantity_accepted
+                   for f in i.fees if not f.waived)
+
+    def _shipment_todo(self, state: ReturnState) -> str:
+        """What staff must send to the customer, for the action_needed email."""
+        if state == S.exchange_shipping:
+            items = [i for i in self.decision.items if i.resolution == Resolution.exchange
+                     and self.items[i.line_id].quantity_accepted]
+            wanted = {r.line_id: r.exchange_for for r in self.request.items}
+            todo = "Ship the exchange: " + ", ".join(
+                f"{i.title} x{self.items[i.line_id].quantity_accepted}"
+                + (f" -> {wanted[i.line_id]}" if wanted.get(i.line_id) else "")
+                for i in items)
+            fees = self._exchange_fees()
+            if fees:
+                todo += (f". First collect {format_money(fees, self.decision.currency)} of fees "
+                         f"from the customer and give its reference as fee_payment_reference")
+        elif state == S.repairing:
+            todo = "Repair and send back: " + ", ".join(
+                f"{i.title} x{i.quantity_accepted}" for i in self.items.values()
+                if i.quantity_accepted and i.resolution == Resolution.repair)
+        else:
+            todo = "Send back to the customer what did not pass: " + ", ".join(
+                f"{i.title} x{i.quantity_received - i.quantity_accepted}"
+                for i in self.items.values() if i.quantity_received > i.quantity_accepted)
+        return todo + "; then record it (update ship_to_customer: carrier, tracking_number)."
 
     async def _create_label(self) -> None:
         rma = f"RMA-{self.request.return_id}"
@@ -596,8 +669,12 @@ class ReturnWorkflow:
                                  "waive_fees, accept_exception, resolution, reason}]}")
     async def approve(self, action: Approve) -> ActionResult:
         self.review = action
+        self.review_error = None
         self._record(action.actor, "approved", action.note or "")
-        await workflow.wait_condition(lambda: self.state != S.under_review)
+        await workflow.wait_condition(
+            lambda: self.state != S.under_review or self.review_error is not None)
+        if self.review_error is not None:
+            raise _refused(f"not approved: {self.review_error}; the return is still under review")
         if self.state != S.approved:  # withdrawn or cancelled at the same moment
             return self._result(f"not approved: the return became {self.state.value} first")
         if self._items_to_ship():
@@ -614,6 +691,11 @@ class ReturnWorkflow:
                 raise _refused(f"overrides: line {o.line_id!r} is not part of this return "
                                        f"(lines: {', '.join(sorted(lines))})")
         accepted = {o.line_id for o in action.overrides if o.accept_exception}
+        for n, o in enumerate(action.overrides):
+            if o.resolution is not None and not self.decision.item(o.line_id).eligible \
+                    and not o.accept_exception:
+                raise _refused(f"overrides[{n}].resolution: line {o.line_id} is not eligible; "
+                               f"set accept_exception: true (with a reason) to accept it first")
         if not any(i.eligible or i.line_id in accepted for i in self.decision.items):
             raise _refused("no item is eligible: reject the return, or accept an exception "
                                    "with overrides [{line_id, accept_exception: true, reason}]")
@@ -753,7 +835,9 @@ class ReturnWorkflow:
                                  "refused item): {actor, carrier, tracking_number, note?}")
     async def ship_to_customer(self, action: ShipToCustomer) -> ActionResult:
         self.shipment = action
-        self._record(action.actor, "shipped to customer", f"{action.carrier} {action.tracking_number}")
+        self._record(action.actor, "shipped to customer", f"{action.carrier} {action.tracking_number}"
+                     + (f"; fees paid, ref {action.fee_payment_reference}"
+                        if action.fee_payment_reference else ""))
         state = self.state
         await workflow.wait_condition(lambda: self.state != state)
         return self._result(f"shipment recorded; now {self.state.value}")
@@ -764,6 +848,11 @@ class ReturnWorkflow:
                 or self.shipment is not None:
             raise _refused(f"nothing is waiting to be shipped to the customer; the return "
                                    f"is {self.state.value}")
+        if self.state == S.exchange_shipping and self._exchange_fees() \
+                and not action.fee_payment_reference:
+            raise _refused(f"fee_payment_reference: the exchange carries "
+                           f"{format_money(self._exchange_fees(), self.decision.currency)} of fees "
+                           f"(004 §4.5); collect them first and give the payment's reference")
 
     # ---------------------------------------------------------------- query
     @workflow.query(name=names.QUERY_STATUS,
@@ -858,9 +947,14 @@ class ReturnWorkflow:
 
     async def _activity(self, name: str, arg, result_type, summary: str):
         return await workflow.execute_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=timedelta(minutes=1),
+            name, arg, result_type=result_type,
+            start_to_close_timeout=self._attempt_timeout(timedelta(seconds=20), timedelta(minutes=1)),
             retry_policy=QUICK, summary=summary,
         )
+
+    def _attempt_timeout(self, now: timedelta, before: timedelta) -> timedelta:
+        """How long one activity attempt may run before Temporal retries it elsewhere."""
+        return now if self.since_staff_notices else before
 
     async def _notify(self, template: str, *, message: str | None = None,
                       deadline: datetime | None = None, label_path: str | None = None,
@@ -908,15 +1002,26 @@ class ReturnWorkflow:
         try:
             await workflow.execute_activity(
                 c.SEND_NOTIFICATION, note, result_type=c.NotificationSent,
-                start_to_close_timeout=timedelta(minutes=1), retry_policy=NOTIFY_RETRY,
-                summary=f"email {audience}: {template}",
+                start_to_close_timeout=self._attempt_timeout(timedelta(seconds=20),
+                                                             timedelta(minutes=1)),
+                retry_policy=NOTIFY_RETRY, summary=f"email {audience}: {template}",
             )
             self._record("system", f"emailed {audience}", template)
+            if self.email_problems.pop(audience, None):  # that address works again
+                self._publish()
         except ActivityError as err:
             # A failed email must not stop the return; staff see it and reach the person.
             why = err.cause.message if isinstance(err.cause, ApplicationError) else str(err.cause or err)
             self._record("system", f"email to {audience} failed", f"{template}: {why}")
-            self._attention(f"could not email the {audience} ({template}): {why}")
+            problem = f"could not email the {audience} ({template}): {why}"
+            if not self.since_staff_notices:
+                self._attention(problem)
+                return
+            self.email_problems[audience] = problem
+            self._publish()
+            if audience == "customer":
+                await self._notify_staff("escalation", message=f"{problem}. Reach the customer "
+                                         f"another way; the return goes on.")
 
     def _status(self) -> ReturnStatus:
         currency = self.decision.currency if self.decision else self.request.order.currency
@@ -928,11 +1033,16 @@ class ReturnWorkflow:
             fees_total=self.decision.fees_total if self.decision else 0,
             items=list(self.items.values()),
             deadlines=list(self.deadlines.values()), label=self.label, refund=self.refund,
-            needs_attention=self.attention is not None, attention_reason=self.attention,
+            needs_attention=self._attention_reason() is not None,
+            attention_reason=self._attention_reason(),
             waiting_on=self.waiting_on,
             next_actions=[] if self.state in FINAL else NEXT_ACTIONS.get(self.state, []),
             audit=self.audit,
         )
+
+    def _attention_reason(self) -> str | None:
+        reasons = [r for r in (self.attention, *self.email_problems.values()) if r]
+        return "; ".join(reasons) or None
 
     def _next_deadline(self) -> Deadline | None:
         running = [d for d in self.deadlines.values() if not d.met and self.state not in FINAL]
@@ -949,7 +1059,7 @@ class ReturnWorkflow:
             sa.ORDER_ID.value_set(self.request.order.order_id),
             sa.RETURN_STATE.value_set(self.state.value),
             sa.WAITING_ON.value_set(self.waiting_on or "nobody"),
-            sa.NEEDS_ATTENTION.value_set(self.attention is not None),
+            sa.NEEDS_ATTENTION.value_set(self._attention_reason() is not None),
             sa.REFUND_AMOUNT.value_set(refund_total),
             sa.CURRENCY.value_set(self.decision.currency if self.decision else self.request.order.currency),
             sa.RESOLUTIONS.value_set(resolutions),
@@ -957,6 +1067,8 @@ class ReturnWorkflow:
             sa.NEXT_DEADLINE.value_set(nxt.due_at) if nxt else sa.NEXT_DEADLINE.value_unset(),
             sa.NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else sa.NEXT_DEADLINE_KIND.value_unset(),
         ]
+        if self.label is not None and self.since_staff_notices:
+            updates.append(sa.LABEL_BARCODE.value_set(self.label.barcode_value))
         # Upsert only what changed: each upsert is an event in the history.
         changed = [u for u in updates if self._published.get(u.key.name) != u.value]
         if changed:

@@ -43,7 +43,7 @@ def test_the_template_folder_holds_exactly_the_listed_templates():
     for name in TEMPLATE_NAMES:
         for ext in (".subject.txt", ".txt", ".html"):
             assert (en / f"{name}{ext}").is_file(), f"{name}{ext} is missing"
-    assert len(TEMPLATE_NAMES) == 21
+    assert len(TEMPLATE_NAMES) == 22
 
 
 @pytest.mark.parametrize("data", sorted(DATA_SETS))
@@ -84,6 +84,7 @@ SHOWS = {
     "inspection_passed": {"deadline", "refund_total"},
     "inspection_failed": {"message", "tracking"},
     "escalation": {"message", "deadline", "refund_total"},
+    "action_needed": {"message", "deadline"},
     "refund_issued": {"message", "refund_total"},
     "refund_failed": {"message", "deadline", "refund_total"},
     "exchange_shipping": {"message", "tracking"},

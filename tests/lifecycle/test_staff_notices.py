@@ -1,0 +1,146 @@
+"""Staff are told when they must act, and what stands between them and the next step:
+an inspection or a shipment to the customer waiting (`action_needed` email), exchange fees to
+collect before reshipping, an approval whose exceptions cannot apply, an email that bounced.
+The real workflow and activities on the time-skipping server; bounces against a real SMTP server
+(aiosmtpd on loopback) that refuses the customer's address with 550."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.worker import Worker
+
+from activities.mail import SmtpTransport
+from activities.notifications import NotificationActivities
+from returns.status import ReturnState
+from runtime.settings import Settings, SmtpSettings
+from tests.lifecycle.events import item, line, return_requested
+from tests.lifecycle.test_paths import approve, receive_and_inspect, status, update, wait_state
+from tests.notifications.conftest import smtp_server  # noqa: F401 - the real SMTP server fixture
+from worker import build_activities
+from workflows import search_attributes as sa
+from workflows.return_workflow import ReturnWorkflow
+
+S = ReturnState
+
+
+def bodies(messages) -> str:
+    return "\n".join(m.get_body(("plain",)).get_content() for m in messages)
+
+
+async def test_staff_are_asked_to_inspect_then_to_ship_and_exchange_fees_come_first(harness):
+    """004 §3.5 inspection within 3-5 business days and §3.6 reshipment: staff get an
+    action_needed email for each; §4.5 the 50% fee on exchanging an engraved product is collected
+    before the exchange ships (ship_to_customer without fee_payment_reference is refused)."""
+    event = return_requested("fine-jewelry", delivered_days_ago=20,
+                             lines=[line("L1", engraved=True)],
+                             items=[item("L1", reason="size_fit", resolution="exchange",
+                                         exchange_for="size 54")])
+    handle = await harness.start(event)
+    st = await wait_state(handle, S.under_review)
+    fee = sum(f.amount for f in st.items[0].fees if not f.waived)
+    assert st.items[0].resolution.value == "exchange" and fee == 10000, st.items[0].reasons
+
+    await approve(handle)
+    await receive_and_inspect(handle, ("L1", 1))
+    await wait_state(handle, S.exchange_shipping)
+    asked = [m for m in harness.outbox() if m["X-Notification"] == "action_needed"]
+    text = bodies(asked)
+    assert len(asked) == 2, [str(m["Subject"]) for m in asked]
+    assert "record_inspection" in text and "L1 Gold ring x1" in text
+    assert "Ship the exchange: Gold ring x1 -> size 54" in text
+    assert "fee_payment_reference" in text and "100.00" in text
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
+                                                  "tracking_number": "JD0146000065"})
+    assert "fee_payment_reference" in refused.value.cause.message
+    assert "004 §4.5" in refused.value.cause.message
+    assert (await status(handle)).state == S.exchange_shipping
+
+    await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
+                                              "tracking_number": "JD0146000065",
+                                              "fee_payment_reference": "PAY-4411"})
+    final = await harness.result(handle)
+    assert final.state == S.exchanged
+    assert any("fees paid, ref PAY-4411" in a.detail for a in final.audit)
+
+
+async def test_an_exception_that_cannot_apply_is_refused_and_the_return_stays_under_review(harness):
+    """004 §2.2: an item past the 15-day return window is not eligible; changing its resolution
+    without accepting it as an exception is refused by the validator, naming the field, and the
+    return is still under review, so staff can approve correctly."""
+    event = return_requested("fine-jewelry", delivered_days_ago=20,
+                             lines=[line("L1"), line("L2", sku="RING-2")],
+                             items=[item("L1", resolution="exchange", exchange_for="size 52"),
+                                    item("L2", reason="style_preference")])
+    handle = await harness.start(event)
+    st = await wait_state(handle, S.under_review)
+    assert not next(i for i in st.items if i.line_id == "L2").eligible
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(handle, "approve", {"actor": "sam", "overrides": [
+            {"line_id": "L2", "resolution": "exchange", "reason": "customer is a regular"}]})
+    assert "overrides[0].resolution" in refused.value.cause.message
+    assert (await status(handle)).state == S.under_review
+
+    await update(handle, "approve", {"actor": "sam", "overrides": [
+        {"line_id": "L2", "accept_exception": True, "resolution": "exchange",
+         "reason": "customer is a regular"}]})
+    st = await wait_state(handle, S.awaiting_shipment)
+    assert next(i for i in st.items if i.line_id == "L2").eligible
+
+
+async def test_the_label_barcode_is_searchable(harness):
+    """What a scanner reads off the label finds the return (LabelBarcode search attribute)."""
+    event = return_requested("fine-jewelry")
+    handle = await harness.start(event)
+    await wait_state(handle, S.under_review)
+    st = await approve(handle)
+    attrs = (await handle.describe()).typed_search_attributes
+    assert attrs.get(sa.LABEL_BARCODE) == st.label.barcode_value == f"RMA-{event.return_id}"
+
+
+async def test_a_bounced_customer_email_is_raised_to_staff_and_stays_on_the_card(
+        env, registry, tmp_path, smtp_server):  # noqa: F811
+    """The customer's mail server refuses the address (550): the email is tried once, recorded
+    in the audit trail, staff get an escalation email, and NeedsAttention stays set through the
+    refund (which used to clear it) because no email to the customer has gone through since."""
+    settings = replace(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path / "data")}),
+                       task_queue=f"returns-{uuid.uuid4()}")
+    smtp = NotificationActivities(SmtpTransport(
+        SmtpSettings(host=smtp_server.host, port=smtp_server.port, starttls=False),
+        tmp_path / "sent.sqlite3", timeout=5))
+    activities = [a for a in build_activities(settings, registry)
+                  if getattr(a, "__temporal_activity_definition").name != "send_notification"]
+    event = return_requested("opalook", customer_type="business", country="US", currency="EUR",
+                             items=[item("L1", reason="defective")])
+    event = event.model_copy(update={"order": event.order.model_copy(update={
+        "customer": event.order.customer.model_copy(update={"email": "ada@refused.example"})})})
+    async with Worker(env.client, task_queue=settings.task_queue, workflows=[ReturnWorkflow],
+                      activities=[*activities, smtp.send_notification]):
+        handle = await env.client.start_workflow(
+            ReturnWorkflow.run, event, id=f"return-{event.return_id}", task_queue=settings.task_queue)
+        await wait_state(handle, S.under_review)
+        for _ in range(200):
+            st = await status(handle)
+            if any(a.detail == "review_needed" for a in st.audit):
+                break
+            await asyncio.sleep(0.05)
+        assert st.needs_attention and "could not email the customer" in st.attention_reason
+        await update(handle, "approve", {"actor": "claire"})
+        with env.auto_time_skipping_disabled():
+            final = await handle.result()
+    assert final.state == S.refunded
+    assert final.needs_attention and "could not email the customer" in final.attention_reason
+    failed = [a for a in final.audit if a.action == "email to customer failed"]
+    assert failed and all("550" in a.detail for a in failed)
+    refused = [r for r in smtp_server.handler.received if "ada@refused.example" in r.rcpt_tos]
+    assert refused == []
+    escalations = [r.message for r in smtp_server.handler.received
+                   if r.message["X-Notification"] == "escalation"]
+    assert escalations and "could not email the customer" in escalations[0].get_body(
+        ("plain",)).get_content()
