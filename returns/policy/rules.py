@@ -169,9 +169,11 @@ class GroundAndWindow:
             return
         f = draft.facts
         tried: list[Reason] = []
+        covering: list[Ground] = []
         for ground in f.policy.grounds:
             if not self._covers(ground, f):
                 continue
+            covering.append(ground)
             chosen = self._resolution(ground, draft, tried)
             if chosen is None:
                 continue
@@ -186,6 +188,14 @@ class GroundAndWindow:
             if ground.verdict == "review":
                 for point in ground.review_points:
                     draft.review(point)
+            return
+        if covering and not tried:
+            # Grounds exist for this reason and buyer, but none offers what was asked, in time or
+            # late: say so rather than blame a window.
+            clauses = list(dict.fromkeys(g.clause for g in covering))
+            draft.refuse(Reason(clause="; ".join(clauses),
+                                text=f"no ground of this policy offers {f.item.resolution.value} "
+                                     f"for {f.item.reason.value}"))
             return
         refusal = f.policy.refusals.quality if f.quality else f.policy.refusals.non_quality
         draft.refuse(refusal.reason())
@@ -216,8 +226,9 @@ class GroundAndWindow:
                     candidates.append((rule.quality_instead[asked],
                                        Reason(clause=rule.clause, text=rule.text)))
         if asked in ground.instead:
-            assert ground.instead_clause is not None  # schema guarantees it
-            candidates.append((ground.instead[asked], ground.instead_clause.reason()))
+            cited = ground.instead_reasons.get(asked) or ground.instead_clause
+            assert cited is not None  # schema guarantees it
+            candidates.append((ground.instead[asked], cited.reason()))
         for resolution, why in candidates:
             if resolution not in ground.resolutions:
                 continue

@@ -178,9 +178,11 @@ class Ground(_Model):
                                                                           CustomerType.business]
     regions: list[RegionName] = []  # empty: any country; else the customer's country must be in one
     resolutions: Annotated[list[Resolution], Field(min_length=1)]
-    # Asked for something this ground does not offer: grant this instead (and say why).
+    # Asked for something this ground does not offer: grant this instead (and say why; a reason
+    # for one asked resolution in `instead_reasons`, else `instead_clause`).
     instead: dict[Resolution, Resolution] = {}
     instead_clause: Cited | None = None
+    instead_reasons: dict[Resolution, Cited] = {}
     window: Window
     # "review": the ground exists but a person decides (e.g. 000 §1.2 L221-3 exception).
     verdict: Literal["eligible", "review"] = "eligible"
@@ -200,8 +202,12 @@ class Ground(_Model):
             if granted not in self.resolutions:
                 raise ValueError(f"instead.{asked.value}: {granted.value!r} is not one of this "
                                  f"ground's resolutions")
-        if self.instead and self.instead_clause is None:
-            raise ValueError("instead_clause: required when instead is set")
+        for asked in self.instead_reasons:
+            if asked not in self.instead:
+                raise ValueError(f"instead_reasons.{asked.value}: not a key of instead")
+        if self.instead_clause is None and any(a not in self.instead_reasons for a in self.instead):
+            raise ValueError("instead_clause: required when instead is set (or give every "
+                             "asked resolution its instead_reasons)")
         if Resolution.returnless_refund in self.resolutions:
             raise ValueError("resolutions: returnless_refund is granted by [returnless_refund], "
                              "not asked for")

@@ -113,6 +113,59 @@ def test_missing_signature_date_counts_from_order_and_asks_a_person(fine):
     assert not decision.auto_reject
 
 
+# --- repair requests on quality grounds: 004 §8, §6.1.2, §4.3, §5.2 ----------------------------------------
+@pytest.mark.parametrize("reason", ["wrong_item", "not_as_described", "damaged_in_transit"])
+def test_repair_of_a_product_that_differs_or_was_damaged_becomes_a_free_exchange(fine, reason):
+    """004 §6.1.2 / §4.3 (choice, docs/policies.md): a product that is not the one ordered (or was
+    damaged in transit, merchant default) is replaced, not repaired: a repair request within the
+    30-day exchange period (004 §2.1) is granted as the free exchange, the store paying both legs,
+    and the decision says why."""
+    item = decide(fine, fine_jewelry_request(days_after_delivery=3, items=[
+        requested_item(reason=reason, resolution="repair")])).items[0]
+    assert item.eligible and item.resolution == Resolution.exchange
+    assert item.requested_resolution == Resolution.repair
+    assert "replaced, not repaired" in item.resolution_reason.text
+    assert item.resolution_reason in item.reasons
+    assert item.fees == [] and item.refund_amount == 0
+    assert item.return_shipping_paid_by == item.reshipping_paid_by == Party.merchant
+    assert not any("outside these periods" in r.text for r in item.reasons)
+
+
+def test_repair_of_a_defect_stays_a_warranty_repair(fine):
+    """004 §8: a defect is repaired under the 1-year warranty even within the return period — the
+    repair asked for is granted, not converted to an exchange."""
+    item = decide(fine, fine_jewelry_request(days_after_delivery=3, items=[
+        requested_item(resolution="repair")])).items[0]
+    assert item.eligible and item.resolution == Resolution.repair
+    assert item.resolution_reason is None
+
+
+def test_late_repair_of_a_wrong_item_cites_the_exchange_period(fine):
+    """004 §2.1: after 30 days the exchange that replaces a wrong item can no longer be asked;
+    the refusal gives the date, and the warranty (004 §8) covers defects only."""
+    item = decide(fine, fine_jewelry_request(days_after_delivery=40, items=[
+        requested_item(reason="wrong_item", resolution="repair")])).items[0]
+    assert not item.eligible
+    assert any(r.clause == "004 §2.1" and "2026-04-01" in r.text for r in item.refusals)
+
+
+def test_no_ground_offering_the_resolution_says_so_not_the_window(fine):
+    """The refusal names the real cause: when no ground of the policy offers the resolution for
+    the reason at all, the customer is told that, not "outside these periods" (004 §2.1/§2.2).
+    The policy of the audit (no repair-to-exchange on 004 §6.1.2) reproduces the case."""
+    grounds = [g.model_copy(update={"instead": {Resolution.refund: Resolution.exchange},
+                                    "instead_reasons": {}})
+               if g.id == "differs_from_order" else g for g in fine.grounds]
+    policy = fine.model_copy(update={"grounds": grounds})
+    decision = decide(policy, fine_jewelry_request(days_after_delivery=3, items=[
+        requested_item(reason="wrong_item", resolution="repair")]))
+    item = decision.items[0]
+    assert not item.eligible
+    assert [r.text for r in item.refusals] == ["no ground of this policy offers repair for wrong_item"]
+    assert item.refusals[0].clause == "004 §6.1.2, §4.2, §4.3"
+    assert not any("outside these periods" in r.text for r in item.reasons)
+
+
 # --- quality definitions: 004 §6.1 / §6.2 --------------------------------------------------------------
 @pytest.mark.parametrize("reason, quality", [
     ("defective", True), ("not_as_described", True), ("wrong_item", True),

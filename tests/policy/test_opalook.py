@@ -59,6 +59,16 @@ def test_professional_withdrawal_after_14_days_is_refused(opalook):
     assert "no right of withdrawal" in item.reasons[0].text
 
 
+def test_professional_repair_without_a_defect_is_offered_by_no_ground(opalook):
+    """000 §1.2: the L221-3 exception is a withdrawal (refund or exchange); no ground offers a
+    repair for a change of mind, and the refusal says so rather than cite a deadline."""
+    item = decide(opalook, opalook_request(days_after_delivery=3, items=[
+        requested_item(reason="changed_mind", resolution="repair")])).items[0]
+    assert not item.eligible and not item.staff_review_required
+    assert [str(r) for r in item.refusals] == [
+        "000 §1.2: no ground of this policy offers repair for changed_mind"]
+
+
 def test_consumer_buyer_goes_to_staff(opalook):
     """000 §1.2 is written for professionals: a buyer marked consumer would have the Consumer Code
     withdrawal right (merchant default: a person confirms the buyer's status)."""

@@ -116,12 +116,12 @@ def _edit(path: Path, old: str, new: str) -> None:
      "every return reason must be classified; missing ['size_fit']"),
     ('reasons = ["defective"]\nresolutions = ["repair"]',
      'reasons = ["defective"]\nresolutions = ["repair"]\nregions = ["asia"]',
-     "grounds.2.regions", "unknown region 'asia'"),
+     "grounds.3.regions", "unknown region 'asia'"),
     ('title = "Fine jewelry Return & Exchange Policy"',
      'title = "Fine jewelry Return & Exchange Policy"\ncolour = "gold"', "policy.colour",
      "Extra inputs are not permitted"),
     ('instead = { refund = "repair", exchange = "repair" }',
-     'instead = { refund = "refund", exchange = "repair" }', "grounds.2.instead.refund",
+     'instead = { refund = "refund", exchange = "repair" }', "grounds.3.instead.refund",
      "'refund' is not one of this ground's resolutions"),
     # 004 §4.5 special approval needs something refused to approve
     ('non_quality_resolutions = ["exchange"]\nquality_resolutions = ["exchange", "repair"]\n'
