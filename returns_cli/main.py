@@ -9,15 +9,17 @@
     returns approve RETURN [--note TEXT]
     returns reject RETURN --reason TEXT
 
-RETURN is the return id, its workflow id (`return-<id>`) or the label's barcode (`RMA-<id>`), so a
-barcode scanner can type it. `receive` without items asks line by line in a terminal; without a
+RETURN is the return id, its workflow id (`return-<id>`) or what the label's barcode holds (`RMA-<id>`
+on the embedded label, the carrier's tracking code on a carrier label: found through the
+`LabelBarcode` search attribute), so a barcode scanner can type it. `receive` without items asks line by line in a terminal; without a
 RETURN it reads one from the terminal or stdin (a scanner). It sends the same signal
 (`warehouse_receipt`) and updates (`approve`, `reject`, `record_inspection`) as the Web UI, with
 the same payloads (returns/actions.py); the actor is --actor, else $RETURNS_ACTOR, else the login
 name. The connection comes from temporalio.envconfig (TEMPORAL_ADDRESS, ...), like the worker's.
 
-Exit status: 0 done; 1 refused or failed (one line on stderr says why); 2 wrong usage; 3 the
-receipt was sent but the return did not confirm it in time (do not send it again: check `show`).
+Exit status: 0 done; 1 refused or failed (one line on stderr says why, never a traceback;
+RETURNS_CLI_DEBUG=1 adds it); 2 wrong usage; 3 the receipt was sent but the return did not confirm
+it in time (do not send it again: check `show`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import os
 import re
 import sys
 import time
+import traceback
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -51,7 +54,7 @@ from returns.actions import (
 from returns.events import workflow_id_for
 from returns.status import ReturnStatus
 from returns_cli import render
-from returns_cli.queries import FilterError, Filters
+from returns_cli.queries import FilterError, Filters, label_barcode_query
 from runtime.codec import CodecKeyError, UndecryptablePayload
 from runtime.converter import describe_validation_error
 from runtime.shutdown import exit_now
@@ -85,7 +88,8 @@ def return_ref(text: str) -> str:
             ref = ref[len(prefix):]
             break
     if not ref or any(c.isspace() for c in ref):
-        raise CliError(f"{text.strip()!r} is not a return id or a label barcode (RMA-<return id>)")
+        raise CliError(f"{text.strip()!r} is not a return id or a label barcode (RMA-<return id> "
+                       "or the carrier's tracking code)")
     return ref
 
 
@@ -190,10 +194,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------------ Temporal
+def one_line(err: BaseException, limit: int = 300) -> str:
+    """The first line of an error's message (its type when it has none), at most `limit` long."""
+    text = (str(err).strip().splitlines() or [""])[0].strip() or type(err).__name__
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def temporal_target() -> str:
+    """Where the CLI connects (for messages); '?' when the settings cannot be read."""
+    from runtime.client import connect_config
+
+    try:
+        return connect_config()["target_host"]
+    except Exception:
+        return "?"
+
+
 async def connect(timeout: float) -> Client:
     from runtime.client import connect as connect_client, connect_config
 
-    target = connect_config()["target_host"]
+    try:
+        target = connect_config()["target_host"]
+    except Exception as err:  # a missing TEMPORAL_PROFILE, an unreadable config file
+        raise CliError(f"cannot read the Temporal connection settings (TEMPORAL_ADDRESS, "
+                       f"TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE): {one_line(err)}") from None
     try:
         return await asyncio.wait_for(connect_client(), timeout)
     except asyncio.TimeoutError:
@@ -201,8 +225,52 @@ async def connect(timeout: float) -> Client:
     except RuntimeError as err:
         # The core's message nests the OS error: `... message: "Connection refused" })))`.
         reasons = re.findall(r'message: "([^"]+)"', str(err))
-        reason = reasons[-1] if reasons else (str(err).splitlines() or [type(err).__name__])[0][:200]
+        if not reasons and "dns error" in str(err):
+            reasons = ["the host name does not resolve"]
+        reason = reasons[-1] if reasons else one_line(err, 200)
         raise CliError(f"cannot connect to Temporal at {target}: {reason}") from None
+    except OSError as err:  # e.g. a TLS certificate file that is not there
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        raise CliError(f"cannot connect to Temporal at {target}: {err.strerror or one_line(err)}"
+                       f"{where}") from None
+    except (ValueError, TypeError) as err:  # an address that is not host:port
+        raise CliError(f"cannot connect to Temporal at {target}: {one_line(err, 200)}") from None
+
+
+async def resolve(client: Client, text: str, timeout: float) -> str:
+    """The return id `text` names: a return id, a workflow id (`return-<id>`), the embedded
+    label's barcode (`RMA-<id>`), else any label's barcode (a carrier's tracking code), looked up
+    through the `LabelBarcode` search attribute. One readable CliError when nothing, or more than
+    one return, matches."""
+    return_id = return_ref(text)
+    handle = client.get_workflow_handle(workflow_id_for(return_id))
+    try:
+        await handle.describe(rpc_timeout=timedelta(seconds=timeout))
+        return return_id
+    except RPCError as err:
+        if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise CliError(f"cannot look up return {return_id}: {err.message}") from None
+    barcode = text.strip()
+    # `RMA-R1` / `return-R1` name return R1 only; anything else may be a carrier's barcode.
+    nothing = f"no return {return_id}" if barcode != return_id else \
+        f"no return or label barcode {barcode}"
+    try:
+        query = label_barcode_query(barcode)
+    except FilterError:
+        raise CliError(nothing) from None
+    found: list[str] = []
+    try:
+        async for w in client.list_workflows(query, limit=20, rpc_timeout=timedelta(seconds=timeout)):
+            found.append(w.typed_search_attributes.get(sa.RETURN_ID) or w.id.removeprefix("return-"))
+    except RPCError as err:
+        raise CliError(f"cannot look up the label barcode {barcode}: {err.message}") from None
+    found = sorted(set(found))
+    if not found:
+        raise CliError(nothing)
+    if len(found) > 1:
+        raise CliError(f"the label barcode {barcode} is on {len(found)} returns: "
+                       f"{', '.join(found)}; give the return id instead")
+    return found[0]
 
 
 def failure_message(err: BaseException) -> str:
@@ -329,7 +397,7 @@ async def cmd_list(client: Client, args: argparse.Namespace) -> int:
 
 
 async def cmd_show(client: Client, args: argparse.Namespace) -> int:
-    status = await fetch_status(client, return_ref(args.ret), args.timeout)
+    status = await fetch_status(client, await resolve(client, args.ret, args.timeout), args.timeout)
     print(status.model_dump_json(indent=2) if args.json
           else render.status_text(status, datetime.now(timezone.utc)))
     return 0
@@ -413,7 +481,7 @@ async def cmd_receive(client: Client, args: argparse.Namespace) -> int:
         ref = ask("Scan the label or type the return id: ") if interactive else sys.stdin.readline()
         if not ref.strip():
             raise CliError("no return given: pass RETURN, or scan/type it on stdin")
-    return_id = return_ref(ref)
+    return_id = await resolve(client, ref, args.timeout)
     actor = actor_of(args)
     status = await fetch_status(client, return_id, args.timeout)
     lines = {i.line_id for i in status.items}
@@ -495,7 +563,7 @@ def prompt_inspection(status: ReturnStatus) -> list[ItemInspection]:
 
 
 async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
-    return_id = return_ref(args.ret)
+    return_id = await resolve(client, args.ret, args.timeout)
     if not args.passed and not args.failed:
         if not sys.stdin.isatty():
             raise CliError("no result: give --pass LINE and/or --fail LINE for every received "
@@ -520,14 +588,14 @@ async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
 
 
 async def cmd_approve(client: Client, args: argparse.Namespace) -> int:
-    return_id = return_ref(args.ret)
+    return_id = await resolve(client, args.ret, args.timeout)
     action = model(Approve, "approval", actor=actor_of(args), note=args.note)
     return report(return_id, names.UPDATE_APPROVE,
                   await send_update(client, return_id, names.UPDATE_APPROVE, action, args.timeout))
 
 
 async def cmd_reject(client: Client, args: argparse.Namespace) -> int:
-    return_id = return_ref(args.ret)
+    return_id = await resolve(client, args.ret, args.timeout)
     action = model(Reject, "rejection", actor=actor_of(args), reason=args.reason)
     return report(return_id, names.UPDATE_REJECT,
                   await send_update(client, return_id, names.UPDATE_REJECT, action, args.timeout))
@@ -565,6 +633,22 @@ def cli(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("returns: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # anything else: still one line, never a traceback
+        if os.environ.get("RETURNS_CLI_DEBUG"):
+            traceback.print_exc()
+        print(f"returns: {unexpected(err)}", file=sys.stderr)
+        return EXIT_REFUSED
+
+
+def unexpected(err: Exception) -> str:
+    """One line for an error no command expected: what failed and, for Temporal, where."""
+    if isinstance(err, RPCError):
+        return (f"Temporal at {temporal_target()} answered {err.status.name}: "
+                f"{one_line(err)}")
+    if isinstance(err, (ConnectionError, TimeoutError)):
+        return f"lost the connection to Temporal at {temporal_target()}: {one_line(err)}"
+    return (f"unexpected error: {type(err).__name__}: {one_line(err)} "
+            "(RETURNS_CLI_DEBUG=1 shows the traceback)")
 
 
 def main() -> None:

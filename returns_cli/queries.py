@@ -97,6 +97,12 @@ class Filters:
         return " AND ".join(parts)
 
 
+def label_barcode_query(barcode: str) -> str:
+    """The returns whose label's barcode holds `barcode` (RMA number or carrier tracking code),
+    finished ones too."""
+    return f"{sa.LABEL_BARCODE.name}={quoted('barcode', barcode)}"
+
+
 def ui_url(ui_base: str, namespace: str, query: str) -> str:
     """The Web UI's workflow list filtered by `query` (a link to bookmark or share)."""
     return f"{ui_base.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows?query={quote(query, safe='')}"

@@ -43,6 +43,7 @@ async def test_register_adds_missing_skips_existing_and_refuses_other_types(
         first = run_cli(address, "register")
         assert first.returncode == 0, first.stderr
         assert "added " in first.stdout
+        assert "LabelBarcode" in first.stdout  # what `returns receive <carrier barcode>` lists
         second = run_cli(address, "register")
         assert second.returncode == 0, second.stderr
         assert f"nothing to add; {len(wanted())} already registered" in second.stdout
@@ -50,6 +51,7 @@ async def test_register_adds_missing_skips_existing_and_refuses_other_types(
 
         after = await plan(client, "default")
         assert not after.missing and not after.conflicts
+        assert "LabelBarcode" in after.present
 
     # A name taken with another type: a clear error, nothing changed.
     async with await WorkflowEnvironment.start_local(

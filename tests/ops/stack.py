@@ -22,9 +22,10 @@ from typing import AsyncIterator
 
 from aiohttp import web
 from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from ingestion.intake import Intake, Outcome
+from ingestion.intake import Intake, Outcome, details_for, search_attributes_for, summary_for
 from returns.events import ReturnRequested, workflow_id_for
 from returns.policy.registry import PolicyRegistry
 from returns.status import ReturnStatus
@@ -35,6 +36,7 @@ from tests.codec_keys import TEST_KEYRING, TEST_KEYS_ENV, test_data_converter
 from tests.lifecycle.events import item, line, return_requested
 from worker import build_worker
 from workflows import names
+from workflows import search_attributes as sa
 from workflows.search_attributes import cli_flags
 
 STEP_TIMEOUT = 60.0  # generous: CI machines have 2 cores
@@ -82,11 +84,25 @@ class Stack:
         env.update(extra)
         return env
 
-    async def start_return(self, request: ReturnRequested | None = None) -> str:
+    async def start_return(self, request: ReturnRequested | None = None, *,
+                           label_barcode: str | None = None) -> str:
+        """Start a return as the order system does; with `label_barcode`, started with that
+        `LabelBarcode` search attribute already set (as a carrier label's tracking code is,
+        once the workflow has bought the label)."""
         request = request or two_line_request(f"R{uuid.uuid4().hex[:8].upper()}")
-        intake = Intake(self.client, task_queue=self.task_queue, known_merchant=lambda m: True)
-        result = await intake.deliver(request)
-        assert result.outcome == Outcome.started, result
+        if label_barcode is None:
+            intake = Intake(self.client, task_queue=self.task_queue, known_merchant=lambda m: True)
+            result = await intake.deliver(request)
+            assert result.outcome == Outcome.started, result
+        else:
+            attrs = search_attributes_for(request)
+            await self.client.start_workflow(
+                names.WORKFLOW_TYPE, request, id=workflow_id_for(request.return_id),
+                task_queue=self.task_queue, static_summary=summary_for(request),
+                static_details=details_for(request),
+                search_attributes=TypedSearchAttributes([
+                    *attrs.search_attributes,
+                    SearchAttributePair(sa.LABEL_BARCODE, label_barcode)]))
         self.started.append(request.return_id)
         return request.return_id
 

@@ -14,6 +14,7 @@ import shlex
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -285,15 +286,57 @@ async def test_approve_and_reject_with_the_actor_of_the_environment(stack: Stack
     assert run.error_line == f"returns: return {to_reject} is finished (rejected); nothing more can be recorded"
 
 
+# ---------------------------------------------------------------------------- carrier barcodes
+async def test_a_carrier_label_barcode_finds_its_return(stack: Stack) -> None:
+    """A carrier's label carries the tracking code, not RMA-<id>: the CLI finds the return by
+    its `LabelBarcode` search attribute (here set when the return starts)."""
+    tracking = "9400" + uuid.uuid4().hex[:18].upper()
+    return_id = await stack.start_return(label_barcode=tracking)
+    await stack.in_state(return_id, "under_review")
+    await stack.listed(f'LabelBarcode="{tracking}"', {return_id})
+
+    run = await returns(stack, "show", tracking)
+    assert run.code == 0, run.err
+    assert return_id in run.out and "under review" in run.out.replace("_", " ")
+    run = await returns(stack, "receive", "--item", "L1=1", stdin=f"{tracking}\n")  # a scanner
+    assert (run.code, run.error_line) == (1, (
+        f"returns: not recorded for return {return_id}: the return is under_review; receipts are "
+        "recorded only once it is approved and before the inspection is recorded (--force sends "
+        "it anyway and alerts staff)"))
+    run = await returns(stack, "approve", tracking, "--actor", "sam")
+    assert run.code == 0, run.err
+    assert run.out.startswith("approve: approved") and f"(return {return_id} is now" in run.out
+
+    # No label has it: one line.
+    unknown = "9400" + uuid.uuid4().hex[:18].upper()
+    run = await returns(stack, "show", unknown)
+    assert (run.code, run.error_line, run.out) == (
+        1, f"returns: no return or label barcode {unknown}", "")
+
+    # Two returns with the same barcode (a carrier reusing a code): both named, nothing done.
+    shared = "1Z" + uuid.uuid4().hex[:16].upper()
+    first = await stack.start_return(label_barcode=shared)
+    second = await stack.start_return(label_barcode=shared)
+    await stack.listed(f'LabelBarcode="{shared}"', {first, second})
+    run = await returns(stack, "approve", shared, "--actor", "sam")
+    both = ", ".join(sorted([first, second]))
+    assert (run.code, run.error_line, run.out) == (
+        1, f"returns: the label barcode {shared} is on 2 returns: {both}; give the return id "
+           "instead", "")
+    for one in (first, second):
+        assert (await stack.in_state(one, "under_review")).state.value == "under_review"
+
+
 # ---------------------------------------------------------------------------- errors
 async def test_every_error_is_one_readable_line(stack: Stack) -> None:
     review = await stack.start_return()
     await stack.in_state(review, "under_review")
     cases = [
         # unknown return
-        (["show", "R1"], 1, "returns: no return R1"),
+        (["show", "R1"], 1, "returns: no return or label barcode R1"),
+        (["show", "return-R1"], 1, "returns: no return R1"),
         (["receive", "RMA-R1", "--item", "L1=1"], 1, "returns: no return R1"),
-        (["approve", "R1", "--actor", "sam"], 1, "returns: no return R1"),
+        (["approve", "R1", "--actor", "sam"], 1, "returns: no return or label barcode R1"),
         # the validators' messages
         (["inspect", review, "--pass", "L1", "--actor", "ines"], 1,
          "returns: record_inspection refused: cannot record the inspection: the return is "
@@ -312,7 +355,8 @@ async def test_every_error_is_one_readable_line(stack: Stack) -> None:
                                  "--all; in a terminal you are asked line by line"),
         (["receive", review, "--item", "L1=x"], 1, "returns: --item: quantity 'x' is not a whole number"),
         (["receive", "RMA- 1", "--all"], 1,
-         "returns: 'RMA- 1' is not a return id or a label barcode (RMA-<return id>)"),
+         "returns: 'RMA- 1' is not a return id or a label barcode (RMA-<return id> or the "
+         "carrier's tracking code)"),
         # usage
         (["reject", review], 2, "returns reject: the following arguments are required: --reason "
                                 "(see returns reject --help)"),

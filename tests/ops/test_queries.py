@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from returns_cli.main import CliError, per_line_texts, return_ref, split_line
-from returns_cli.queries import FilterError, Filters, ui_url
+from returns_cli.queries import FilterError, Filters, label_barcode_query, ui_url
 
 NOON = datetime(2026, 11, 23, 12, 0, 30, 123, tzinfo=timezone.utc)
 
@@ -84,7 +84,18 @@ def test_search_attributes_fit_the_dev_server_budget_and_hold_no_personal_data()
     used = Counter(key.indexed_value_type.name for key in sa.ALL)
     assert all(used[kind] <= budget[kind] for kind in used), used
     names = {key.name for key in sa.ALL}
+    assert sa.LABEL_BARCODE in sa.ALL and sa.LABEL_BARCODE.name == "LabelBarcode"
+    assert sa.LABEL_BARCODE.indexed_value_type.name == "KEYWORD"
+    # `make run` starts the dev server with every one of them (runtime/devstack.py).
+    assert "LabelBarcode=Keyword" in sa.cli_flags()
     assert {"ReturnState", "MerchantId", "OrderId", "ReturnId", "NextDeadline", "NextDeadlineKind",
             "NeedsAttention", "WaitingOn", "RefundAmount"} <= names
     assert not any(word in name.lower() for name in names
                    for word in ("email", "name", "address", "phone", "customer"))
+
+
+def test_a_label_barcode_is_a_query_on_label_barcode_finished_returns_too() -> None:
+    assert label_barcode_query("9400111899223197428490") == 'LabelBarcode="9400111899223197428490"'
+    assert label_barcode_query("RMA-R1") == 'LabelBarcode="RMA-R1"'
+    with pytest.raises(FilterError):
+        label_barcode_query('x" OR ReturnState="refunded')
