@@ -57,6 +57,7 @@ class ReturnReason(StrEnum):
     not_as_described = "not_as_described"  # material/style/specification differs from the order
     wrong_item = "wrong_item"  # merchant shipped the wrong style, size or material
     damaged_in_transit = "damaged_in_transit"  # logistics damage, proven at signature
+    lost_in_transit = "lost_in_transit"  # the parcel never arrived: nothing to send back
     changed_mind = "changed_mind"  # no reason given / cooling-off
     size_fit = "size_fit"  # size correct but not as expected
     style_preference = "style_preference"  # dislike of style, colour, texture

@@ -44,7 +44,9 @@ _AFTER_OUTCOME = {S.refunded, S.exchanged, S.repaired, S.closed}
 TRANSITIONS: dict[ReturnState, set[ReturnState]] = {
     S.requested: {S.under_review, S.rejected, S.withdrawn, S.cancelled},
     S.under_review: {S.approved, S.rejected, S.withdrawn, S.cancelled},
-    S.approved: {S.awaiting_shipment, S.refunding, S.withdrawn, S.cancelled},
+    # Nothing to send back (a lost parcel, 000 §1.3): a returnless refund, or the replacement
+    # shipped straight away.
+    S.approved: {S.awaiting_shipment, S.refunding, S.exchange_shipping, S.withdrawn, S.cancelled},
     S.awaiting_shipment: {S.in_transit, S.received, S.expired, S.withdrawn, S.cancelled},
     S.in_transit: {S.received, S.withdrawn, S.cancelled},
     S.received: {S.inspecting, S.cancelled},

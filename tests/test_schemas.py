@@ -39,3 +39,9 @@ def test_check_exits_non_zero_when_a_file_differs(tmp_path):
     result = check()
     assert result.returncode == 1
     assert "parcel.scanned.json is out of date" in result.stderr
+
+
+def test_lost_in_transit_is_a_reason_of_the_contract():
+    """000 §1.3 "products lost ... will be refunded or exchanged": the order system can say so."""
+    schema = json.loads((schema_export.SCHEMA_DIR / "return.requested.json").read_text())
+    assert "lost_in_transit" in schema["$defs"]["ReturnReason"]["enum"]

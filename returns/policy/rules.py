@@ -182,6 +182,9 @@ class GroundAndWindow:
             draft.grant(resolution, why)
             draft.reasons.extend(tried)  # why earlier grounds did not apply
             draft.reasons.append(self._window_reason(ground, resolution, f))
+            if ground.returnless is not None and resolution == Resolution.refund:
+                # Nothing to send back (000 §1.3 lost products): refunded without a return.
+                draft.grant(Resolution.returnless_refund, ground.returnless.reason())
             for note in ground.notes:
                 if note.applies_to(resolution):
                     draft.reasons.append(note.reason())
@@ -268,7 +271,8 @@ class ShippingParties:
         ground = draft.ground
         assert ground is not None
         outbound = draft.resolution in (Resolution.exchange, Resolution.repair)
-        legs = f"return shipping paid by {ground.return_shipping.value}"
+        legs = (f"return shipping paid by {ground.return_shipping.value}"
+                if ground.return_shipping != Party.nobody else "nothing to send back")
         if outbound:
             legs += f", reshipping paid by {ground.reshipping.value}"
         if not draft.eligible:
@@ -373,7 +377,10 @@ class ReturnlessRefund:
         rule = policy.returnless_refund
         if rule is None:
             return
-        candidates = [d for d in drafts if d.eligible and d.resolution in rule.resolutions]
+        # Items with nothing to send back (lost parcels) are neither converted nor counted.
+        travelling = [d for d in drafts if d.eligible and d.ground is not None
+                      and d.ground.return_shipping != Party.nobody]
+        candidates = [d for d in travelling if d.resolution in rule.resolutions]
         if not candidates:
             return
         why: Reason | None = None
@@ -384,7 +391,7 @@ class ReturnlessRefund:
         elif rule.when_shipping_exceeds_value and request.estimated_return_shipping is not None:
             # Choice (docs/policies.md): the parcel's shipping is compared with the value of
             # everything that would travel in it, not item by item.
-            parcel_value = sum(d.facts.paid for d in drafts if d.eligible)
+            parcel_value = sum(d.facts.paid for d in travelling)
             if request.estimated_return_shipping > parcel_value:
                 why = Reason(clause=rule.clause, text=rule.value_text.format(
                     shipping=format_money(request.estimated_return_shipping, currency),

@@ -186,9 +186,12 @@ class Ground(_Model):
     window: Window
     # "review": the ground exists but a person decides (e.g. 000 §1.2 L221-3 exception).
     verdict: Literal["eligible", "review"] = "eligible"
-    return_shipping: Party
+    return_shipping: Party  # "nobody": nothing comes back (lost parcels), see `returnless`
     reshipping: Party
     shipping_clause: Clause
+    # Nothing comes back (000 §1.3 lost products): a refund is paid without a return shipment
+    # (resolution `returnless_refund`, this reason); an exchange is reshipped without one.
+    returnless: Cited | None = None
     evidence: list[EvidenceKind] = []
     evidence_by_reason: dict[ReturnReason, list[EvidenceKind]] = {}
     evidence_clause: Clause | None = None
@@ -217,6 +220,13 @@ class Ground(_Model):
                                  f"resolutions")
         if (self.evidence or self.evidence_by_reason) and not self.evidence_clause:
             raise ValueError("evidence_clause: required when evidence is listed")
+        if (self.return_shipping == Party.nobody) != (self.returnless is not None):
+            raise ValueError("returnless: set it (why nothing comes back) exactly when "
+                             "return_shipping is \"nobody\"")
+        if self.reshipping == Party.nobody and set(self.resolutions) & {Resolution.exchange,
+                                                                        Resolution.repair}:
+            raise ValueError("reshipping: an exchange or repair is shipped to the customer; say "
+                             "who pays (merchant or customer)")
         if self.verdict == "review" and not self.review_points:
             raise ValueError("review_points: say what the person must check when verdict is review")
         return self

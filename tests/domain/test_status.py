@@ -31,6 +31,13 @@ def test_returnless_refund_goes_from_approval_to_refunding():
     check_transition(S.approved, S.refunding)
 
 
+def test_lost_parcel_exchange_ships_straight_after_approval():
+    """000 §1.3 lost products are exchanged with nothing to send back: approved -> exchange_shipping."""
+    check_transition(S.approved, S.exchange_shipping)
+    with pytest.raises(TransitionError):
+        check_transition(S.approved, S.repairing)  # a repair needs the item back
+
+
 @pytest.mark.parametrize("frm,to", [(S.received, S.withdrawn), (S.refunding, S.cancelled),
                                     (S.rejected, S.approved), (S.under_review, S.refunded)])
 def test_forbidden_transitions_say_why(frm, to):

@@ -116,13 +116,20 @@ def _edit(path: Path, old: str, new: str) -> None:
      "every return reason must be classified; missing ['size_fit']"),
     ('reasons = ["defective"]\nresolutions = ["repair"]',
      'reasons = ["defective"]\nresolutions = ["repair"]\nregions = ["asia"]',
-     "grounds.3.regions", "unknown region 'asia'"),
+     "grounds.4.regions", "unknown region 'asia'"),
     ('title = "Fine jewelry Return & Exchange Policy"',
      'title = "Fine jewelry Return & Exchange Policy"\ncolour = "gold"', "policy.colour",
      "Extra inputs are not permitted"),
     ('instead = { refund = "repair", exchange = "repair" }',
-     'instead = { refund = "refund", exchange = "repair" }', "grounds.3.instead.refund",
+     'instead = { refund = "refund", exchange = "repair" }', "grounds.4.instead.refund",
      "'refund' is not one of this ground's resolutions"),
+    # lost parcels: nothing comes back only with a stated reason
+    ('returnless = { clause = "merchant default, not in seed (004 §4.2)"',
+     '# returnless = { clause = "merchant default, not in seed (004 §4.2)"', "grounds.3.returnless",
+     'exactly when return_shipping is "nobody"'),
+    ('instead_reasons = { repair = { clause = "004 §6.1.2, §4.3"',
+     'instead_reasons = { exchange = { clause = "004 §6.1.2, §4.3"',
+     "grounds.1.instead_reasons.exchange", "not a key of instead"),
     # 004 §4.5 special approval needs something refused to approve
     ('non_quality_resolutions = ["exchange"]\nquality_resolutions = ["exchange", "repair"]\n'
      'quality_instead = { refund = "exchange" }\n', "", "attribute_rules.0",
