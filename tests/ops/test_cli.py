@@ -425,3 +425,10 @@ async def test_the_documented_queries_run_and_match_their_links_and_commands(sta
         if command and command.startswith("returns list "):
             built = list_query(parser.parse_args(shlex.split(command)[1:]))
             assert _TIME.sub('"T"', built) == _TIME.sub('"T"', query), (row["what"], built)
+    # README.md's daily lists (tests/ops/test_readme.py checks them against `returns list`).
+    readme = re.findall(r"^\| [^|]+ \| `([^`]+)` \| `returns list [^`]+` \|$",
+                        (ROOT / "README.md").read_text(), re.MULTILINE)
+    assert len(readme) >= 8, "README's daily lists are gone or changed format"
+    for query in readme:
+        async for _ in stack.client.list_workflows(query, limit=1):
+            break
