@@ -141,6 +141,10 @@ class ReturnDecision(_Model):
     address_problems: list[Reason] = []
     auto_reject: bool = False  # nothing eligible and the policy says not to bother staff
     auto_reject_reasons: list[Reason] = []
+    # Who ships back items that fail inspection, as one sentence for the customer citing the
+    # clause ([inspection_failed] of the policy file: 004 §3.7, 003 §III.4). None in old decisions.
+    inspection_failed_shipping: str | None = None
+    inspection_failed_shipping_paid_by: Party | None = None
     decided_on: str  # ISO date of the request the decision was made for
 
     @property

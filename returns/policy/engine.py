@@ -62,6 +62,8 @@ def decide(policy: MerchantPolicy, request: ReturnRequested) -> ReturnDecision:
         address_problems=address_problems,
         auto_reject=auto_reject,
         auto_reject_reasons=auto_reject_reasons,
+        inspection_failed_shipping=policy.inspection_failed.sentence(),
+        inspection_failed_shipping_paid_by=policy.inspection_failed.paid_by,
         decided_on=request.occurred_at.astimezone(tz).date().isoformat(),
     )
 

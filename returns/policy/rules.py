@@ -364,8 +364,23 @@ class BusinessBuyerNote:
             draft.reasons.append(note.reason())
 
 
+class PolicyNotes:
+    """Conditions of the whole policy stated on every item a ground covers (004 §7.2 customs
+    duties borne by the customer, §7.3 wrong address or absent recipient)."""
+
+    def apply(self, draft: Draft) -> None:
+        if not draft.open:
+            return
+        f = draft.facts
+        abroad = f.request.order.shipping_address.country != f.policy.merchant.return_address.country
+        for note in f.policy.notes:
+            if note.applies_to(draft.resolution) and (abroad or not note.abroad_only):
+                draft.reasons.append(note.reason())
+
+
 ITEM_RULES = (ReasonCategory(), AttributeRestrictions(), GroundAndWindow(), AttributeConditions(),
-              GroundReviewPoints(), EvidenceRequired(), DeliveryDateKnown(), BusinessBuyerNote())
+              GroundReviewPoints(), EvidenceRequired(), DeliveryDateKnown(), BusinessBuyerNote(),
+              PolicyNotes())
 
 
 # --- request rules -----------------------------------------------------------------------------------

@@ -163,6 +163,13 @@ class Note(Cited):
         return not self.resolutions or resolution in self.resolutions
 
 
+class PolicyNote(Note):
+    """A condition shown on every item a ground covers (004 §7.2 customs, §7.3 wrong address)."""
+
+    # Only when the order ships to another country than the merchant's return address (customs).
+    abroad_only: bool = False
+
+
 class Ground(_Model):
     """One way a customer may return an item (quality issue, cooling-off, warranty, ...).
 
@@ -337,6 +344,27 @@ class AddressRules(_Model):
     refused: Annotated[list[AddressPattern], Field(min_length=1)]
 
 
+class InspectionFailed(_Model):
+    """Who pays to ship back items that fail inspection (004 §3.7, 003 §III.4), told to the
+    customer in the inspection-failed email."""
+
+    paid_by: Party
+    clause: Clause
+    text: Text  # one sentence for the customer, without the clause
+
+    @field_validator("paid_by")
+    @classmethod
+    def _someone_pays(cls, paid_by: Party) -> Party:
+        if paid_by == Party.nobody:
+            raise ValueError("the items travel back: say who pays, merchant or customer")
+        return paid_by
+
+    def sentence(self) -> str:
+        """`text` as a sentence with its clause in brackets, like the emails' reasons."""
+        text = self.text.rstrip(". ")
+        return f"{text[:1].upper()}{text[1:]} ({self.clause})."
+
+
 class RefundLimit(_Model):
     limit: Literal["price_paid", "price_excluding_tax"] = "price_paid"
     clause: Clause
@@ -369,9 +397,11 @@ class MerchantPolicy(_Model):
     attribute_rules: list[AttributeRule] = []
     fees: list[FeeRule] = []
     refund: RefundLimit
+    inspection_failed: InspectionFailed
     returnless_refund: ReturnlessRefund | None = None
     address: AddressRules | None = None
     comparison_purchase: ComparisonPurchaseCheck | None = None
+    notes: list[PolicyNote] = []  # shown on every item a ground covers
     checks: Checks
 
     @model_validator(mode="after")

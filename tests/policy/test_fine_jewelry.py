@@ -342,6 +342,27 @@ def test_previously_exchanged_item_accepts_no_second_exchange(fine):
     assert decide(fine, fine_jewelry_request(lines=[line])).items[0].eligible
 
 
+# --- customs and wrong addresses: 004 §7.2, §7.3 ------------------------------------------------------------
+def test_customs_duties_are_the_customers_when_the_parcel_crosses_a_border(fine):
+    """004 §7.2: tariffs, VAT and other customs fees of returned/exchanged products are borne by
+    the customer: stated for a US buyer of the Chinese store, not for a buyer in China."""
+    abroad = decide(fine, fine_jewelry_request()).items[0]
+    assert any(r.clause == "004 §7.2" and "customs" in r.text for r in abroad.reasons)
+    home = {"line1": "88 Nanjing Road", "city": "Shanghai", "postal_code": "200001", "country": "CN"}
+    domestic = decide(fine, fine_jewelry_request(country="CN", shipping_address=home)).items[0]
+    assert not any(r.clause == "004 §7.2" for r in domestic.reasons)
+
+
+def test_reshipment_to_a_wrong_address_is_at_the_customers_cost(fine):
+    """004 §7.3: a product returned or lost because of an incorrect address or an absent recipient:
+    secondary shipping and losses are the customer's — stated for exchanges and repairs, which the
+    store ships to the customer, not for refunds."""
+    exchange = decide(fine, fine_jewelry_request(items=[requested_item(resolution="exchange")])).items[0]
+    assert any(r.clause == "004 §7.3" and "secondary shipping" in r.text for r in exchange.reasons)
+    refund = decide(fine, fine_jewelry_request()).items[0]
+    assert not any(r.clause == "004 §7.3" for r in refund.reasons)
+
+
 # --- evidence, address, comparison purchase: 004 §2.4, §2.5, §7.1 -------------------------------------------
 def test_documents_required_at_application(fine):
     """004 §2.4: photos of the product and logistics signature records are required; missing ones
