@@ -10,8 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from returns.events import Resolution
-from returns.policy.decision import Fee, Reason
+from returns.events import EvidenceKind, Resolution
+from returns.policy.decision import Fee, Party, Reason
 
 
 class ReturnState(StrEnum):
@@ -123,6 +123,12 @@ class ItemStatus(_Model):
     quantity_requested: int
     eligible: bool
     resolution: Resolution | None
+    # From the policy decision (ItemDecision); defaults keep statuses of older returns readable.
+    requested_resolution: Resolution | None = None
+    resolution_reason: Reason | None = None  # why `resolution` differs from what was asked
+    return_shipping_paid_by: Party | None = None
+    evidence_missing: list[EvidenceKind] = []
+    staff_review_points: list[str] = []
     reasons: list[Reason] = []
     fees: list[Fee] = []
     refund_amount: int = 0  # decided for the requested quantity

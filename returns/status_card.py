@@ -6,7 +6,20 @@ Pure: from a ReturnStatus to text. No PII: ids, states, items, amounts and deadl
 from __future__ import annotations
 
 from returns.money import format_money
-from returns.status import DEADLINE_LABELS, FINAL, ReturnState, ReturnStatus
+from returns.policy.decision import Party
+from returns.status import DEADLINE_LABELS, FINAL, ItemStatus, ReturnState, ReturnStatus
+
+
+_PAYERS = (Party.merchant, Party.customer)
+
+
+def _decision(i: ItemStatus) -> str:
+    """"refund", "not eligible", and what was asked when it differs: "exchange (asked repair)"."""
+    granted = i.resolution.value.replace("_", " ") if i.eligible and i.resolution else "not eligible"
+    asked = i.requested_resolution
+    if asked is not None and (not i.eligible or asked != i.resolution):
+        granted += f" (asked {asked.value.replace('_', ' ')})"
+    return granted
 
 
 def render_status_card(status: ReturnStatus) -> str:
@@ -27,22 +40,29 @@ def render_status_card(status: ReturnStatus) -> str:
             lines.append(f"- {DEADLINE_LABELS[d.kind]}: {d.due_at:%a %d %b %Y %H:%M} UTC "
                          f"({d.basis}){flag}")
     if status.items:
+        # The policy's reasons matter for the review; afterwards only a refusal's reasons stay.
+        reviewing = status.state in (ReturnState.requested, ReturnState.under_review)
         # A list, not a Markdown table: the Web UI (2.54) renders tables without cell padding.
         lines.append("\n### Items")
         for i in status.items:
-            decision = (i.resolution.value.replace("_", " ") if i.eligible and i.resolution
-                        else "not eligible")
-            lines.append(f"- **{i.line_id}** {i.title} × {i.quantity_requested} · {decision} · "
-                         f"{format_money(i.refund_amount, cur)} · received {i.quantity_received}"
-                         + (f" · inspection **{i.inspection}**" if i.inspection else ""))
-        # The policy's reasons matter for the review; afterwards only a refusal's reasons stay.
-        reviewing = status.state in (ReturnState.requested, ReturnState.under_review)
+            lines.append(f"- **{i.line_id}** {i.title} × {i.quantity_requested} · {_decision(i)} · "
+                         f"{format_money(i.refund_amount, cur)}"
+                         + (f" · return paid by {i.return_shipping_paid_by.value}"
+                            if i.eligible and i.return_shipping_paid_by in _PAYERS else "")
+                         + f" · received {i.quantity_received}"
+                         + (f" · inspection **{i.inspection}**" if i.inspection else "")
+                         + (f" · missing {', '.join(e.value.replace('_', ' ') for e in i.evidence_missing)}"
+                            if reviewing and i.evidence_missing else ""))
         reasons = [(i.line_id, r) for i in status.items for r in i.reasons
                    if reviewing or not i.eligible]
         if reasons:
             # The blank line after the title: the UI's renderer starts a list only after one.
             lines.append("\n**Reasons**\n")
             lines += [f"- {line}: {r.clause}: {r.text}" for line, r in reasons]
+        points = [(i.line_id, p) for i in status.items for p in i.staff_review_points] if reviewing else []
+        if points:
+            lines.append("\n**For staff to check**\n")
+            lines += [f"- {line}: {p}" for line, p in points]
     lines.append(f"\nRefund total **{format_money(status.refund_total, cur)}**, fees "
                  f"{format_money(status.fees_total, cur)}")
     if status.refund:

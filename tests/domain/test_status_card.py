@@ -48,3 +48,47 @@ def test_the_policy_reasons_are_on_the_card_for_the_review_then_only_for_refused
     assert "- L1: 004 §2.2: within 15 days" in review and "- L2: 004 §5.1: pierced jewellery" in review
     later = with_items(ReturnState.inspecting)
     assert "within 15 days" not in later and "- L2: 004 §5.1: pierced jewellery" in later
+
+
+def test_an_item_status_of_an_older_return_still_parses() -> None:
+    """Statuses recorded before the decision's fields were copied (no requested_resolution, ...)."""
+    old = {"line_id": "L1", "sku": "RING", "title": "Gold ring", "quantity_requested": 1,
+           "eligible": True, "resolution": "refund", "reasons": [], "fees": [], "refund_amount": 0}
+    item = ItemStatus.model_validate(old)
+    assert item.requested_resolution is None and item.resolution_reason is None
+    assert item.return_shipping_paid_by is None
+    assert item.evidence_missing == [] and item.staff_review_points == []
+
+
+def _reviewed_items() -> list[ItemStatus]:
+    return [
+        ItemStatus(line_id="L1", sku="RING", title="Gold ring", quantity_requested=1,
+                   eligible=True, requested_resolution="repair", resolution="exchange",
+                   resolution_reason=Reason(clause="004 §6.1.2, §4.3", text="replaced, not repaired"),
+                   return_shipping_paid_by="merchant",
+                   evidence_missing=["logistics_signature"],
+                   staff_review_points=["004 §2.4: ask the customer for: logistics_signature"]),
+        ItemStatus(line_id="L2", sku="EAR", title="Engraved band", quantity_requested=1,
+                   eligible=False, requested_resolution="refund", resolution=None,
+                   return_shipping_paid_by="nobody",
+                   staff_review_points=["004 §4.5: may be specially approved after review"]),
+    ]
+
+
+def test_the_review_card_shows_what_was_asked_missing_evidence_and_staff_points() -> None:
+    """004 §2.4 missing documents and 004 §4.5 special approval are for staff to act on during the
+    review; the card says what was asked when the policy grants something else (004 §6.1.2)."""
+    card = render_status_card(status(ReturnState.under_review).model_copy(
+        update={"items": _reviewed_items()}))
+    assert ("- **L1** Gold ring × 1 · exchange (asked repair) · 0.00 USD · return paid by merchant"
+            " · received 0 · missing logistics signature") in card
+    assert "- **L2** Engraved band × 1 · not eligible (asked refund) · 0.00 USD · received 0" in card
+    assert "**For staff to check**\n\n- L1: 004 §2.4: ask the customer for: logistics_signature" in card
+    assert "- L2: 004 §4.5: may be specially approved after review" in card
+
+
+def test_after_the_review_staff_points_and_missing_evidence_leave_the_card() -> None:
+    card = render_status_card(status(ReturnState.awaiting_shipment).model_copy(
+        update={"items": _reviewed_items()}))
+    assert "For staff to check" not in card and "missing logistics" not in card
+    assert "exchange (asked repair)" in card and "return paid by merchant" in card
