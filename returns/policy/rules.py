@@ -115,6 +115,17 @@ def _matching(rules: list[AttributeRule], attributes: frozenset[str]) -> list[At
     return [rule for rule in rules if attributes.intersection(rule.attributes)]
 
 
+# What the customer is asked for, in plain words (reasons are read by the customer).
+EVIDENCE_WORDS: dict[EvidenceKind, str] = {
+    EvidenceKind.photos: "photos or videos of the item",
+    EvidenceKind.original_packaging: "photos of the original packaging",
+    EvidenceKind.certificate: "the quality inspection certificate",
+    EvidenceKind.logistics_signature: "the carrier's delivery signature record",
+    EvidenceKind.damage_proof: "proof of the damage when the parcel was signed for",
+    EvidenceKind.courier_receipt: "the receipt for your return shipping",
+}
+
+
 def _add_evidence(draft: Draft, kinds: list[EvidenceKind]) -> None:
     for kind in kinds:
         if kind not in draft.evidence_required:
@@ -337,10 +348,9 @@ class EvidenceRequired:
         _add_evidence(draft, ground.evidence_by_reason.get(f.item.reason, []))
         missing = [k for k in draft.evidence_required if k not in f.item.evidence]
         if missing:
-            names = ", ".join(k.value for k in missing)
             check = f.policy.checks.evidence_missing
-            draft.reasons.append(check.reason(missing=names))
-            draft.review(f"{check.clause}: {check.text.format(missing=names)}")
+            draft.reasons.append(check.reason(missing=", ".join(EVIDENCE_WORDS[k] for k in missing)))
+            draft.review(check.staff_point(missing=", ".join(k.value for k in missing)))
 
 
 class DeliveryDateKnown:
@@ -352,7 +362,7 @@ class DeliveryDateKnown:
         if not f.delivery_known:
             check = f.policy.checks.delivery_date_missing
             draft.reasons.append(check.reason())
-            draft.review(f"{check.clause}: {check.text}")
+            draft.review(check.staff_point())
 
 
 class BusinessBuyerNote:

@@ -377,11 +377,21 @@ class ComparisonPurchaseCheck(_Model):
     text: Text
 
 
-class Checks(_Model):
-    """Clauses cited by the engine's fixed checks."""
+class Check(Cited):
+    """A fixed check: `text` is the reason the customer reads, `staff_text` what staff must do."""
 
-    delivery_date_missing: Cited  # no signature date: windows count from the order date
-    evidence_missing: Cited  # what to ask the customer for
+    staff_text: Text
+
+    def staff_point(self, **values: object) -> str:
+        return f"{self.clause}: {self.staff_text.format(**values) if values else self.staff_text}"
+
+
+class Checks(_Model):
+    """Clauses cited by the engine's fixed checks. Reasons are written for the customer; what
+    staff must do goes to the review points only (`staff_text`)."""
+
+    delivery_date_missing: Check  # no signature date: windows count from the order date
+    evidence_missing: Check  # what to ask the customer for ({missing})
     business_buyer: Cited | None = None  # a note shown for B2B buyers
 
 

@@ -374,6 +374,10 @@ def test_documents_required_at_application(fine):
     assert item.staff_review_required
     assert any(p.startswith("004 §2.4") and "logistics_signature" in p
                for p in item.staff_review_points)
+    # the customer reads what to send in plain words, not the staff instruction
+    assert any(str(r) == "004 §2.4: please send us with your application: the carrier's delivery "
+                         "signature record" for r in item.reasons)
+    assert not any("ask the customer" in r.text for r in item.reasons)
 
 
 @pytest.mark.parametrize("line1, city", [

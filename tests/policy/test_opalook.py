@@ -169,9 +169,21 @@ def test_photos_of_a_defect_are_asked_for(opalook):
 
 
 def test_business_buyer_note_favours_dialogue(opalook):
-    """000 §3.1: contact the buyer before any return."""
+    """000 §3.1 "We favor dialogue and are at your disposal ... before considering a hasty return":
+    told to the buyer in the buyer's terms, not as an instruction to staff."""
     item = decide(opalook, opalook_request()).items[0]
-    assert any(r.clause == "000 §3.1" for r in item.reasons)
+    note = next(r for r in item.reasons if r.clause == "000 §3.1")
+    assert note.text.startswith("we favour dialogue and are at your disposal")
+    assert "contact the buyer" not in note.text
+
+
+def test_missing_photos_are_asked_of_the_buyer_in_plain_words(opalook):
+    """Merchant default (photos of a defect): the buyer reads "please send us: photos or videos of
+    the item"; staff are told to ask for `photos`."""
+    item = decide(opalook, opalook_request(items=[requested_item(evidence=[])])).items[0]
+    assert "merchant default, not in seed: please send us: photos or videos of the item" in [
+        str(r) for r in item.reasons]
+    assert "merchant default, not in seed: ask the buyer for: photos" in item.staff_review_points
 
 
 def test_no_fees_for_opalook(opalook):

@@ -217,7 +217,7 @@ def test_secondary_processing_blocks_unconditional_return(pearl):
 
 def test_no_fee_is_invented_for_re_inspection(pearl):
     """003 §V.1.4 mentions "possible quality inspection fees" without an amount: none is charged
-    automatically; the decision tells staff they may add it."""
+    automatically; the decision says one may be charged (staff add any amount by hand)."""
     item = decide(pearl, pearl_platform_request(country="US", days_after_delivery=20, items=[
         requested_item(reason="changed_mind")])).items[0]
     assert item.fees == [] and item.refund_amount == PAID

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 from hypothesis import HealthCheck, given, settings
@@ -160,6 +161,21 @@ def test_every_refusal_has_a_cited_reason(request):
     if decision.auto_reject:
         assert decision.auto_reject_reasons
         assert not any(i.eligible or i.staff_review_required for i in decision.items)
+
+
+# Instructions to staff ("ask the buyer for", "verify the signature record", "contact the buyer")
+# belong in staff_review_points: the reasons are what the customer reads.
+STAFF_WORDING = re.compile(r"\b(ask the|asks? (?:the )?(?:buyer|customer|consumer)|verify|"
+                           r"contact the (?:buyer|customer)|staff|a person|flag it|check the)\b", re.I)
+
+
+@PROPERTY
+@given(requests())
+def test_reasons_are_written_for_the_customer(request):
+    """003 §V.2.1 / 004 §3.2: the customer is told the reasons; staff get their own points."""
+    for item in decide(REGISTRY.get(request.merchant_id), request).items:
+        for reason in item.reasons:
+            assert not STAFF_WORDING.search(reason.text), f"staff wording in a reason: {reason}"
 
 
 @PROPERTY
