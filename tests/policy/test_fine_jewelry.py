@@ -363,6 +363,21 @@ def test_reshipment_to_a_wrong_address_is_at_the_customers_cost(fine):
     assert not any(r.clause == "004 §7.3" for r in refund.reasons)
 
 
+def test_final_sale_is_treated_like_the_non_returnable_items_of_section_5(fine):
+    """Merchant default, not in seed (004 §5 "not eligible for return or exchange (except for
+    quality issues)"): an item sold as final sale is refused for a non-quality reason, even on
+    day 1, and auto-rejected; a quality issue is still accepted."""
+    line = merchant_line("fine-jewelry", final_sale=True)
+    decision = decide(fine, fine_jewelry_request(days_after_delivery=1, lines=[line], items=[
+        requested_item(reason="changed_mind", resolution="exchange")]))
+    refused = decision.items[0]
+    assert not refused.eligible and not refused.staff_review_required
+    assert refused.refusals[0].clause == "merchant default, not in seed (004 §5)"
+    assert decision.auto_reject
+    quality = decide(fine, fine_jewelry_request(lines=[line])).items[0]
+    assert quality.eligible and quality.resolution == Resolution.refund
+
+
 # --- evidence, address, comparison purchase: 004 §2.4, §2.5, §7.1 -------------------------------------------
 def test_documents_required_at_application(fine):
     """004 §2.4: photos of the product and logistics signature records are required; missing ones

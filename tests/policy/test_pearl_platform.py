@@ -92,6 +92,20 @@ def test_eu_consumer_cooling_off_with_free_return(pearl):
     assert item.refund_amount == PAID and item.fees == []
 
 
+def test_eu_cooling_off_exchange_is_reshipped_at_the_consumers_cost(pearl):
+    """003 §II.4 / §V.2.4 waive the *return* freight in the cooling-off period; choice
+    (docs/policies.md): the waiver names return freight only, so an exchange's reshipping stays
+    the consumer's (003 §II.3) while the platform pays the return leg."""
+    item = decide(pearl, pearl_platform_request(days_after_delivery=5, items=[
+        requested_item(reason="changed_mind", resolution="exchange")])).items[0]
+    assert item.eligible and item.resolution == Resolution.exchange
+    assert _ground_clause(item) == ["003 §II.4"]
+    assert item.return_shipping_paid_by == Party.merchant
+    assert item.reshipping_paid_by == Party.customer
+    assert any(r.clause == "003 §II.4, §V.2.4" and "reshipping paid by customer" in r.text
+               for r in item.reasons)
+
+
 def test_after_cooling_off_the_unconditional_return_applies(pearl):
     """003 §II.3: after the 14 days, unconditional return within 30 days, round-trip freight
     borne by the consumer."""
