@@ -21,11 +21,17 @@ Errors (see `_classify`):
   other invalid request: `RefundRefused` with a readable message, not retried; the workflow
   hands the return to staff (retry or record a manual refund).
 
-Nothing personal goes to Stripe or into the messages: ids and amounts only.
+Nothing personal goes to Stripe or into the messages: ids and amounts only. No part of the key
+reaches a log either: the SDK's own log lines (logger `stripe`, INFO and DEBUG) quote Stripe's
+masked key (`Invalid API Key provided: sk_live_Opa****4242`), so a filter on that logger replaces
+any API key in them by `<prefix>_****` (do not set `STRIPE_LOG`: the SDK then prints to stderr
+itself, past any filter).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field
 
 import stripe
@@ -38,6 +44,28 @@ from returns.events import Payment
 from returns.money import allocate_in_order, format_money
 
 _DONE_STATUSES = ("failed", "canceled")  # refunds that gave nothing back
+# Secret, restricted and publishable keys, whole or masked by Stripe (`sk_live_Opa****4242`).
+_API_KEY = re.compile(r"\b((?:sk|rk|pk)_(?:live|test))_[A-Za-z0-9*]+")
+
+
+def redact_api_keys(text: str) -> str:
+    return _API_KEY.sub(r"\1_****", text)
+
+
+class _RedactApiKeys(logging.Filter):
+    """On the SDK's logger: its lines keep everything but the key."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_api_keys(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+_stripe_logger = logging.getLogger("stripe")
+if not any(isinstance(f, _RedactApiKeys) for f in _stripe_logger.filters):
+    _stripe_logger.addFilter(_RedactApiKeys())
 
 
 @dataclass

@@ -121,6 +121,42 @@ async def test_a_second_refund_step_uses_what_is_left_and_an_over_refund_is_refu
     assert await refunded(stripe_refunds, second) == 2500  # nothing moved
 
 
+async def test_an_over_refund_that_passes_our_check_is_refused_by_stripe_itself(
+        stripe_refunds, monkeypatch):
+    """Someone refunds the charge from the dashboard between our check of what is left and our
+    refund: the pre-check saw 20.00 left, Stripe now holds 5.00 and refuses the 10.00 itself.
+    Not retried, nothing moved; the staff retry is refused by the pre-check, naming what is left."""
+    ch = await charge(stripe_refunds, 2000)
+    create = stripe_refunds._create
+    raced: list[str] = []
+
+    async def after_a_dashboard_refund(req, state, amount, done_ids, done):
+        assert state.capacity == 2000  # what our check saw
+        made = await stripe_refunds.client.v1.refunds.create_async({"charge": ch, "amount": 1500})
+        raced.append(made.id)
+        return await create(req, state, amount, done_ids, done)
+
+    monkeypatch.setattr(stripe_refunds, "_create", after_a_dashboard_refund)
+    acts = routed(stripe_refunds)
+    req = request([Payment(payment_id=ch, method="card", amount=2000)], 1000)
+    with pytest.raises(ApplicationError) as err:
+        await refund(acts, req)
+    assert raced, "the refund never reached Stripe"
+    assert err.value.type == REFUND_REFUSED and err.value.non_retryable
+    assert err.value.message.startswith(f"Stripe refused refunding 10.00 EUR on {ch}: ")
+    assert "greater than unrefunded amount" in err.value.message
+    assert await refunded(stripe_refunds, ch) == 1500  # only the dashboard's refund
+    refunds = await stripe_refunds.client.v1.refunds.list_async({"charge": ch})
+    assert [r.id for r in refunds.data] == raced
+
+    monkeypatch.setattr(stripe_refunds, "_create", create)
+    with pytest.raises(ApplicationError) as err:
+        await refund(acts, req)  # staff press retry_refund
+    assert err.value.type == REFUND_REFUSED
+    assert "only 5.00 EUR left to refund" in err.value.message
+    assert await refunded(stripe_refunds, ch) == 1500
+
+
 async def test_a_charge_refunded_in_full_elsewhere_is_refused_for_staff(stripe_refunds):
     ch = await charge(stripe_refunds, 2000)
     await stripe_refunds.client.v1.refunds.create_async({"charge": ch})  # e.g. from the dashboard
@@ -313,3 +349,16 @@ async def test_stripe_refusals_go_to_staff_with_a_readable_message(answer, shown
     assert "Stripe refused refunding 12.00 EUR on pi_3Nfake" in err.value.message
     assert shown in err.value.message
 
+
+
+def test_the_sdk_log_lines_never_show_a_key(caplog):
+    """The SDK logs Stripe's error messages (logger `stripe`), which quote a masked key."""
+    from stripe import _util
+
+    with caplog.at_level("DEBUG", logger="stripe"):
+        _util.log_info("Stripe v1 API error received",
+                       error_message="Invalid API Key provided: sk_live_Opa**********4242")
+        _util.log_debug("API response body", body='{"error":{"message":"rk_test_51Hx..."}}')
+    shown = " ".join(r.getMessage() for r in caplog.records if r.name == "stripe")
+    assert "sk_live_****" in shown and "rk_test_****" in shown
+    assert "Opa" not in shown and "4242" not in shown and "51Hx" not in shown
