@@ -35,13 +35,13 @@ def customer_notification(template: str = "approved", **overrides) -> Notificati
         items=[
             NotificationItem(title="Akoya pearl necklace", quantity=1, resolution="refund",
                              refund="180.00 EUR",
-                             reasons=["003 §2.3: non-customised pearl jewellery, returned within "
+                             reasons=["003 §II.3: non-customised pearl jewellery, returned within "
                                       "30 days of receipt"],
-                             fees=["Inspection fee: 20.00 EUR (003 §5.1)"]),
+                             fees=["Inspection fee: 20.00 EUR (003 §V.1.4)"]),
             NotificationItem(title="Freshwater pearl studs", quantity=2, resolution="exchange",
-                             reasons=["003 §3.2: exchange for the same style in size M"]),
+                             reasons=["003 §III.2: exchange for the same style in size M"]),
             NotificationItem(title="Engraved bangle", quantity=1, eligible=False,
-                             reasons=["003 §4.1: engraved pieces can only be exchanged for a "
+                             reasons=["003 §IV.1: engraved pieces can only be exchanged for a "
                                       "quality problem"]),
         ],
         message="The clasp of the necklace is bent.\nPlease send it in its box.",
@@ -67,12 +67,12 @@ def staff_notification(template: str = "review_needed", **overrides) -> Notifica
         state="under_review",
         items=[
             NotificationItem(title="Akoya pearl necklace", quantity=1, resolution="refund",
-                             refund="180.00 EUR", reasons=["003 §2.1: quality problem reported"]),
+                             refund="180.00 EUR", reasons=["003 §II.1: quality problem reported"]),
             NotificationItem(title="Engraved bangle", quantity=1, eligible=False,
-                             reasons=["003 §4.1: engraved, exchange only"]),
+                             reasons=["003 §IV.1: engraved, exchange only"]),
         ],
         message="Photos show a bent clasp: confirm it is a manufacturing defect.\n"
-                "Certificate number must match the outbound record (003 §4.2).",
+                "Certificate number must match the outbound record (003 §IV.2).",
         deadline="Thursday 19 November 2026",
         refund_total="180.00 EUR",
         tracking="1Z999AA10123456784",

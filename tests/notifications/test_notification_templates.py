@@ -122,9 +122,9 @@ def test_the_optional_fields_given_are_shown(name):
 
 def test_customer_reasons_read_as_sentences_with_the_clause_in_brackets():
     r = TEMPLATES.render(customer_notification("approved"))
-    sentence = ("Non-customised pearl jewellery, returned within 30 days of receipt (003 §2.3).")
+    sentence = ("Non-customised pearl jewellery, returned within 30 days of receipt (003 §II.3).")
     assert sentence in r.text and sentence in r.html
-    assert "Engraved pieces can only be exchanged for a quality problem (003 §4.1)." in r.text
+    assert "Engraved pieces can only be exchanged for a quality problem (003 §IV.1)." in r.text
 
 
 @pytest.mark.parametrize("raw, plain", [
@@ -139,7 +139,7 @@ def test_customer_reasons_read_as_sentences_with_the_clause_in_brackets():
     ("000 §1.3, §2.2: refund without return", "Refund without return (000 §1.3, §2.2)."),
     ("staff override by alice: fee waived (restocking)",
      "Fee waived (restocking) (staff override by alice)."),
-    ("Already a sentence (003 §2).", "Already a sentence (003 §2)."),
+    ("Already a sentence (003 §II).", "Already a sentence (003 §II)."),
 ])
 def test_plain_reason(raw, plain):
     assert plain_reason(raw) == plain
@@ -151,7 +151,7 @@ def test_approved_with_a_label_tells_how_to_send_and_where():
     assert "11 rue Alix" in r.text and "93600 Aulnay-sous-Bois" in r.text
     assert "by Tuesday 24 November 2026" in r.text
     assert "Refund: 180.00 EUR" in r.text
-    assert "Inspection fee: 20.00 EUR (003 §5.1)" in r.text
+    assert "Inspection fee: 20.00 EUR (003 §V.1.4)" in r.text
     assert "Not part of this return" in r.text and "Engraved bangle" in r.text
     assert "You don't need to send anything back" not in r.text
 
@@ -193,7 +193,7 @@ def test_html_is_escaped_and_text_is_not():
 def test_staff_review_shows_eligibility_reasons_and_review_points():
     r = TEMPLATES.render(staff_notification("review_needed"))
     assert "[eligible]" in r.text and "[NOT eligible]" in r.text
-    assert "Engraved, exchange only (003 §4.1)." in r.text
+    assert "Engraved, exchange only (003 §IV.1)." in r.text
     assert "Certificate number must match the outbound record" in r.text
     assert "return-R-1001" in r.text and "return-R-1001" in r.html
     assert r.subject.startswith("[Review] Return R-1001")
