@@ -26,6 +26,7 @@ between the two writes produces the same bytes.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import hashlib
 import json
 import os
@@ -325,13 +326,34 @@ def _format_ship_by(ship_by: datetime) -> str:
     return f"{day}, {ship_by.strftime('%H:%M')} {ship_by.tzname() or ''}".rstrip()
 
 
+def _draw_qr(c, value: str, x: float, y: float, size: float) -> None:
+    """The QR code of `value` (level M, 4-module quiet zone) in a `size` square at (x, y), drawn
+    as one filled path: reportlab's QrCodeWidget builds and validates a shape per module, which
+    cost more than the rest of the label together (bench/lifecycle.py, docs/performance.md)."""
+    from reportlab.graphics.barcode import qrencoder
+
+    code = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
+    code.addData(value)
+    code.make()
+    count, border = code.getModuleCount(), 4
+    cell = size / (count + 2 * border)
+    path = c.beginPath()
+    for r, row in enumerate(code.modules):
+        col = 0
+        for dark, run in itertools.groupby(bool(m) for m in row):
+            width = len(list(run))
+            if dark:
+                path.rect(x + (col + border) * cell, y + size - (r + border + 1) * cell,
+                          width * cell, cell)
+            col += width
+    c.drawPath(path, stroke=0, fill=1)
+
+
 def render_label(req: LabelRequest) -> bytes:
     """The label as PDF bytes; the same request always gives the same bytes."""
     import io
 
-    from reportlab.graphics import renderPDF
-    from reportlab.graphics.barcode import code128, qr
-    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.barcode import code128
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfgen import canvas
@@ -424,13 +446,8 @@ def render_label(req: LabelRequest) -> bytes:
 
     # --- bottom half: the packing slip -----------------------------------------------------------
     qr_size = 100.0
-    widget = qr.QrCodeWidget(rma, barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(qr_size, qr_size,
-                      transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0])
-    drawing.add(widget)
     slip_top = cut_y - 10 * mm
-    renderPDF.draw(drawing, c, right - qr_size, slip_top - qr_size)
+    _draw_qr(c, rma, right - qr_size, slip_top - qr_size, qr_size)
     _draw(c, right - qr_size / 2, slip_top - qr_size - 10, rma, 8, align="center")
 
     text_w = width - qr_size - 15
