@@ -134,7 +134,11 @@ class ReturnWorkflow:
                 return await self._finish(S.rejected, "rejected", self.review.reason)
             await self._approve()
             await self._refund_returnless_items()
-            if not self._items_to_ship():
+            for i in self._returnless_exchanges():  # nothing comes back to inspect
+                self.items[i.line_id].quantity_accepted = i.quantity
+            if not self._items_to_ship() and self._returnless_exchanges():
+                await self._exchange_without_return()
+            elif not self._items_to_ship():
                 self.outcome = "returnless refund"
                 self._publish()
                 await self._notify("closed")
@@ -228,9 +232,24 @@ class ReturnWorkflow:
         amount = sum(i.refund_amount for i in items)
         for i in items:
             self.items[i.line_id].quantity_accepted = i.quantity
-        ships_too = bool(self._items_to_ship())
+        ships_too = bool(self._items_to_ship() or self._returnless_exchanges())
         await self._pay_refund(amount, "returnless", "returnless refund (no shipment needed)",
                                change_state=not ships_too)
+
+    def _returnless_exchanges(self) -> list[ItemDecision]:
+        """Exchanges with nothing to send back (a parcel lost on its way to the customer, 000)."""
+        if not self.since_staff_notices:  # before the patch these were closed like refunds
+            return []
+        return [i for i in self._eligible()
+                if i.resolution == Resolution.exchange and not i.needs_return_shipment]
+
+    async def _exchange_without_return(self) -> None:
+        refunded = self.refund is not None
+        await self._ship_back(S.exchange_shipping, S.exchanged, "exchange_shipping",
+                              deadline=D.reshipment)
+        self.outcome = "refunded, exchanged" if refunded else "exchanged"
+        await self._notify("closed")
+        self._publish()
 
     async def _await_parcel(self) -> bool:
         """Wait for the parcel; remind before the ship-by deadline; False when it expired."""
@@ -284,9 +303,10 @@ class ReturnWorkflow:
         if passed:
             await self._notify("inspection_passed")
         if failed:
-            await self._notify("inspection_failed",
-                               message="; ".join(f"{i.title}: {i.inspection_notes or 'did not pass'}"
-                                                 for i in failed))
+            shipping = self.decision.inspection_failed_shipping
+            await self._notify("inspection_failed", message="; ".join(
+                f"{i.title}: {i.inspection_notes or 'did not pass'}" for i in failed)
+                + (f"\n\n{shipping}" if shipping else ""))
 
     async def _resolve_inspected_items(self) -> None:
         """Each accepted item gets its resolution; refused items go back to the customer."""
@@ -891,10 +911,14 @@ class ReturnWorkflow:
             status = ItemStatus(
                 line_id=d.line_id, sku=d.sku, title=d.title, quantity_requested=d.quantity,
                 eligible=d.eligible, resolution=d.resolution, reasons=d.reasons, fees=d.fees,
-                refund_amount=d.refund_amount,
+                refund_amount=d.refund_amount, requested_resolution=d.requested_resolution,
+                resolution_reason=d.resolution_reason,
+                return_shipping_paid_by=d.return_shipping_paid_by,
+                evidence_missing=d.evidence_missing, staff_review_points=d.staff_review_points,
             )
             if current is not None:
                 status.quantity_received = current.quantity_received
+                status.quantity_accepted = current.quantity_accepted
                 status.condition_notes = current.condition_notes
             self.items[d.line_id] = status
         self._publish()

@@ -190,7 +190,8 @@ async def test_review_escalation_keeps_waiting(harness):
 
 
 async def test_inspection_failure_returns_item_to_customer(harness):
-    """004 §3.5: if the inspection fails the product is shipped back as is; no refund."""
+    """004 §3.7: if the inspection fails the product is shipped back as is, the secondary
+    shipping borne by the customer (the policy's sentence is in the email); no refund."""
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
     await approve(handle)
@@ -206,6 +207,9 @@ async def test_inspection_failure_returns_item_to_customer(harness):
     assert final.items[0].inspection == "failed"
     assert "inspection_failed" in templates(harness)
     assert "returned_to_customer" in templates(harness)
+    failed = next(m for m in harness.outbox() if m["X-Notification"] == "inspection_failed")
+    text = failed.get_body(("plain",)).get_content()
+    assert "scratches from wear" in text and "(004 §3.7)" in text
     assert await harness.ledger.refunds(order_id=final.order_id) == []
 
 
