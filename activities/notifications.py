@@ -80,7 +80,8 @@ class RenderedEmail:
 # `str(Reason)` is "<clause>: <text>"; a clause cites a seed section ("004 §2.2", "000 §1.3, §2.2")
 # or a person ("staff override by alice"). The text may itself contain colons.
 _CLAUSE_FIRST = re.compile(
-    r"^\s*(?P<clause>[^:\n]{0,40}§[^:\n]*|\d{3}\b[^:\n]{0,30}|staff override by [^:\n]{1,60})"
+    r"^\s*(?P<clause>[^:\n]{0,40}§[^:\n]*|\d{3}\b[^:\n]{0,30}|staff override by [^:\n]{1,60}"
+    r"|merchant default[^:\n]{0,40})"
     r":\s*(?P<text>.+)$", re.S)
 
 
@@ -94,7 +95,11 @@ def plain_reason(reason: str) -> str:
     m = _CLAUSE_FIRST.match(reason)
     if m:
         text = m["text"].strip().rstrip(".")
-        reason = f"{text[:1].upper()}{text[1:]} ({m['clause'].strip()})"
+        clause = m["clause"].strip()
+        # A rule the merchant set where its written policy is silent: the customer reads "our
+        # policy", not our bookkeeping of which rules have no seed clause.
+        clause = "our policy" if clause.startswith("merchant default") else clause
+        reason = f"{text[:1].upper()}{text[1:]} ({clause})"
     else:
         reason = reason[:1].upper() + reason[1:]
     if reason and reason[-1] not in ".!?":

@@ -58,10 +58,10 @@ def full(name: str, locale: str):
         timezone="Europe/Paris", tracking="1Z999AA10123456784", label_path="/tmp/label.pdf",
         items=[
             NotificationItem(title="Collier de perles Akoya", quantity=1, resolution="refund",
-                             refund="180,00 EUR", reasons=["003 §2.3: retour sous 30 jours"],
+                             refund="180,00 EUR", reasons=["003 §II.3: retour sous 30 jours"],
                              fees=["Frais de contrôle : 20,00 EUR"]),
             NotificationItem(title="Bracelet gravé", quantity=1, eligible=False,
-                             reasons=["003 §4.1: pièce gravée"]),
+                             reasons=["003 §IV.1: pièce gravée"]),
             NotificationItem(title="Bague en argent", quantity=2, resolution="returnless_refund",
                              refund="40,00 EUR"),
         ])

@@ -140,6 +140,8 @@ def test_customer_reasons_read_as_sentences_with_the_clause_in_brackets():
     ("staff override by alice: fee waived (restocking)",
      "Fee waived (restocking) (staff override by alice)."),
     ("Already a sentence (003 §II).", "Already a sentence (003 §II)."),
+    ("merchant default, not in seed: please send us: photos of the product",
+     "Please send us: photos of the product (our policy)."),
 ])
 def test_plain_reason(raw, plain):
     assert plain_reason(raw) == plain
