@@ -8,6 +8,7 @@ the customer was told. The arithmetic itself is `returns.business_days.add_durat
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 
 from temporalio import activity
@@ -30,18 +31,24 @@ def holiday_calendar(calendar: Calendar, around: int):
     Raises ApplicationError(type="UnknownCalendar", non_retryable) for an unknown country or
     subdivision: retrying cannot help, the merchant's policy file must be fixed.
     """
-    import holidays
-
     try:
-        return holidays.country_holidays(
-            calendar.country, subdiv=calendar.subdivision, years=range(around - 1, around + 3)
-        )
+        return _country_holidays(calendar.country, calendar.subdivision, around)
     except NotImplementedError as e:
         where = f"{calendar.country}" + (f"/{calendar.subdivision}" if calendar.subdivision else "")
         field = "calendar.subdivision" if calendar.subdivision and "subdivision" in str(e) else \
             "calendar.country"
         raise ApplicationError(f"{field}: no holiday calendar for {where} ({e})",
                                type=UNKNOWN_CALENDAR, non_retryable=True) from None
+
+
+@functools.lru_cache(maxsize=64)
+def _country_holidays(country: str, subdivision: str | None, around: int):
+    """Built once per worker process and calendar: building one costs up to ~10 ms (the US
+    calendar) and every return computes five or six deadlines. The holiday data is that of the
+    installed `holidays` package, fixed for the life of the process."""
+    import holidays
+
+    return holidays.country_holidays(country, subdiv=subdivision, years=range(around - 1, around + 3))
 
 
 @activity.defn(name=COMPUTE_DEADLINE)
