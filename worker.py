@@ -10,9 +10,12 @@ naming the file, the field and the problem. So does an invalid adapters file
 from __future__ import annotations
 
 import asyncio
+import compileall
+import functools
 import os
 import signal
 import sys
+from pathlib import Path
 
 from temporalio.worker import Worker
 
@@ -27,6 +30,7 @@ from runtime.faults import FaultPlan, with_faults
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
 from runtime.shutdown import exit_now
+import workflows
 from workflows.return_workflow import ReturnWorkflow
 
 log = get_logger("worker")
@@ -53,7 +57,20 @@ def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
     ], FaultPlan.from_env(os.environ))  # fault tests only: off unless RETURNS_FAULTS is set
 
 
+@functools.cache
+def _bytecode_for_the_sandbox() -> None:
+    """Write the workflow modules' bytecode (.pyc) if it is missing or stale.
+
+    The workflow sandbox imports the workflow module afresh for every workflow run it starts. With
+    PYTHONDONTWRITEBYTECODE set (common in containers and dev shells) no .pyc is ever written, and
+    each run compiled ~1,100 lines again (a tenth of the worker's CPU per return,
+    docs/performance.md). Reading a .pyc is allowed either way; writing it is best-effort (a
+    read-only install just keeps compiling)."""
+    compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
+
+
 def build_worker(client, settings: Settings, registry: PolicyRegistry, **kwargs) -> Worker:
+    _bytecode_for_the_sandbox()
     return Worker(
         client,
         task_queue=settings.task_queue,

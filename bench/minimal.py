@@ -8,6 +8,7 @@ empty bodies: what Temporal itself costs for that shape, on the same server and 
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import sys
 from datetime import timedelta
@@ -66,6 +67,7 @@ async def main() -> None:
     from bench.minimal import MinimalReturn as Workflow, noop as Noop
     from runtime.client import connect
 
+    compileall.compile_file(Path(__file__), quiet=2)  # worker.py's treatment: a .pyc for the sandbox
     client = await connect()
     worker = Worker(client, task_queue=os.environ.get("RETURNS_TASK_QUEUE", "minimal"),
                     workflows=[Workflow], activities=[Noop])
