@@ -151,6 +151,15 @@ def parse_event(raw: bytes | str) -> Event:
     if isinstance(raw, str):
         raw = raw.encode()
     try:
+        return _EVENTS.validate_json(raw)  # one parse for a good event (the common case)
+    except ValidationError as err:
+        _refuse_malformed(raw)  # not UTF-8, not JSON, not an object: say that, not field errors
+        problems = list(dict.fromkeys(_problem(e) for e in err.errors(include_url=False)))
+        raise InvalidEvent(problems) from None
+
+
+def _refuse_malformed(raw: bytes) -> None:
+    try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidEvent([FieldProblem(BODY, "not UTF-8 text")], malformed=True) from None
@@ -161,11 +170,6 @@ def parse_event(raw: bytes | str) -> Event:
     if not isinstance(document, dict):
         raise InvalidEvent([FieldProblem(BODY, "must be a JSON object (one event)")],
                            malformed=True)
-    try:
-        return _EVENTS.validate_json(raw)
-    except ValidationError as err:
-        problems = list(dict.fromkeys(_problem(e) for e in err.errors(include_url=False)))
-        raise InvalidEvent(problems) from None
 
 
 # ------------------------------------------------------------------------- what staff see in the UI
