@@ -298,7 +298,7 @@ async def test_operator_finds_reads_and_acts_on_a_return_in_the_web_ui(ui: UI) -
     # 6. The card follows: inspecting, what arrived, the inspection deadline.
     text = await read_status_card(page, stack, review)
     for expected in (f"Return {review} · inspecting", "Waiting on: warehouse", "inspection due",
-                     "Pearl earrings × 2 · refund · 300.00 USD · received 2", "record_inspection"):
+                     "Pearl earrings × 2 · refund · 300.00 USD · return paid by merchant · received 2", "record_inspection"):
         assert expected in text, f"{expected!r} not on the status card:\n{text}"
     await shots.take_tall(page, page.locator("#user-metadata-current-details"),
                           "ui-status-card-inspecting.png")

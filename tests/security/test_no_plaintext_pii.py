@@ -6,6 +6,7 @@ byte, and every payload in it (search attributes aside: ids and states only) is 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from tests.codec_keys import test_data_converter
 from tests.lifecycle.events import return_requested
 from worker import build_worker
 from workflows import names
+from workflows.return_workflow import STAFF_NOTICES
 from workflows.search_attributes import cli_flags
 
 pytestmark = pytest.mark.e2e
@@ -121,7 +123,12 @@ async def test_history_on_the_dev_server_holds_no_plaintext_pii(temporal_cli_pat
         payloads = [(path, p) for e in history.events for path, p in payloads_in(e)
                     if ".search_attributes" not in path]
         assert len(payloads) > 40
-        clear = [path for path, p in payloads if p.metadata.get("encoding") != ENCODING]
+        # The SDK writes a workflow.patched() marker's patch id without the codec: it must hold
+        # the patch id and nothing else.
+        patches = [p for path, p in payloads if "[patch-data]" in path]
+        assert [json.loads(p.data)["id"] for p in patches] == [STAFF_NOTICES]
+        clear = [path for path, p in payloads if p.metadata.get("encoding") != ENCODING
+                 and "[patch-data]" not in path]
         assert clear == [], f"payloads not encrypted: {clear[:5]}"
         # ...and the query answer and the workflow's metadata (status card) are ciphertext too.
         answer = query.query_result.payloads
