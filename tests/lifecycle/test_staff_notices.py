@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -18,6 +19,7 @@ from activities.mail import SmtpTransport
 from activities.notifications import NotificationActivities
 from returns.status import ReturnState
 from runtime.settings import Settings, SmtpSettings
+from tests.lifecycle.conftest import Harness
 from tests.lifecycle.events import item, line, return_requested
 from tests.lifecycle.test_paths import approve, receive_and_inspect, status, update, wait_state
 from tests.notifications.conftest import smtp_server  # noqa: F401 - the real SMTP server fixture
@@ -144,3 +146,68 @@ async def test_a_bounced_customer_email_is_raised_to_staff_and_stays_on_the_card
                    if r.message["X-Notification"] == "escalation"]
     assert escalations and "could not email the customer" in escalations[0].get_body(
         ("plain",)).get_content()
+
+
+async def test_a_late_inspection_is_escalated_and_keeps_waiting(harness):
+    """004 §3.5 inspection within 3-5 business days: once the (upper-bound) deadline passes,
+    staff are alerted, the deadline is marked breached, and the return still waits for the
+    inspection, which then completes it."""
+    handle = await harness.start(return_requested("fine-jewelry"))
+    await wait_state(handle, S.under_review)
+    await approve(handle)
+    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
+                                              "items": [{"line_id": "L1", "quantity": 1}]})
+    await wait_state(handle, S.inspecting)
+    await harness.sleep(handle, timedelta(days=10))
+    st = await wait_state(handle, S.inspecting)
+    assert st.needs_attention and "inspection deadline has passed" in st.attention_reason
+    assert next(d for d in st.deadlines if d.kind.value == "inspection").breached
+    assert "escalation" in [m["X-Notification"] for m in harness.outbox()]
+    await update(handle, "record_inspection", {"actor": "ines", "items": [
+        {"line_id": "L1", "passed": True}]})
+    final = await harness.result(handle)
+    assert final.state == S.refunded
+
+
+async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_handed_to_staff(
+        env, registry, tmp_path, monkeypatch):
+    """004 §3.6 refund within 7 business days after the inspection: the payment provider fails
+    on every attempt (retryable: the real fault wrapper, `refund:fail=1`), Temporal retries with
+    backoff, staff are alerted 48 hours before the refund is due while it keeps failing, then the
+    refund is handed to staff, who record a manual refund; the ledger holds no refund."""
+    monkeypatch.setenv("RETURNS_FAULTS", "seed=1;refund:fail=1")
+    settings = replace(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path / "data")}),
+                       task_queue=f"returns-{uuid.uuid4()}")
+    event = return_requested("fine-jewelry")
+    async with Worker(env.client, task_queue=settings.task_queue, workflows=[ReturnWorkflow],
+                      activities=build_activities(settings, registry)):
+        harness = Harness(client=env.client, env=env, settings=settings)
+        handle = await harness.start(event)
+        await wait_state(handle, S.under_review)
+        await approve(handle)
+        await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
+                                                  "items": [{"line_id": "L1", "quantity": 1}]})
+        await wait_state(handle, S.inspecting)
+        await update(handle, "record_inspection", {"actor": "ines", "items": [
+            {"line_id": "L1", "passed": True}]})
+        st = await wait_state(handle, S.refunding)
+        due = next(d for d in st.deadlines if d.kind.value == "refund").due_at
+        now = await env.get_current_time()
+        await harness.sleep(handle, due - now - timedelta(hours=24))  # inside the 48 h window
+        st = await status(handle)
+        assert st.state == S.refunding and st.refund.status == "failing", st.refund
+        assert st.needs_attention and "keeps failing" in st.attention_reason
+        assert "escalation" in [m["X-Notification"] for m in harness.outbox()]
+        await harness.sleep(handle, timedelta(days=2))  # past the due date: handed to staff
+        for _ in range(200):
+            st = await status(handle)
+            if st.refund.status == "failed":
+                break
+            await asyncio.sleep(0.05)
+        assert st.refund.status == "failed" and st.refund.attempts == 1
+        assert "refund_failed" in [m["X-Notification"] for m in harness.outbox()]
+        await update(handle, "record_manual_refund", {"actor": "sam", "amount": 20000,
+                                                      "reference": "BANK-TRANSFER-78"})
+        final = await harness.result(handle)
+    assert final.state == S.refunded and final.refund.status == "manual"
+    assert await harness.ledger.refunds(order_id=event.order.order_id) == []
