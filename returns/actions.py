@@ -64,6 +64,9 @@ class ItemInspection(BaseModel):
         None, description="units that passed; defaults to all units received"
     )
     notes: Note | None = None
+    checks_confirmed: bool = Field(
+        False, description="every check the policy asks of this line's inspection was done and "
+                           "confirmed (the status card lists them, e.g. 003 §IV.2 certificate match)")
 
 
 class RecordInspection(_Action):

@@ -129,6 +129,7 @@ class ItemStatus(_Model):
     return_shipping_paid_by: Party | None = None
     evidence_missing: list[EvidenceKind] = []
     staff_review_points: list[str] = []
+    inspection_checks: list[str] = []  # what the inspection must confirm (record_inspection)
     reasons: list[Reason] = []
     fees: list[Fee] = []
     refund_amount: int = 0  # decided for the requested quantity

@@ -757,7 +757,10 @@ class ReturnWorkflow:
             status.quantity_accepted = accepted if result.passed else 0
         self.inspection = action
         self._record(action.actor, "inspection recorded", ", ".join(
-            f"{r.line_id} {'passed' if r.passed else 'failed'}" for r in action.items))
+            f"{r.line_id} {'passed' if r.passed else 'failed'}"
+            + ("; checks confirmed: " + "; ".join(self.items[r.line_id].inspection_checks)
+               if r.checks_confirmed and self.items[r.line_id].inspection_checks else "")
+            for r in action.items))
         await workflow.wait_condition(lambda: self.state != S.inspecting)
         return self._result(f"inspection recorded; outcome: {self.state.value}")
 
@@ -771,6 +774,11 @@ class ReturnWorkflow:
             if r.line_id not in received:
                 raise _refused(f"items: line {r.line_id!r} was not received "
                                        f"(received: {', '.join(sorted(received)) or 'nothing'})")
+            checks = received[r.line_id].inspection_checks
+            if r.passed and checks and not r.checks_confirmed:
+                raise _refused(f"items: line {r.line_id} can pass only once the inspection "
+                               f"confirmed: {'; '.join(checks)}. Set checks_confirmed: true, "
+                               f"or record it as not passed")
             if r.quantity is not None and r.quantity > received[r.line_id].quantity_received:
                 raise _refused(f"items: line {r.line_id} quantity {r.quantity} is more than "
                                        f"the {received[r.line_id].quantity_received} received")
@@ -915,6 +923,7 @@ class ReturnWorkflow:
                 resolution_reason=d.resolution_reason,
                 return_shipping_paid_by=d.return_shipping_paid_by,
                 evidence_missing=d.evidence_missing, staff_review_points=d.staff_review_points,
+                inspection_checks=d.inspection_checks,
             )
             if current is not None:
                 status.quantity_received = current.quantity_received

@@ -107,6 +107,7 @@ class ItemDecision(_Model):
     evidence_missing: list[EvidenceKind] = []
     staff_review_required: bool = False
     staff_review_points: list[str] = []
+    inspection_checks: list[str] = []  # the inspection must confirm these before it passes
     # Why the item is not (or not yet) eligible, each citing its clause; also in `reasons`. Empty
     # for an eligible item; never empty for one that is neither eligible nor waiting for staff.
     refusals: list[Reason] = []

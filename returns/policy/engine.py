@@ -137,6 +137,7 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
         evidence_missing=missing,
         staff_review_required=draft.needs_person,
         staff_review_points=draft.review_points,
+        inspection_checks=draft.inspection_checks,
         refusals=list(draft.refusals),
         reasons=reasons + [fee.reason for fee in fees],
         line_attributes=sorted(f.attributes),

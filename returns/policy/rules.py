@@ -67,6 +67,7 @@ class Draft:
     refusals: list[Reason] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
     review_points: list[str] = field(default_factory=list)
+    inspection_checks: list[str] = field(default_factory=list)
     evidence_required: list[EvidenceKind] = field(default_factory=list)
 
     @property
@@ -311,6 +312,8 @@ class AttributeConditions:
             points = list(rule.review_points) + (list(rule.quality_review_points) if f.quality else [])
             for point in points:
                 draft.review(point)
+            draft.inspection_checks += [c for c in rule.inspection_checks
+                                        if c not in draft.inspection_checks]
             if rule.require_certificate_number:
                 number = f.line.attributes.certificate_number
                 if number:

@@ -267,6 +267,10 @@ class AttributeRule(_Model):
     # Refused "in principle" but staff may still specially approve it (004 §4.5): the item is not
     # eligible, yet it goes to a person with these points instead of being refused outright.
     refused_review_points: list[Text] = []
+    # What the inspection must confirm before such an item passes (003 §IV.2: the certificate
+    # matches the product number and the outbound records): record_inspection refuses a pass
+    # without `checks_confirmed`.
+    inspection_checks: list[Text] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> "AttributeRule":

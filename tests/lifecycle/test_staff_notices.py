@@ -211,3 +211,32 @@ async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_ha
         final = await harness.result(handle)
     assert final.state == S.refunded and final.refund.status == "manual"
     assert await harness.ledger.refunds(order_id=event.order.order_id) == []
+
+
+async def test_a_precious_pearl_passes_inspection_only_once_its_certificate_is_confirmed(harness):
+    """003 §IV.2: Akoya pearls are processed only after re-inspection confirms the original
+    certificate matches the product number and the outbound records: a pass without
+    checks_confirmed is refused (the return stays inspecting), with it the refund goes out."""
+    event = return_requested("pearl-platform", delivered_days_ago=5, lines=[
+        line("L1", sku="AKOYA-1", title="Akoya necklace", pearl_type="akoya",
+             certificate_number="AK-2291")])
+    handle = await harness.start(event)
+    st = await wait_state(handle, S.under_review)
+    assert st.items[0].eligible, st.items[0].reasons
+    await approve(handle)
+    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
+                                              "items": [{"line_id": "L1", "quantity": 1}]})
+    st = await wait_state(handle, S.inspecting)
+    assert st.items[0].inspection_checks[0].startswith("003 §IV.2")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(handle, "record_inspection", {"actor": "ines", "items": [
+            {"line_id": "L1", "passed": True}]})
+    assert "checks_confirmed" in refused.value.cause.message
+    assert "003 §IV.2" in refused.value.cause.message
+    assert (await status(handle)).state == S.inspecting
+    await update(handle, "record_inspection", {"actor": "ines", "items": [
+        {"line_id": "L1", "passed": True, "checks_confirmed": True,
+         "notes": "certificate AK-2291 matches the outbound record"}]})
+    final = await harness.result(handle)
+    assert final.state == S.refunded
+    assert any("checks confirmed: 003 §IV.2" in a.detail for a in final.audit)
