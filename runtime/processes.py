@@ -47,7 +47,17 @@ _PDEATHSIG = _parent_death_signal()
 
 
 # Console noise that stays in the log files only: the receiver's per-request HTTP access lines.
-QUIET_ON_CONSOLE = ("INFO aiohttp.access ",)
+QUIET_ON_CONSOLE = {"aiohttp.access"}  # loggers kept in the log file but not echoed (one line a request)
+
+
+def _quiet(line: str) -> bool:
+    if not line.startswith("{"):
+        return False
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and record.get("logger") in QUIET_ON_CONSOLE
 
 
 def readable(line: str) -> str:
@@ -170,7 +180,7 @@ async def _pump(child: Child, prefix_width: int) -> None:
             log.write(line + "\n")
             log.flush()
             child.tail.append(line)
-            if child.echo and not line.startswith(QUIET_ON_CONSOLE):
+            if child.echo and not _quiet(line):
                 text = readable(line)
                 print("\n".join(prefix + part for part in text.splitlines() or [""]),
                       file=child.console, flush=True)

@@ -149,3 +149,13 @@ def test_a_terminal_gets_readable_stdlib_lines(capsys):
     assert "Worker shutting down" in err and "temporalio.worker" in err
     with pytest.raises(ValueError):
         json.loads(err.splitlines()[0])
+
+
+def test_make_run_keeps_request_lines_off_the_console_but_in_the_log():
+    """The dev stack echoes each child's JSON lines readably, except aiohttp's one-per-request
+    access lines (still written to .data/logs/)."""
+    from runtime.processes import _quiet
+
+    assert _quiet(json.dumps({"event": "GET /healthz 200", "logger": "aiohttp.access"}))
+    assert not _quiet(json.dumps({"event": "event.delivered", "logger": "ingestion"}))
+    assert not _quiet("plain text from the Temporal CLI")
