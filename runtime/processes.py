@@ -47,28 +47,29 @@ _PDEATHSIG = _parent_death_signal()
 
 
 # Console noise that stays in the log files only: the receiver's per-request HTTP access lines.
-QUIET_ON_CONSOLE = {"aiohttp.access"}  # loggers kept in the log file but not echoed (one line a request)
+QUIET_ON_CONSOLE = {"aiohttp.access"}
 
 
-def _quiet(line: str) -> bool:
+def _json_record(line: str) -> dict | None:
+    """The structlog JSON object a line holds, or None for any other line."""
     if not line.startswith("{"):
-        return False
+        return None
     try:
         record = json.loads(line)
     except ValueError:
-        return False
-    return isinstance(record, dict) and record.get("logger") in QUIET_ON_CONSOLE
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _quiet(line: str) -> bool:
+    record = _json_record(line)
+    return record is not None and record.get("logger") in QUIET_ON_CONSOLE
 
 
 def readable(line: str) -> str:
     """One structlog JSON line as `12:00:01 info  event  key=value ...`; other lines unchanged."""
-    if not line.startswith("{"):
-        return line
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return line
-    if not isinstance(record, dict) or "event" not in record:
+    record = _json_record(line)
+    if record is None or "event" not in record:
         return line
     record = dict(record)
     event = record.pop("event")
