@@ -64,13 +64,28 @@ class ItemInspection(BaseModel):
         None, description="units that passed; defaults to all units received"
     )
     notes: Note | None = None
+    inspection_fee: Annotated[int, Field(gt=0, strict=True)] | None = Field(
+        None, description="minor units charged for the inspection where the policy allows it "
+                          "(003 §V.1.4), deducted from this line's refund")
     checks_confirmed: bool = Field(
         False, description="every check the policy asks of this line's inspection was done and "
                            "confirmed (the status card lists them, e.g. 003 §IV.2 certificate match)")
 
 
+class PostageReimbursement(BaseModel):
+    """The customer's return postage, reimbursed where the merchant bears return shipping, on the
+    courier's documents (004 §3.4: standard shipping only)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Annotated[int, Field(gt=0, strict=True)] = Field(description="minor units")
+    courier_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
+                                                        max_length=100)]
+
+
 class RecordInspection(_Action):
     items: Annotated[list[ItemInspection], Field(min_length=1)]
+    postage_reimbursement: PostageReimbursement | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> "RecordInspection":

@@ -318,9 +318,15 @@ class ReturnWorkflow:
         refused = [i for i in self.items.values()
                    if i.quantity_received > i.quantity_accepted]
         steps = sum(map(bool, (refunds, exchanges, repairs, refused)))
+        if self.inspection.postage_reimbursement is not None:
+            p = self.inspection.postage_reimbursement
+            await self._notify_staff("action_needed", message=(
+                f"Reimburse the customer's return postage of "
+                f"{format_money(p.amount, self.decision.currency)} (courier documents "
+                f"{p.courier_reference}), separately from any refund (004 §3.4, §4.2)."))
         if refunds:
-            amount = sum(refund_for_accepted(i, self.items[i.line_id].quantity_accepted)
-                         for i in refunds)
+            amount = sum(max(0, refund_for_accepted(i, self.items[i.line_id].quantity_accepted)
+                                - self._inspection_fee(i.line_id)) for i in refunds)
             await self._pay_refund(amount, "refund", "refund after inspection")
         if exchanges:
             await self._ship_back(S.exchange_shipping, S.exchanged, "exchange_shipping",
@@ -453,6 +459,10 @@ class ReturnWorkflow:
             self._meet(deadline)
         self._transition(done, waiting_on=None)
         await self._notify(template, tracking=f"{self.shipment.carrier} {self.shipment.tracking_number}")
+
+    def _inspection_fee(self, line_id: str) -> int:
+        """What staff charged for inspecting this line, where the policy allows it (003 §V.1.4)."""
+        return next((r.inspection_fee or 0 for r in self.inspection.items if r.line_id == line_id), 0)
 
     def _exchange_fees(self) -> int:
         """Unwaived fees on the accepted exchanges: paid by the customer before reshipping."""
@@ -756,6 +766,16 @@ class ReturnWorkflow:
             accepted = status.quantity_received if result.quantity is None else result.quantity
             status.quantity_accepted = accepted if result.passed else 0
         self.inspection = action
+        for r in action.items:
+            if r.inspection_fee:
+                self._record(action.actor, "inspection fee", f"line {r.line_id}: "
+                             f"{format_money(r.inspection_fee, self.decision.currency)} "
+                             f"({self.decision.item(r.line_id).inspection_fee_clause})")
+        if action.postage_reimbursement is not None:
+            p = action.postage_reimbursement
+            self._record(action.actor, "return postage to reimburse",
+                         f"{format_money(p.amount, self.decision.currency)}, courier documents "
+                         f"{p.courier_reference}")
         self._record(action.actor, "inspection recorded", ", ".join(
             f"{r.line_id} {'passed' if r.passed else 'failed'}"
             + ("; checks confirmed: " + "; ".join(self.items[r.line_id].inspection_checks)
@@ -774,6 +794,16 @@ class ReturnWorkflow:
             if r.line_id not in received:
                 raise _refused(f"items: line {r.line_id!r} was not received "
                                        f"(received: {', '.join(sorted(received)) or 'nothing'})")
+            decided = self.decision.item(r.line_id)
+            if r.inspection_fee is not None:
+                if decided.inspection_fee_clause is None:
+                    raise _refused(f"items: line {r.line_id}: the policy charges no inspection "
+                                   f"fee for it (inspection_fee)")
+                due = refund_for_accepted(decided, received[r.line_id].quantity_received
+                                          if r.quantity is None else r.quantity)
+                if not r.passed or r.inspection_fee > due:
+                    raise _refused(f"items: line {r.line_id}: inspection_fee {r.inspection_fee} "
+                                   f"is more than the {due} refund it is deducted from")
             checks = received[r.line_id].inspection_checks
             if r.passed and checks and not r.checks_confirmed:
                 raise _refused(f"items: line {r.line_id} can pass only once the inspection "
@@ -785,6 +815,12 @@ class ReturnWorkflow:
         missing = sorted(set(received) - {r.line_id for r in action.items})
         if missing:
             raise _refused(f"items: inspect every received line; missing {', '.join(missing)}")
+        if action.postage_reimbursement is not None:
+            merchant_pays = [r.line_id for r in action.items if r.passed
+                             and self.decision.item(r.line_id).return_shipping_paid_by.value == "merchant"]
+            if not merchant_pays:
+                raise _refused("postage_reimbursement: under this policy the customer bears the "
+                               "return shipping of every line that passed; nothing to reimburse")
 
     # ---------------------------------------------------------------- updates: deadlines, cancel
     @workflow.update(name=names.UPDATE_EXTEND_DEADLINE,

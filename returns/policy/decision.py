@@ -108,6 +108,7 @@ class ItemDecision(_Model):
     staff_review_required: bool = False
     staff_review_points: list[str] = []
     inspection_checks: list[str] = []  # the inspection must confirm these before it passes
+    inspection_fee_clause: str | None = None  # staff may charge an inspection fee (003 §V.1.4)
     # Why the item is not (or not yet) eligible, each citing its clause; also in `reasons`. Empty
     # for an eligible item; never empty for one that is neither eligible nor waiting for staff.
     refusals: list[Reason] = []

@@ -138,7 +138,16 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
         staff_review_required=draft.needs_person,
         staff_review_points=draft.review_points,
         inspection_checks=draft.inspection_checks,
+        inspection_fee_clause=_inspection_fee_clause(f),
         refusals=list(draft.refusals),
         reasons=reasons + [fee.reason for fee in fees],
         line_attributes=sorted(f.attributes),
     )
+
+
+def _inspection_fee_clause(f) -> str | None:
+    """The clause under which staff may charge this item an inspection fee, if any."""
+    rule = f.policy.inspection_fee
+    if rule is None or (rule.quality is not None and rule.quality != f.quality):
+        return None
+    return f"{rule.clause}: {rule.text}"

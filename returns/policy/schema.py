@@ -348,6 +348,16 @@ class AddressRules(_Model):
     refused: Annotated[list[AddressPattern], Field(min_length=1)]
 
 
+class InspectionFee(_Model):
+    """A fee staff may charge at inspection, in an amount they set (003 §V.1.4: "possible quality
+    inspection fees (such as re-inspection fees)" for non-quality returns); deducted from the
+    item's refund, never more than it."""
+
+    clause: Clause
+    text: Text
+    quality: bool | None = False  # False: only non-quality returns; None: any
+
+
 class InspectionFailed(_Model):
     """Who pays to ship back items that fail inspection (004 §3.7, 003 §III.4), told to the
     customer in the inspection-failed email."""
@@ -412,6 +422,7 @@ class MerchantPolicy(_Model):
     fees: list[FeeRule] = []
     refund: RefundLimit
     inspection_failed: InspectionFailed
+    inspection_fee: InspectionFee | None = None
     returnless_refund: ReturnlessRefund | None = None
     address: AddressRules | None = None
     comparison_purchase: ComparisonPurchaseCheck | None = None

@@ -240,3 +240,66 @@ async def test_a_precious_pearl_passes_inspection_only_once_its_certificate_is_c
     final = await harness.result(handle)
     assert final.state == S.refunded
     assert any("checks confirmed: 003 §IV.2" in a.detail for a in final.audit)
+
+
+async def test_an_inspection_fee_is_deducted_where_the_policy_allows_it(harness):
+    """003 §V.1.4: a non-quality return bears possible quality inspection fees: the inspector
+    charges one at inspection and the ledger refunds the rest; a fee larger than the refund is
+    refused."""
+    event = return_requested("pearl-platform", delivered_days_ago=20, country="US",
+                             currency="USD", items=[item("L1", reason="changed_mind",
+                                                         evidence=("photos", "original_packaging"))])
+    handle = await harness.start(event)
+    st = await wait_state(handle, S.under_review)
+    assert st.items[0].eligible, st.items[0].reasons
+    refund = st.items[0].refund_amount
+    await approve(handle)
+    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
+                                              "items": [{"line_id": "L1", "quantity": 1}]})
+    await wait_state(handle, S.inspecting)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(handle, "record_inspection", {"actor": "ines", "items": [
+            {"line_id": "L1", "passed": True, "inspection_fee": refund + 1}]})
+    assert "inspection_fee" in refused.value.cause.message
+    await update(handle, "record_inspection", {"actor": "ines", "items": [
+        {"line_id": "L1", "passed": True, "inspection_fee": 1500}]})
+    final = await harness.result(handle)
+    assert final.state == S.refunded
+    refunds = await harness.ledger.refunds(order_id=event.order.order_id)
+    assert [r.amount for r in refunds] == [refund - 1500]
+    assert any(a.action == "inspection fee" and "003 §V.1.4" in a.detail for a in final.audit)
+
+
+async def test_return_postage_is_reimbursed_only_where_the_merchant_bears_it(harness):
+    """004 §3.4: for quality issues the return shipping is borne by the store on valid courier
+    documents (§4.2: reimbursed separately from the refund): staff are asked to pay it; for a
+    non-quality return (borne by the customer) the reimbursement is refused. 004 has no
+    inspection fee, so one is refused too."""
+    quality = await harness.start(return_requested("fine-jewelry"))
+    other = await harness.start(return_requested("fine-jewelry", items=[
+        item("L1", reason="style_preference")]))
+    for handle in (quality, other):
+        await wait_state(handle, S.under_review)
+        await approve(handle)
+        await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
+                                                  "items": [{"line_id": "L1", "quantity": 1}]})
+        await wait_state(handle, S.inspecting)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(other, "record_inspection", {"actor": "ines", "items": [
+            {"line_id": "L1", "passed": True}],
+            "postage_reimbursement": {"amount": 1200, "courier_reference": "SF-1234"}})
+    assert "postage_reimbursement" in refused.value.cause.message
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(quality, "record_inspection", {"actor": "ines", "items": [
+            {"line_id": "L1", "passed": True, "inspection_fee": 100}]})
+    assert "charges no inspection fee" in refused.value.cause.message
+    await update(quality, "record_inspection", {"actor": "ines", "items": [
+        {"line_id": "L1", "passed": True}],
+        "postage_reimbursement": {"amount": 1200, "courier_reference": "SF-1234"}})
+    final = await harness.result(quality)
+    assert final.state == S.refunded
+    assert any(a.action == "return postage to reimburse" and "SF-1234" in a.detail
+               for a in final.audit)
+    asked = [m for m in harness.outbox() if m["X-Notification"] == "action_needed"
+             and "return postage" in m.get_body(("plain",)).get_content()]
+    assert len(asked) == 1 and "12.00" in asked[0].get_body(("plain",)).get_content()
