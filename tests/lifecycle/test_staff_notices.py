@@ -30,6 +30,14 @@ from workflows.return_workflow import ReturnWorkflow
 S = ReturnState
 
 
+async def approved_and_received(handle):
+    """Approve, then the warehouse receives line L1: the status once the return is inspecting."""
+    await approve(handle)
+    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
+                                              "items": [{"line_id": "L1", "quantity": 1}]})
+    return await wait_state(handle, S.inspecting)
+
+
 def bodies(messages) -> str:
     return "\n".join(m.get_body(("plain",)).get_content() for m in messages)
 
@@ -154,10 +162,7 @@ async def test_a_late_inspection_is_escalated_and_keeps_waiting(harness):
     inspection, which then completes it."""
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
-    await approve(handle)
-    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
-                                              "items": [{"line_id": "L1", "quantity": 1}]})
-    await wait_state(handle, S.inspecting)
+    await approved_and_received(handle)
     await harness.sleep(handle, timedelta(days=10))
     st = await wait_state(handle, S.inspecting)
     assert st.needs_attention and "inspection deadline has passed" in st.attention_reason
@@ -184,10 +189,7 @@ async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_ha
         harness = Harness(client=env.client, env=env, settings=settings)
         handle = await harness.start(event)
         await wait_state(handle, S.under_review)
-        await approve(handle)
-        await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
-                                                  "items": [{"line_id": "L1", "quantity": 1}]})
-        await wait_state(handle, S.inspecting)
+        await approved_and_received(handle)
         await update(handle, "record_inspection", {"actor": "ines", "items": [
             {"line_id": "L1", "passed": True}]})
         st = await wait_state(handle, S.refunding)
@@ -223,10 +225,7 @@ async def test_a_precious_pearl_passes_inspection_only_once_its_certificate_is_c
     handle = await harness.start(event)
     st = await wait_state(handle, S.under_review)
     assert st.items[0].eligible, st.items[0].reasons
-    await approve(handle)
-    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
-                                              "items": [{"line_id": "L1", "quantity": 1}]})
-    st = await wait_state(handle, S.inspecting)
+    st = await approved_and_received(handle)
     assert st.items[0].inspection_checks[0].startswith("003 §IV.2")
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await update(handle, "record_inspection", {"actor": "ines", "items": [
@@ -253,10 +252,7 @@ async def test_an_inspection_fee_is_deducted_where_the_policy_allows_it(harness)
     st = await wait_state(handle, S.under_review)
     assert st.items[0].eligible, st.items[0].reasons
     refund = st.items[0].refund_amount
-    await approve(handle)
-    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
-                                              "items": [{"line_id": "L1", "quantity": 1}]})
-    await wait_state(handle, S.inspecting)
+    await approved_and_received(handle)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await update(handle, "record_inspection", {"actor": "ines", "items": [
             {"line_id": "L1", "passed": True, "inspection_fee": refund + 1}]})
@@ -280,10 +276,7 @@ async def test_return_postage_is_reimbursed_only_where_the_merchant_bears_it(har
         item("L1", reason="style_preference")]))
     for handle in (quality, other):
         await wait_state(handle, S.under_review)
-        await approve(handle)
-        await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
-                                                  "items": [{"line_id": "L1", "quantity": 1}]})
-        await wait_state(handle, S.inspecting)
+        await approved_and_received(handle)
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await update(other, "record_inspection", {"actor": "ines", "items": [
             {"line_id": "L1", "passed": True}],
