@@ -25,6 +25,7 @@ from activities.contracts import LabelLine, LabelRequest
 from activities.easypost_labels import CARRIER_LABEL_REFUSED, EasyPostLabels, TransientLabelFailure
 from activities.labels import LabelActivities
 from returns.events import Address
+from tests.loopback import serving
 
 API_KEY = "EZTK_test_returns"
 
@@ -136,13 +137,8 @@ async def easypost():
     app.router.add_get("/v2/shipments/{id}", fake.retrieve)
     app.router.add_post("/v2/shipments/{id}/buy", fake.buy)
     app.router.add_get("/files/postage_label/{name}", fake.label_file)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    yield fake
-    await runner.cleanup()
+    async with serving(app) as fake.base:
+        yield fake
 
 
 def carrier(fake: FakeEasyPost, labels_dir: Path, key: str = API_KEY, **kwargs) -> EasyPostLabels:

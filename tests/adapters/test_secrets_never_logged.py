@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from tests.adapters.support import RecordingHandler, free_port
+from tests.loopback import serving
 
 # The login is refused over plain text on 127.0.0.1 on purpose (no certificate to make).
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
@@ -79,14 +80,8 @@ async def easypost_refusing():
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", refuse)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/v2", keys
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield f"{url}/v2", keys
 
 
 def local_example(stripe_url: str, smtp_port: int, easypost_url: str) -> str:

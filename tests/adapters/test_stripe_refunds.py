@@ -21,6 +21,7 @@ from activities.ledger import SqliteLedger
 from activities.payments import PaymentActivities, RefundRouter, TransientRefundFailure
 from activities.stripe_refunds import StripeRefunds
 from returns.events import Payment
+from tests.loopback import serving
 
 KEY = Secret("sk_test_returns_adapters", "test")
 
@@ -283,29 +284,23 @@ class FakeStripe:
                                   "created": 1})
 
 
-async def serve(fake: FakeStripe) -> tuple[web.AppRunner, str]:
+def app_for(fake: FakeStripe) -> web.Application:
     app = web.Application()
     app.router.add_get("/v1/payment_intents/{id}", fake.intent)
     app.router.add_get("/v1/refunds", fake.list_refunds)
     app.router.add_post("/v1/refunds", fake.create_refund)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    return runner, f"http://127.0.0.1:{port}"
+    return app
 
 
 async def refund_through(fake: FakeStripe):
-    runner, url = await serve(fake)
-    provider = StripeRefunds(KEY, api_base=url, timeout=5)
-    try:
-        return await refund(routed(provider), request(
-            [Payment(payment_id="pi_3Nfake", method="google_pay", amount=3000)], 1200,
-            key="return-R-9:refund"))
-    finally:
-        await provider.aclose()
-        await runner.cleanup()
+    async with serving(app_for(fake)) as url:
+        provider = StripeRefunds(KEY, api_base=url, timeout=5)
+        try:
+            return await refund(routed(provider), request(
+                [Payment(payment_id="pi_3Nfake", method="google_pay", amount=3000)], 1200,
+                key="return-R-9:refund"))
+        finally:
+            await provider.aclose()
 
 
 async def test_a_payment_intent_is_refunded_as_one_with_the_step_key():

@@ -34,6 +34,7 @@ from runtime.codec_server import CodecServerConfig, create_codec_app
 from runtime.settings import Settings
 from tests.codec_keys import TEST_KEYRING, TEST_KEYS_ENV, test_data_converter
 from tests.lifecycle.events import item, line, return_requested
+from tests.loopback import serving
 from worker import build_worker
 from workflows import names
 from workflows import search_attributes as sa
@@ -149,14 +150,8 @@ async def codec_server(ui_origin: str) -> AsyncIterator[tuple[str, str]]:
     token = "codec_test_" + uuid.uuid4().hex
     app = create_codec_app(EncryptionCodec(TEST_KEYRING),
                            CodecServerConfig(token=token, allowed_origins=(ui_origin,)))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url, token
 
 
 @asynccontextmanager
