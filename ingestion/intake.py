@@ -185,6 +185,21 @@ def search_attributes_for(event: ReturnRequested) -> TypedSearchAttributes:
     ])
 
 
+def start_options(event: ReturnRequested, task_queue: str) -> dict[str, Any]:
+    """Everything `client.start_workflow(WORKFLOW_TYPE, event, ...)` is given for a new return:
+    one workflow per return (`USE_EXISTING` / `REJECT_DUPLICATE`), its search attributes and the
+    UI's summary and details. bench/ingestion.py makes the same call without the webhook."""
+    return dict(
+        id=workflow_id_for(event.return_id),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=search_attributes_for(event),
+        static_summary=summary_for(event),
+        static_details=details_for(event),
+    )
+
+
 def summary_for(event: ReturnRequested) -> str:
     return f"Return {event.return_id} · {event.merchant_id} · order {event.order.order_id}"
 
@@ -290,17 +305,8 @@ class Intake:
 
     async def _start(self, event: ReturnRequested) -> Outcome:
         try:
-            handle = await self._client.start_workflow(
-                WORKFLOW_TYPE,
-                event,
-                id=workflow_id_for(event.return_id),
-                task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=search_attributes_for(event),
-                static_summary=summary_for(event),
-                static_details=details_for(event),
-            )
+            handle = await self._client.start_workflow(WORKFLOW_TYPE, event,
+                                                       **start_options(event, self._task_queue))
         except WorkflowAlreadyStartedError:
             # The return's workflow has already finished; REJECT_DUPLICATE keeps it the only one.
             return Outcome.duplicate
