@@ -232,6 +232,11 @@ def _font_for(ch: str, bold: bool) -> str:
 def _runs(text: str, bold: bool) -> list[tuple[str, str]]:
     """`text` split into (font, chunk) runs."""
     _register_fonts()
+    try:
+        text.encode("cp1252")  # the usual case: one run in the standard font
+        return [(_LATIN_BOLD if bold else _LATIN, text)] if text else []
+    except UnicodeEncodeError:
+        pass
     runs: list[tuple[str, str]] = []
     for ch in text:
         font = _font_for(ch, bold)

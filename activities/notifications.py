@@ -32,7 +32,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import SEND_NOTIFICATION, Audience, Notification, NotificationSent
-from activities.mail import Attachment, MaildirOutbox, MailTransport, SmtpTransport, build_message
+from activities.mail import (
+    PERMANENT_EMAIL_FAILURE,
+    Attachment,
+    MaildirOutbox,
+    MailTransport,
+    SmtpTransport,
+    UnsendableAddress,
+    build_message,
+)
 from runtime.logging import get_logger
 from runtime.settings import Settings
 
@@ -271,19 +279,25 @@ class NotificationActivities:
             raise ApplicationError(f"template {n.template!r} failed to render: {err}",
                                    type=TEMPLATE_ERROR, non_retryable=True) from None
 
-        message = build_message(
-            idempotency_key=n.idempotency_key,
-            mail_from=mail.transport.mail_from,
-            sender_name=n.merchant_name,
-            to=n.to,
-            reply_to=n.merchant_support_email,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            attachments=attachments,
-            headers={"X-Return-Id": n.return_id, "X-Notification": n.template},
-            content_language=CONTENT_LANGUAGE.get(rendered.locale, rendered.locale),
-        )
+        try:
+            message = build_message(
+                idempotency_key=n.idempotency_key,
+                mail_from=mail.transport.mail_from,
+                sender_name=n.merchant_name,
+                to=n.to,
+                reply_to=n.merchant_support_email,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                attachments=attachments,
+                headers={"X-Return-Id": n.return_id, "X-Notification": n.template},
+                content_language=CONTENT_LANGUAGE.get(rendered.locale, rendered.locale),
+            )
+        except UnsendableAddress as err:
+            if err.role != "recipient":
+                raise  # the merchant's sender or reply-to: retried while an operator fixes it
+            raise ApplicationError(str(err), type=PERMANENT_EMAIL_FAILURE,
+                                   non_retryable=True) from None
         sent = await mail.transport.send(message, n.idempotency_key)
         get_logger(__name__).info(
             "notification_sent", return_id=n.return_id, template=n.template, locale=rendered.locale,
