@@ -114,6 +114,20 @@ def shape(events) -> tuple[list[list[int]], collections.Counter]:
                                      for e in events)
 
 
+def server_pid() -> int | None:
+    """The dev server this process started (a child running `temporal server start-dev`)."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(stat[1]) == os.getpid() and b"start-dev" in cmdline:
+                return int(proc.name)
+    return None
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -170,18 +184,24 @@ async def main() -> None:
                 kinds_ = {k: v for k, v in kinds_.items() if k.split()[0] in args.only}
             rates = {k: [] for k in kinds_}
             cpu = {k: 0.0 for k in kinds_}
+            server = server_pid()
+            server_cpu = {k: 0.0 for k in kinds_}
             QUERIES.update(full=0, minimal=0)
             for _ in range(args.repeats):  # alternate, to even out drift; best of each
                 for kind, (child, one) in kinds_.items():
-                    before = cpu_seconds(child.pid)
+                    before = cpu_seconds(child.pid), cpu_seconds(server) if server else 0.0
                     rates[kind].append(await run_batch(args.returns, args.concurrency, one))
-                    cpu[kind] += cpu_seconds(child.pid) - before
+                    cpu[kind] += cpu_seconds(child.pid) - before[0]
+                    if server:
+                        server_cpu[kind] += cpu_seconds(server) - before[1]
             best = {k: max(v) for k, v in rates.items()}
             print(f"throughput ({args.returns} returns, {args.concurrency} at a time, best of "
                   f"{args.repeats}):")
             for kind in kinds_:
                 print(f"  {kind:<18} {best[kind]:5.1f}/s (runs {[round(r, 1) for r in rates[kind]]}); "
-                      f"worker CPU {1e3 * cpu[kind] / (args.returns * args.repeats):.0f} ms per return")
+                      f"worker CPU {1e3 * cpu[kind] / (args.returns * args.repeats):.0f} ms, "
+                      f"server CPU {1e3 * server_cpu[kind] / (args.returns * args.repeats):.0f} ms "
+                      f"per return")
             print(f"status queries per return while driving: full and stub "
                   f"{QUERIES['full'] / (2 * args.returns * args.repeats):.1f}, minimal "
                   f"{QUERIES['minimal'] / (args.returns * args.repeats):.1f} (polled every {POLL}s)")
