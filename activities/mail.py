@@ -120,12 +120,12 @@ def one_line(value: str) -> str:
     return _CONTROL.sub(" ", value).strip()
 
 
-def _folded(name: str, value: str, room: int = 0) -> str:
+def _folded(name: str, value: str) -> str:
     """`value` for header `name`, folded under 78 columns: as is when it can be, at its spaces
     when it is long ASCII, else RFC 2047 encoded words (non-ASCII, "=?", words too long to
-    fold). `room`: columns already taken after the value (e.g. `" <address>"`)."""
+    fold)."""
     plain = value.isascii() and "=?" not in value
-    if plain and len(name) + 2 + len(value) + room <= 78:
+    if plain and len(name) + 2 + len(value) <= 78:
         return value
     if plain and max(map(len, value.split(" "))) <= 60:
         return Header(value, "us-ascii", header_name=name).encode(linesep="\n")
@@ -209,8 +209,9 @@ def build_message(
     """A multipart/alternative (text, HTML) email, wrapped in multipart/mixed when files are attached.
 
     Written directly as 7-bit MIME (RFC 2045-2047, 2183, 2231, 5322) rather than through
-    `EmailMessage`, whose header registry parses every header it is given back again: a quarter of
-    the cost of sending a notification. The stdlib parser reads the result back (the tests do).
+    `EmailMessage`, whose header registry parses every header it is given back again: that was
+    most of the CPU a notification cost (docs/performance.md). The stdlib's strict parser reads
+    the result back exactly (tests/notifications/test_mime_builder.py).
     `content_language` is RFC 3282's (e.g. "fr", "zh-CN"). Raises `UnsendableAddress`."""
     recipient = mailbox_address(to)
     message_id = message_id_for(idempotency_key)
