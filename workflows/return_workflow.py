@@ -24,6 +24,7 @@ with durable timers; `extend_deadline` moves them while the workflow waits.
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -69,6 +70,13 @@ NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coeffi
 # - activity attempts time out after 20 s (refunds 30 s) instead of 1-2 minutes, so an attempt
 #   lost with a crashed worker is retried in seconds.
 STAFF_NOTICES = "2026-12-staff-notices"
+# Second change: search attributes are upserted when the return comes to rest (waiting for staff,
+# the customer, a timer or a refund) and when it ends, one upsert for everything that changed
+# since the last one, instead of an upsert at every change. An activity with a bounded retry
+# policy (emails, deadlines, the policy, the label: minutes at most) does not wait for the upsert;
+# the status card is always current. About half the visibility writes and 11 fewer history events
+# per return (docs/performance.md).
+BATCHED_SEARCH_ATTRIBUTES = "2026-12-batched-search-attributes"
 
 REFUND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                            maximum_interval=timedelta(hours=1),
@@ -111,6 +119,10 @@ class ReturnWorkflow:
         self.attention: str | None = None
         self.email_problems: dict[str, str] = {}  # audience -> why the last email failed
         self.since_staff_notices = False  # set by run(): workflow.patched(STAFF_NOTICES)
+        self.since_batched_attributes = False  # set by run(): BATCHED_SEARCH_ATTRIBUTES
+        self._pending_attributes: dict[str, object] = {}  # attribute name -> update, not sent yet
+        self._bounded_in_flight = 0  # activities with a bounded retry policy running now
+        self._flush_scheduled = False
         self.waiting_on: str | None = None
         self.outcome: str | None = None
         self.notify_seq = 0
@@ -121,6 +133,7 @@ class ReturnWorkflow:
     @workflow.run
     async def run(self, request: ReturnRequested) -> ReturnStatus:
         self.since_staff_notices = workflow.patched(STAFF_NOTICES)
+        self.since_batched_attributes = workflow.patched(BATCHED_SEARCH_ATTRIBUTES)
         self._record("system", "return requested", f"event {request.event_id}")
         self._publish()
         try:
@@ -149,8 +162,7 @@ class ReturnWorkflow:
                 await self._resolve_inspected_items()
         except _Stopped:
             return await self._stop()
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._status()
+        return await self._final_status()
 
     async def _evaluate(self) -> None:
         self.decision = await self._activity(
@@ -348,8 +360,7 @@ class ReturnWorkflow:
         self.outcome = state.value
         self._transition(state)
         await self._notify(template, message=message)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._status()
+        return await self._final_status()
 
     async def _stop(self) -> ReturnStatus:
         if self.cancellation is not None and S.cancelled in TRANSITIONS[self.state]:
@@ -360,7 +371,11 @@ class ReturnWorkflow:
             self.outcome = "withdrawn"
             self._transition(S.withdrawn)
             await self._notify("withdrawn", message=self.withdrawal.reason)
+        return await self._final_status()
+
+    async def _final_status(self) -> ReturnStatus:
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._flush_attributes(final=True)
         return self._status()
 
     # ---------------------------------------------------------------- outcome steps
@@ -1015,11 +1030,25 @@ class ReturnWorkflow:
         return ActionResult(state=self.state.value, message=message)
 
     async def _activity(self, name: str, arg, result_type, summary: str):
-        return await workflow.execute_activity(
-            name, arg, result_type=result_type,
-            start_to_close_timeout=self._attempt_timeout(timedelta(seconds=20), timedelta(minutes=1)),
-            retry_policy=QUICK, summary=summary,
-        )
+        with self._bounded():
+            return await workflow.execute_activity(
+                name, arg, result_type=result_type,
+                start_to_close_timeout=self._attempt_timeout(timedelta(seconds=20),
+                                                             timedelta(minutes=1)),
+                retry_policy=QUICK, summary=summary,
+            )
+
+    @contextmanager
+    def _bounded(self):
+        """Around an activity whose retry policy ends within minutes (QUICK, NOTIFY_RETRY): the
+        search attributes changed before it are upserted at the next rest, not before it."""
+        self._bounded_in_flight += 1
+        try:
+            yield
+        finally:
+            self._bounded_in_flight -= 1
+            if self._pending_attributes:
+                self._schedule_flush()
 
     def _attempt_timeout(self, now: timedelta, before: timedelta) -> timedelta:
         """How long one activity attempt may run before Temporal retries it elsewhere."""
@@ -1069,12 +1098,13 @@ class ReturnWorkflow:
             label_path=label_path, tracking=tracking,
         )
         try:
-            await workflow.execute_activity(
-                c.SEND_NOTIFICATION, note, result_type=c.NotificationSent,
-                start_to_close_timeout=self._attempt_timeout(timedelta(seconds=20),
-                                                             timedelta(minutes=1)),
-                retry_policy=NOTIFY_RETRY, summary=f"email {audience}: {template}",
-            )
+            with self._bounded():
+                await workflow.execute_activity(
+                    c.SEND_NOTIFICATION, note, result_type=c.NotificationSent,
+                    start_to_close_timeout=self._attempt_timeout(timedelta(seconds=20),
+                                                                 timedelta(minutes=1)),
+                    retry_policy=NOTIFY_RETRY, summary=f"email {audience}: {template}",
+                )
             self._record("system", f"emailed {audience}", template)
             if self.email_problems.pop(audience, None):  # that address works again
                 self._publish()
@@ -1141,8 +1171,26 @@ class ReturnWorkflow:
         # Upsert only what changed: each upsert is an event in the history.
         changed = [u for u in updates if self._published.get(u.key.name) != u.value]
         if changed:
-            workflow.upsert_search_attributes(changed)
             self._published.update({u.key.name: u.value for u in changed})
+            if self.since_batched_attributes:
+                self._pending_attributes.update({u.key.name: u for u in changed})
+                self._schedule_flush()
+            else:
+                workflow.upsert_search_attributes(changed)
         workflow.set_current_details(render_status_card(self._status()))
+
+    def _schedule_flush(self) -> None:
+        """Upsert once the running coroutines have all reached their next wait, still within this
+        workflow task: every change made in one task becomes one upsert."""
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_attributes)
+
+    def _flush_attributes(self, final: bool = False) -> None:
+        self._flush_scheduled = False
+        if not self._pending_attributes or (self._bounded_in_flight and not final):
+            return  # nothing new, or a short activity runs: at its end, or at the next rest
+        workflow.upsert_search_attributes(list(self._pending_attributes.values()))
+        self._pending_attributes.clear()
 
 
