@@ -188,6 +188,7 @@ class ReturnWorkflow:
         await self._notify("rejected", message=reasons)
         self.outcome = "rejected"
         self._publish()
+        self._flush_attributes(final=True)
         return self._status()
 
     async def _review(self) -> None:
