@@ -14,7 +14,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from temporalio.client import Client  # noqa: E402
 
 from bench.faultlib import PATHS, WorkerPool, chaos, drive, fault_counts, verify  # noqa: E402
+from bench.procs import free_port  # noqa: E402
 from runtime import processes  # noqa: E402
 from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
@@ -36,10 +36,6 @@ BENCH_FAULTS = ("refund:fail=0.2,lost=0.15,hang=0.1;email:fail=0.15,lost=0.1,han
                 "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def start_server(port: int, db: Path, logs: Path):

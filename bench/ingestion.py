@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -31,6 +30,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from ingestion.intake import parse_event, start_options  # noqa: E402
 from ingestion.signing import SIGNATURE_HEADER, sign  # noqa: E402
 from returns.events import workflow_id_for  # noqa: E402
+from bench.procs import cpu_seconds, free_port  # noqa: E402
 from runtime import processes  # noqa: E402
 from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
 from tests.lifecycle.events import return_requested  # noqa: E402
@@ -40,16 +40,8 @@ from workflows.search_attributes import cli_flags  # noqa: E402
 SECRET = "whsec_bench_" + uuid.uuid4().hex
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def events(count: int) -> list[bytes]:

@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from returns.events import workflow_id_for  # noqa: E402
 from returns.status import ReturnStatus  # noqa: E402
+from bench.procs import cpu_seconds, server_pid  # noqa: E402
 from runtime import processes  # noqa: E402
 from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
 from tests.lifecycle.events import return_requested  # noqa: E402
@@ -114,23 +115,8 @@ def shape(events) -> tuple[list[list[int]], collections.Counter]:
                                      for e in events)
 
 
-def server_pid() -> int | None:
-    """The dev server this process started (a child running `temporal server start-dev`)."""
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-                cmdline = (proc / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(stat[1]) == os.getpid() and b"start-dev" in cmdline:
-                return int(proc.name)
-    return None
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def start_worker(name: str, argv: list[str], env: dict, logs: Path):

@@ -74,7 +74,7 @@ STAFF_NOTICES = "2026-12-staff-notices"
 # the customer, a timer or a refund) and when it ends, one upsert for everything that changed
 # since the last one, instead of an upsert at every change. An activity with a bounded retry
 # policy (emails, deadlines, the policy, the label: minutes at most) does not wait for the upsert;
-# the status card is always current. About half the visibility writes and 11 fewer history events
+# the status card is always current. About half the visibility writes and 10 fewer history events
 # per return (docs/performance.md).
 BATCHED_SEARCH_ATTRIBUTES = "2026-12-batched-search-attributes"
 
