@@ -338,8 +338,8 @@ class ReturnWorkflow:
                 f"{format_money(p.amount, self.decision.currency)} (courier documents "
                 f"{p.courier_reference}), separately from any refund (004 §3.4, §4.2)."))
         if refunds:
-            amount = sum(max(0, refund_for_accepted(i, self.items[i.line_id].quantity_accepted)
-                                - self._inspection_fee(i.line_id)) for i in refunds)
+            amount = sum(refund_for_accepted(i, self.items[i.line_id].quantity_accepted,
+                                             self._inspection_fee(i.line_id)) for i in refunds)
             await self._pay_refund(amount, "refund", "refund after inspection")
         if exchanges:
             await self._ship_back(S.exchange_shipping, S.exchanged, "exchange_shipping",

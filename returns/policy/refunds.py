@@ -6,10 +6,11 @@ from returns.money import prorate
 from returns.policy.decision import ItemDecision
 
 
-def refund_for_accepted(item: ItemDecision, accepted_quantity: int) -> int:
+def refund_for_accepted(item: ItemDecision, accepted_quantity: int, inspection_fee: int = 0) -> int:
     """`item.refund_amount` (fees already deducted) for `accepted_quantity` of the requested units,
     rounded down; never more than was paid for those units, 0 for an item that is not eligible
-    or is exchanged/repaired (its refund_amount is 0)."""
+    or is exchanged/repaired (its refund_amount is 0). `inspection_fee`, charged by the inspector
+    where the policy allows it (003 §V.1.4), is deducted, never below 0."""
     if isinstance(accepted_quantity, bool) or not isinstance(accepted_quantity, int):
         raise ValueError(f"accepted_quantity: must be a whole number, got {accepted_quantity!r}")
     if not 0 <= accepted_quantity <= item.quantity:
@@ -18,4 +19,4 @@ def refund_for_accepted(item: ItemDecision, accepted_quantity: int) -> int:
     if not item.eligible or item.quantity == 0:
         return 0
     refund = prorate(item.refund_amount, accepted_quantity, item.quantity)
-    return min(refund, prorate(item.paid, accepted_quantity, item.quantity))
+    return max(0, min(refund, prorate(item.paid, accepted_quantity, item.quantity)) - inspection_fee)

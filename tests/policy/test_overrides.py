@@ -174,6 +174,15 @@ def test_refund_for_accepted_rounds_down(opalook):
     assert refund_for_accepted(item, 1) == 3_334
 
 
+def test_an_inspection_fee_is_deducted_never_below_nothing(opalook):
+    """003 §V.1.4: an inspection fee the inspector sets comes off the line's refund."""
+    request = opalook_request(lines=[order_line(quantity=3, unit_price=3_334, unit_tax=0)],
+                              items=[requested_item(quantity=3)])
+    item = decide(opalook, request).items[0]
+    assert refund_for_accepted(item, 3, inspection_fee=2_000) == 8_002
+    assert refund_for_accepted(item, 1, inspection_fee=5_000) == 0
+
+
 def test_refund_for_accepted_is_zero_for_exchanges_and_refused_items(fine):
     """Exchanges and repairs refund nothing (004 §4.3); refused items refund nothing."""
     exchange = decide(fine, fine_jewelry_request(items=[requested_item(resolution="exchange")]))
