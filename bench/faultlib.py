@@ -32,36 +32,45 @@ from tests.lifecycle.events import item, return_requested
 from workflows import names
 
 DEFAULT_FAULTS = ("refund:fail=0.3,lost=0.2,hang=0.1;email:fail=0.15,lost=0.1,hang=0.05;"
-                  "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5")
+                  "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5;outage=3")
 
 
 # --- the returns ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReturnPath:
     name: str
-    event: Callable[[], ReturnRequested]
+    event: Callable[[str], ReturnRequested]  # return id -> the order system's event
     steps: tuple[str, ...]  # what staff / warehouse / customer do, in order
     final: str  # the state its inputs dictate
     refunded: bool
     label: bool
 
 
+def _jewelry(**kw) -> Callable[[str], ReturnRequested]:
+    return lambda rid: return_requested("fine-jewelry", return_id=rid, **kw)
+
+
 PATHS = [
-    ReturnPath("refund", lambda: return_requested("fine-jewelry"),
-          ("approve", "receive", "inspect_pass"), "refunded", True, True),
-    ReturnPath("exchange", lambda: return_requested("fine-jewelry", delivered_days_ago=20, items=[
+    ReturnPath("refund", _jewelry(), ("approve", "receive", "inspect_pass"), "refunded", True, True),
+    ReturnPath("exchange", _jewelry(delivered_days_ago=20, items=[
         item("L1", resolution="exchange", exchange_for="size 54")]),
-          ("approve", "receive", "inspect_pass", "ship"), "exchanged", False, True),
-    ReturnPath("inspection_failed", lambda: return_requested("fine-jewelry"),
-          ("approve", "receive", "inspect_fail", "ship"), "closed", False, True),
-    ReturnPath("reject", lambda: return_requested("fine-jewelry"), ("reject",), "rejected", False, False),
-    ReturnPath("withdraw", lambda: return_requested("fine-jewelry"), ("approve", "withdraw"),
-          "withdrawn", False, True),
-    ReturnPath("cancel", lambda: return_requested("fine-jewelry"), ("cancel",), "cancelled", False, False),
-    ReturnPath("returnless", lambda: return_requested(
-        "opalook", customer_type="business", country="US", currency="EUR",
+        ("approve", "receive", "inspect_pass", "ship"), "exchanged", False, True),
+    ReturnPath("inspection_failed", _jewelry(), ("approve", "receive", "inspect_fail", "ship"),
+               "closed", False, True),
+    ReturnPath("reject", _jewelry(), ("reject",), "rejected", False, False),
+    ReturnPath("withdraw", _jewelry(), ("approve", "withdraw"), "withdrawn", False, True),
+    ReturnPath("cancel", _jewelry(), ("cancel",), "cancelled", False, False),
+    ReturnPath("returnless", lambda rid: return_requested(
+        "opalook", customer_type="business", country="US", currency="EUR", return_id=rid,
         items=[item("L1", reason="defective")]), ("approve",), "refunded", True, False),
 ]
+
+
+def returns_for(paths: list[ReturnPath], rng: random.Random) -> list[tuple[ReturnPath, ReturnRequested]]:
+    """One return per path, its id drawn from `rng`: with workflow and activity ids fixed by the
+    seed, so are the injected faults (runtime/faults.py draws them per id and attempt)."""
+    return [(path, path.event(f"F{rng.getrandbits(40):010X}")) for path in paths]
+
 
 WAIT_FOR = {"approve": "under_review", "reject": "under_review", "cancel": "under_review",
             "receive": "awaiting_shipment", "withdraw": "awaiting_shipment",
@@ -140,6 +149,20 @@ async def drive(client: Client, path: ReturnPath, event: ReturnRequested, task_q
             if time.monotonic() > deadline:
                 raise
             await asyncio.sleep(0.5)
+        except asyncio.TimeoutError:
+            raise TimeoutError(await _unfinished(handle, path)) from None
+
+
+async def _unfinished(handle: WorkflowHandle, path: ReturnPath) -> str:
+    """What a return that missed the deadline was doing, for the failure message."""
+    try:
+        st = await status(handle, time.monotonic() + 15)
+    except (TimeoutError, RPCError) as err:
+        return f"{handle.id} ({path.name}): not finished, and its status is unreadable ({err})"
+    last = "; ".join(f"{a.at:%H:%M:%S} {a.actor}: {a.action} {a.detail or ''}".strip()
+                     for a in st.audit[-4:])
+    return (f"{handle.id} ({path.name}): not finished, still {st.state.value}, waiting on "
+            f"{st.waiting_on}; refund {st.refund.status if st.refund else None}; last: {last}")
 
 
 # --- worker processes ----------------------------------------------------------------------------

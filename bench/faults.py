@@ -24,16 +24,17 @@ sys.path.insert(0, str(ROOT))
 
 from temporalio.client import Client  # noqa: E402
 
-from bench.faultlib import PATHS, WorkerPool, chaos, drive, fault_counts, verify  # noqa: E402
+from bench.faultlib import PATHS, WorkerPool, chaos, drive, fault_counts, returns_for, verify  # noqa: E402
 from bench.procs import free_port  # noqa: E402
 from runtime import processes  # noqa: E402
 from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
-# Refunds retry with exponential backoff (10 s, 20 s, 40 s, ...): a long chain of injected refund
-# failures is a long run, so the bench injects them a little less often than the test does.
+# Refunds retry with exponential backoff (10 s, 20 s, 40 s, ...): with four times the returns, the
+# bench injects refund faults a little less often than the test does (both end outages after 3
+# attempts).
 BENCH_FAULTS = ("refund:fail=0.2,lost=0.15,hang=0.1;email:fail=0.15,lost=0.1,hang=0.05;"
-                "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5")
+                "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5;outage=3")
 
 
 
@@ -93,7 +94,7 @@ async def main() -> int:
         server = await start_server(port, work / "temporal.db", logs)
         events.append(f"{time.strftime('%H:%M:%S')} dev server restarted on the same database")
 
-    runs = [(path, path.event()) for _ in range(args.rounds) for path in PATHS]
+    runs = returns_for(PATHS * args.rounds, rng)
     try:
         tasks = [asyncio.create_task(chaos(pool, rng, args.kills, 1.0, (0.5, 3.0), (0.2, 2.0), events)),
                  asyncio.create_task(restart_server())]

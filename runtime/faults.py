@@ -1,7 +1,7 @@
 """Fault injection for the fault tests and benchmarks: make the payment provider, the mail transport
 or the label service fail, lose their answer or hang. Off unless RETURNS_FAULTS is set.
 
-    RETURNS_FAULTS="seed=7;refund:fail=0.3,lost=0.2,hang=0.1;email:fail=0.2;label:hang=0.2;hang_s=2"
+    RETURNS_FAULTS="seed=7;refund:fail=0.3,lost=0.2,hang=0.1;email:fail=0.2;label:hang=0.2;hang_s=2;outage=3"
 
 Per target (`refund` = issue_refund, `email` = send_notification, `label` = create_return_label):
 - `fail=P`: raise a retryable error before calling the real activity (the provider is down);
@@ -9,6 +9,10 @@ Per target (`refund` = issue_refund, `email` = send_notification, `label` = crea
   must not act twice, which is what the idempotency keys are for;
 - `hang=P`: sleep `hang_s` seconds (default 2) first (a slow provider; longer than the activity's
   timeout, the attempt times out and runs on as a zombie while its retry starts).
+
+`outage=N` (default: none) ends an outage: an activity's attempts after the Nth run without
+faults, as a real provider comes back. Without it a refund's faults compound with its backoff (10 s,
+20 s, 40 s, ...) and a run's length has no bound; with `outage=3` one refund waits 70 s at most.
 
 Each decision is drawn from a RNG seeded with (seed, target, workflow id, activity id, attempt), so
 a run's faults are the same whichever worker process runs which attempt.
@@ -41,17 +45,23 @@ class InjectedFault(RuntimeError):
 class FaultPlan:
     seed: int = 0
     hang_seconds: float = 2.0
+    outage: int | None = None  # attempts after this many run clean
     rates: dict[str, dict[str, float]] = field(default_factory=dict)  # activity name -> kind -> p
 
     @classmethod
     def parse(cls, spec: str) -> "FaultPlan":
-        seed, hang, rates = 0, 2.0, {}
+        seed, hang, outage, rates = 0, 2.0, None, {}
         for part in filter(None, (p.strip() for p in spec.split(";"))):
             if part.startswith("seed="):
                 seed = int(part.removeprefix("seed="))
                 continue
             if part.startswith("hang_s="):
                 hang = float(part.removeprefix("hang_s="))
+                continue
+            if part.startswith("outage="):
+                outage = int(part.removeprefix("outage="))
+                if outage < 1:
+                    raise ValueError(f"RETURNS_FAULTS: {part!r}: outage must be at least 1 attempt")
                 continue
             target, sep, settings = part.partition(":")
             if not sep or target.strip() not in TARGETS:
@@ -66,7 +76,7 @@ class FaultPlan:
                 if not 0 <= kinds[kind] <= 1:
                     raise ValueError(f"RETURNS_FAULTS: {target}:{kind} must be a probability")
             rates[TARGETS[target.strip()]] = kinds
-        return cls(seed=seed, hang_seconds=hang, rates=rates)
+        return cls(seed=seed, hang_seconds=hang, outage=outage, rates=rates)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "FaultPlan | None":
@@ -75,6 +85,8 @@ class FaultPlan:
 
     def draw(self, name: str, info: activity.Info) -> set[str]:
         rates = self.rates.get(name, {})
+        if self.outage is not None and info.attempt > self.outage:
+            return set()
         rng = random.Random(f"{self.seed}:{name}:{info.workflow_id}:{info.activity_id}:{info.attempt}")
         return {kind for kind in KINDS if rng.random() < rates.get(kind, 0.0)}
 
