@@ -32,7 +32,7 @@ from tests.lifecycle.events import item, return_requested
 from workflows import names
 
 DEFAULT_FAULTS = ("refund:fail=0.3,lost=0.2,hang=0.1;email:fail=0.15,lost=0.1,hang=0.05;"
-                  "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5;outage=3")
+                  "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5;outage=2")
 
 
 # --- the returns ---------------------------------------------------------------------------------

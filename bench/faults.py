@@ -31,8 +31,8 @@ from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
 # Refunds retry with exponential backoff (10 s, 20 s, 40 s, ...): with four times the returns, the
-# bench injects refund faults a little less often than the test does (both end outages after 3
-# attempts).
+# bench injects refund faults a little less often than the test does, and ends outages after 3
+# attempts (the test: 2).
 BENCH_FAULTS = ("refund:fail=0.2,lost=0.15,hang=0.1;email:fail=0.15,lost=0.1,hang=0.05;"
                 "label:fail=0.2,lost=0.2,hang=0.1;hang_s=1.5;outage=3")
 

@@ -26,9 +26,9 @@ from workflows.search_attributes import cli_flags
 pytestmark = pytest.mark.e2e
 
 SEED = int(os.environ.get("RETURNS_FAULT_SEED", "20261123"))
-# Seconds for every return to finish. Typically 30-110 s; the bound is the slowest return: its
-# refund's three faulty attempts wait 70 s of backoff (outage=3), a few emails up to 14 s each, and
-# each kill can cost an attempt's 20-30 s timeout.
+# Seconds for every return to finish; about 75 s here. The slowest return sets it: its refund's two
+# faulty attempts wait 30 s of backoff (outage=2), each email's up to 6 s, and each kill can cost
+# an attempt in flight its 20-30 s timeout.
 BUDGET = 300.0
 
 
