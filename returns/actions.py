@@ -107,6 +107,12 @@ class Cancel(_Action):
     reason: Why
 
 
+class Acknowledge(_Action):
+    """Staff dealt with what the return raised (NeedsAttention): what they did, for the audit."""
+
+    note: Why
+
+
 class RetryRefund(_Action):
     note: Note | None = None
 

@@ -17,6 +17,7 @@ UPDATE_CANCEL = "cancel"
 UPDATE_RETRY_REFUND = "retry_refund"
 UPDATE_RECORD_MANUAL_REFUND = "record_manual_refund"
 UPDATE_SHIP_TO_CUSTOMER = "ship_to_customer"
+UPDATE_ACKNOWLEDGE = "acknowledge"
 
 # query
 QUERY_STATUS = "status"

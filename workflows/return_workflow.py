@@ -35,8 +35,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities import contracts as c
     from returns.actions import (
-        ActionResult, Approve, Cancel, ExtendDeadline, RecordInspection, RecordManualRefund,
-        Reject, RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
+        Acknowledge, ActionResult, Approve, Cancel, ExtendDeadline, RecordInspection,
+        RecordManualRefund, Reject, RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
     )
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn, ScanKind
     from returns.money import format_money
@@ -77,6 +77,11 @@ STAFF_NOTICES = "2026-12-staff-notices"
 # the status card is always current. About half the visibility writes and 10 fewer history events
 # per return (docs/performance.md).
 BATCHED_SEARCH_ATTRIBUTES = "2026-12-batched-search-attributes"
+# Third change: what raised NeedsAttention clears it once it is resolved: a warehouse receipt that
+# fits after one that did not (or was unreadable), a deadline met after its escalation (the review
+# overdue, then staff decide). Read where it applies (`_resolved`), not at the start: only the
+# returns that take such a turn record its marker. Staff clear anything else with `acknowledge`.
+ATTENTION_CLEARS = "2026-12-attention-clears"
 
 REFUND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                            maximum_interval=timedelta(hours=1),
@@ -117,6 +122,7 @@ class ReturnWorkflow:
         self.manual_refund: RecordManualRefund | None = None
         self.shipment: ShipToCustomer | None = None
         self.attention: str | None = None
+        self.attention_cause: str | None = None  # "receipt", "deadline:<kind>", ... (`_resolved`)
         self.email_problems: dict[str, str] = {}  # audience -> why the last email failed
         self.since_staff_notices = False  # set by run(): workflow.patched(STAFF_NOTICES)
         self.since_batched_attributes = False  # set by run(): BATCHED_SEARCH_ATTRIBUTES
@@ -599,6 +605,7 @@ class ReturnWorkflow:
     def _meet(self, kind: DeadlineKind) -> None:
         if kind in self.deadlines:
             self.deadlines[kind].met = True
+            self._resolved(f"deadline:{kind.value}", f"the {kind.value} deadline is met")
             self._publish()
 
     def _breach(self, kind: DeadlineKind) -> None:
@@ -609,7 +616,7 @@ class ReturnWorkflow:
     async def _escalate(self, kind: DeadlineKind, why: str) -> None:
         if kind in self.deadlines and workflow.now() >= self._due(kind):
             self._breach(kind)
-        self._attention(why)
+        self._attention(why, cause=f"deadline:{kind.value}")
         await self._notify_staff("escalation", message=why,
                                  deadline=self._due(kind) if kind in self.deadlines else None)
 
@@ -625,7 +632,8 @@ class ReturnWorkflow:
         except Exception as err:  # noqa: BLE001 - any undecodable payload is reported, never fatal
             why = err.message if isinstance(err, ApplicationError) else str(err)
             self._record("unknown", f"unreadable {what}", why)
-            self._attention(f"an unreadable {what} was sent: {why}")
+            self._attention(f"an unreadable {what} was sent: {why}",
+                            cause="receipt" if model is WarehouseReceipt else None)
             await self._notify_staff("receipt_problem" if model is WarehouseReceipt else "escalation",
                                      message=f"unreadable {what}: {why}")
             return None
@@ -641,7 +649,7 @@ class ReturnWorkflow:
         if problems:  # recorded and raised to staff; never fails the workflow task
             why = "; ".join(problems)
             self._record(receipt.actor, "receipt refused", why)
-            self._attention(f"a warehouse receipt does not fit this return: {why}")
+            self._attention(f"a warehouse receipt does not fit this return: {why}", cause="receipt")
             await self._notify_staff("receipt_problem", message=why)
             return
         if self.withdrawal is not None:
@@ -655,6 +663,7 @@ class ReturnWorkflow:
         self.receipts.append(receipt)
         self._record(receipt.actor, "received",
                      ", ".join(f"{i.line_id} x{i.quantity}" for i in receipt.items))
+        self._resolved("receipt", "a receipt that fits arrived")
         self._publish()
 
     def _receipt_problems(self, receipt: WarehouseReceipt) -> list[str]:
@@ -883,6 +892,30 @@ class ReturnWorkflow:
                                    + ("; the refund is in progress: let it finish or fail"
                                       if self.state == S.refunding else ""))
 
+    @workflow.update(name=names.UPDATE_ACKNOWLEDGE,
+                     description="Staff dealt with what needs attention (NeedsAttention): "
+                                 "{actor, note}; clears it, the audit keeps who and how")
+    async def acknowledge(self, action: Acknowledge) -> ActionResult:
+        cleared = self._attention_reason()
+        self._record(action.actor, "attention acknowledged", f"{action.note} (was: {cleared})")
+        self.email_problems.clear()
+        self._clear_attention()
+        return self._result("attention cleared")
+
+    @acknowledge.validator
+    def _validate_acknowledge(self, action: Acknowledge) -> None:
+        if self._attention_reason() is None:
+            raise _refused("nothing needs attention on this return")
+        if self._refund_failed():
+            raise _refused("the refund failed: retry_refund or record_manual_refund, which clear "
+                           "it; acknowledging would leave the customer unpaid")
+
+    def _refund_failed(self) -> bool:
+        return self.refund is not None and self.refund.status == "failed"
+
+    def _can_acknowledge(self) -> bool:
+        return self._attention_reason() is not None and not self._refund_failed()
+
     # ---------------------------------------------------------------- updates: refunds, shipping
     @workflow.update(name=names.UPDATE_RETRY_REFUND,
                      description="Try the failed refund again: {actor, note?}")
@@ -1019,13 +1052,23 @@ class ReturnWorkflow:
     def _record(self, actor: str, action: str, detail: str = "") -> None:
         self.audit.append(AuditEntry(at=workflow.now(), actor=actor, action=action, detail=detail))
 
-    def _attention(self, why: str) -> None:
+    def _attention(self, why: str, cause: str | None = None) -> None:
         self.attention = why
+        self.attention_cause = cause
         self._publish()
 
     def _clear_attention(self) -> None:
         self.attention = None
+        self.attention_cause = None
         self._publish()
+
+    def _resolved(self, cause: str, how: str) -> None:
+        """What raised attention for `cause` is resolved: clear it (ATTENTION_CLEARS)."""
+        if self.attention is None or self.attention_cause != cause:
+            return
+        if workflow.patched(ATTENTION_CLEARS):
+            self._record("system", "attention cleared", f"{how}: {self.attention}")
+            self._clear_attention()
 
     def _result(self, message: str) -> ActionResult:
         return ActionResult(state=self.state.value, message=message)
@@ -1136,7 +1179,8 @@ class ReturnWorkflow:
             needs_attention=self._attention_reason() is not None,
             attention_reason=self._attention_reason(),
             waiting_on=self.waiting_on,
-            next_actions=[] if self.state in FINAL else NEXT_ACTIONS.get(self.state, []),
+            next_actions=[] if self.state in FINAL else NEXT_ACTIONS.get(self.state, []) + (
+                ["acknowledge (what needs attention)"] if self._can_acknowledge() else []),
             audit=self.audit,
         )
 

@@ -16,8 +16,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
 from returns.actions import (
-    Approve, Cancel, ExtendDeadline, RecordInspection, RecordManualRefund, Reject, RequestInfo,
-    RetryRefund, ShipToCustomer, WarehouseReceipt,
+    Acknowledge, Approve, Cancel, ExtendDeadline, RecordInspection, RecordManualRefund, Reject,
+    RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
 )
 from returns.events import ParcelScanned, ReturnWithdrawn
 from tests.lifecycle.events import return_requested
@@ -59,6 +59,8 @@ UPDATES: dict[str, tuple[type[BaseModel], dict, set, dict]] = {
                          {("tracking_number",): ["1Z 99", "abc", "!!!!!!"]}),
     "cancel": (Cancel, {"actor": "sam", "reason": "duplicate request"}, {("actor",), ("reason",)},
                {("reason",): SHORT}),
+    "acknowledge": (Acknowledge, {"actor": "sam", "note": "called the customer"},
+                    {("actor",), ("note",)}, {("note",): SHORT}),
 }
 
 

@@ -354,6 +354,10 @@ async def test_refused_refund_goes_to_staff_then_manual_refund(harness):
             break
         await asyncio.sleep(0.05)
     assert "refund_failed" in templates(harness)
+    with pytest.raises(WorkflowUpdateFailedError) as err:  # that would leave the customer unpaid
+        await update(handle, "acknowledge", {"actor": "sam", "note": "seen it"})
+    assert "retry_refund or record_manual_refund" in str(err.value.cause)
+    assert "acknowledge (what needs attention)" not in (await status(handle)).next_actions
     await update(handle, "retry_refund", {"actor": "sam", "note": "tried again"})
     for _ in range(200):
         st = await status(handle)

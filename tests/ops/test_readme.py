@@ -27,6 +27,7 @@ MODELS = {
     names.UPDATE_RETRY_REFUND: actions.RetryRefund,
     names.UPDATE_RECORD_MANUAL_REFUND: actions.RecordManualRefund,
     names.UPDATE_SHIP_TO_CUSTOMER: actions.ShipToCustomer,
+    names.UPDATE_ACKNOWLEDGE: actions.Acknowledge,
     names.SIGNAL_WAREHOUSE_RECEIPT: actions.WarehouseReceipt,
 }
 
