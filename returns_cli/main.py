@@ -8,12 +8,13 @@
     returns inspect RETURN [--pass LINE[=QTY]]... [--fail LINE]... [--notes [LINE=]TEXT]...
     returns approve RETURN [--note TEXT]
     returns reject RETURN --reason TEXT
+    returns acknowledge RETURN --note TEXT
 
 RETURN is the return id, its workflow id (`return-<id>`) or what the label's barcode holds (`RMA-<id>`
 on the embedded label, the carrier's tracking code on a carrier label: found through the
 `LabelBarcode` search attribute), so a barcode scanner can type it. `receive` without items asks line by line in a terminal; without a
 RETURN it reads one from the terminal or stdin (a scanner). It sends the same signal
-(`warehouse_receipt`) and updates (`approve`, `reject`, `record_inspection`) as the Web UI, with
+(`warehouse_receipt`) and updates (`approve`, `reject`, `record_inspection`, `acknowledge`) as the Web UI, with
 the same payloads (returns/actions.py); the actor is --actor, else $RETURNS_ACTOR, else the login
 name. The connection comes from temporalio.envconfig (TEMPORAL_ADDRESS, ...), like the worker's.
 
@@ -49,7 +50,8 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from returns.actions import (
-    ActionResult, Approve, ItemInspection, ReceivedItem, RecordInspection, Reject, WarehouseReceipt,
+    Acknowledge, ActionResult, Approve, ItemInspection, ReceivedItem, RecordInspection, Reject,
+    WarehouseReceipt,
 )
 from returns.events import workflow_id_for
 from returns.status import ReturnStatus
@@ -190,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reject", parents=[acting], help="reject a return under review")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--reason", required=True, help="why (the customer is told)")
+
+    p = sub.add_parser("acknowledge", parents=[acting],
+                       help="you dealt with what the return needs attention for: clear it")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--note", required=True, help="what you did (kept in the audit trail)")
     return parser
 
 
@@ -601,6 +608,14 @@ async def cmd_reject(client: Client, args: argparse.Namespace) -> int:
                   await send_update(client, return_id, names.UPDATE_REJECT, action, args.timeout))
 
 
+async def cmd_acknowledge(client: Client, args: argparse.Namespace) -> int:
+    return_id = await resolve(client, args.ret, args.timeout)
+    action = model(Acknowledge, "acknowledgement", actor=actor_of(args), note=args.note)
+    return report(return_id, names.UPDATE_ACKNOWLEDGE,
+                  await send_update(client, return_id, names.UPDATE_ACKNOWLEDGE, action,
+                                    args.timeout))
+
+
 def report(return_id: str, name: str, result: ActionResult | None) -> int:
     if result is None:
         print(f"{name} accepted for return {return_id}; it is still being carried out "
@@ -611,7 +626,7 @@ def report(return_id: str, name: str, result: ActionResult | None) -> int:
 
 
 COMMANDS = {"list": cmd_list, "show": cmd_show, "receive": cmd_receive, "inspect": cmd_inspect,
-            "approve": cmd_approve, "reject": cmd_reject}
+            "approve": cmd_approve, "reject": cmd_reject, "acknowledge": cmd_acknowledge}
 
 
 async def run(args: argparse.Namespace) -> int:

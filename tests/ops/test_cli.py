@@ -1,7 +1,8 @@
 """The `returns` console script, run as a subprocess against a real dev server and a real worker,
 as warehouse staff and operators run it: lists filtered like the UI's queries, the status, receipts
 by return id or by the label's barcode (a scanner types it), prompts in a terminal, inspection,
-approval, rejection, and one readable line on stderr for every error."""
+approval, rejection, acknowledging what needs attention, and one readable line on stderr for every
+error."""
 
 from __future__ import annotations
 
@@ -284,6 +285,31 @@ async def test_approve_and_reject_with_the_actor_of_the_environment(stack: Stack
     run = await returns(stack, "approve", to_reject, "--actor", "sam")
     assert run.code == 1
     assert run.error_line == f"returns: return {to_reject} is finished (rejected); nothing more can be recorded"
+
+
+async def test_acknowledge_clears_what_needs_attention_once(stack: Stack) -> None:
+    """A receipt before the approval is refused and raised to staff; `returns acknowledge` with a
+    note clears it (the audit keeps who and how), and a second one is refused in one line."""
+    ret = await stack.start_return()
+    await stack.in_state(ret, "under_review")
+    await stack.handle(ret).signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
+        "actor": "warehouse:anna", "items": [{"line_id": "L1", "quantity": 1}]})
+
+    async def raised():
+        current = await stack.status(ret)
+        return current if current.needs_attention else None
+
+    await stack.wait_for(f"return {ret} needs attention", raised)
+    run = await returns(stack, "acknowledge", ret, "--note", "parcel put back on the shelf",
+                        "--actor", "sam")
+    assert run.code == 0, run.err
+    assert run.out == f"acknowledge: attention cleared (return {ret} is now under_review)\n"
+    status = await stack.status(ret)
+    assert not status.needs_attention
+    assert (status.audit[-1].actor, status.audit[-1].action) == ("sam", "attention acknowledged")
+    run = await returns(stack, "acknowledge", ret, "--note", "again", "--actor", "sam")
+    assert run.code == 1
+    assert run.error_line == "returns: acknowledge refused: nothing needs attention on this return"
 
 
 # ---------------------------------------------------------------------------- carrier barcodes
