@@ -446,8 +446,8 @@ def ask_yes(prompt: str, default: bool = True) -> bool:
 def receipt_problems(status: ReturnStatus, items: dict[str, int]) -> list[str]:
     """The workflow's own checks (it refuses such a receipt and alerts staff), said up front."""
     if status.state.value not in RECEIPT_STATES or any(i.inspection for i in status.items):
-        return [f"the return is {status.state.value}; receipts are recorded only once it is approved "
-                "and before the inspection is recorded"]
+        return [f"the return is {status.state.value}; receipts are recorded from awaiting_shipment "
+                "(the customer has the label) until the inspection is recorded"]
     expected = {i.line_id: i for i in render.expected_lines(status)}
     problems = []
     for line, qty in items.items():

@@ -668,8 +668,9 @@ class ReturnWorkflow:
 
     def _receipt_problems(self, receipt: WarehouseReceipt) -> list[str]:
         if self.state not in (S.awaiting_shipment, S.in_transit, S.received, S.inspecting):
-            return [f"the return is {self.state.value}; receipts are recorded only once it is "
-                    f"approved and before inspection is recorded"]
+            return [f"the return is {self.state.value}; receipts are recorded from "
+                    f"awaiting_shipment (the customer has the label) until the inspection is "
+                    f"recorded"]
         if self.state == S.inspecting and self.inspection is not None:
             return ["the inspection has already been recorded"]
         problems = []
