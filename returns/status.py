@@ -68,6 +68,11 @@ TRANSITIONS: dict[ReturnState, set[ReturnState]] = {
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 # Once an outcome step has finished, a further outcome step may follow (mixed returns), else close.
 OPEN_BEFORE_RECEIPT = frozenset({S.requested, S.under_review, S.approved, S.awaiting_shipment, S.in_transit})
+# Where a warehouse receipt is recorded (before the inspection is recorded): the workflow refuses
+# any other and raises it to staff; `returns receive` says so before sending.
+RECEIPT_STATES = frozenset({S.awaiting_shipment, S.in_transit, S.received, S.inspecting})
+RECEIPT_WINDOW = ("receipts are recorded from awaiting_shipment (the customer has the label) until "
+                  "the inspection is recorded")
 
 
 class TransitionError(ValueError):

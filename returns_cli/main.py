@@ -54,7 +54,7 @@ from returns.actions import (
     WarehouseReceipt,
 )
 from returns.events import workflow_id_for
-from returns.status import ReturnStatus
+from returns.status import RECEIPT_STATES, RECEIPT_WINDOW, ReturnStatus
 from returns_cli import render
 from returns_cli.queries import FilterError, Filters, label_barcode_query
 from runtime.codec import CodecKeyError, UndecryptablePayload
@@ -64,7 +64,6 @@ from workflows import names
 from workflows import search_attributes as sa
 
 DEFAULT_TIMEOUT = 30.0
-RECEIPT_STATES = {"awaiting_shipment", "in_transit", "received", "inspecting"}
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNCONFIRMED = 1, 2, 3
 
 
@@ -445,9 +444,8 @@ def ask_yes(prompt: str, default: bool = True) -> bool:
 
 def receipt_problems(status: ReturnStatus, items: dict[str, int]) -> list[str]:
     """The workflow's own checks (it refuses such a receipt and alerts staff), said up front."""
-    if status.state.value not in RECEIPT_STATES or any(i.inspection for i in status.items):
-        return [f"the return is {status.state.value}; receipts are recorded from awaiting_shipment "
-                "(the customer has the label) until the inspection is recorded"]
+    if status.state not in RECEIPT_STATES or any(i.inspection for i in status.items):
+        return [f"the return is {status.state.value}; {RECEIPT_WINDOW}"]
     expected = {i.line_id: i for i in render.expected_lines(status)}
     problems = []
     for line, qty in items.items():

@@ -43,7 +43,8 @@ with workflow.unsafe.imports_passed_through():
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.refunds import refund_for_accepted
     from returns.status import (
-        DEADLINE_LABELS, FINAL, NEXT_ACTIONS, OPEN_BEFORE_RECEIPT, AuditEntry, Deadline,
+        DEADLINE_LABELS, FINAL, NEXT_ACTIONS, OPEN_BEFORE_RECEIPT, RECEIPT_STATES, RECEIPT_WINDOW,
+        AuditEntry, Deadline,
         TRANSITIONS, DeadlineKind, ItemStatus, LabelInfo, RefundInfo, ReturnState, ReturnStatus,
         check_transition,
     )
@@ -667,10 +668,8 @@ class ReturnWorkflow:
         self._publish()
 
     def _receipt_problems(self, receipt: WarehouseReceipt) -> list[str]:
-        if self.state not in (S.awaiting_shipment, S.in_transit, S.received, S.inspecting):
-            return [f"the return is {self.state.value}; receipts are recorded from "
-                    f"awaiting_shipment (the customer has the label) until the inspection is "
-                    f"recorded"]
+        if self.state not in RECEIPT_STATES:
+            return [f"the return is {self.state.value}; {RECEIPT_WINDOW}"]
         if self.state == S.inspecting and self.inspection is not None:
             return ["the inspection has already been recorded"]
         problems = []
@@ -981,7 +980,7 @@ class ReturnWorkflow:
                                    f"{state.value}")
 
     def _require_failed_refund(self, what: str) -> None:
-        if self.refund is None or self.refund.status != "failed":
+        if not self._refund_failed():
             status = self.refund.status if self.refund else "not started"
             raise _refused(f"cannot {what}: the refund is {status}; this is possible only "
                                    f"after the automatic refund has failed")

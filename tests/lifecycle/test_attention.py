@@ -31,6 +31,17 @@ async def listed(harness, handle, expected: bool) -> bool:
     return found
 
 
+async def raised(handle):
+    """The status once the return needs attention (the signal handler raises it just after the
+    receipt), or as it is after 5 s."""
+    for _ in range(100):
+        st = await status(handle)
+        if st.needs_attention:
+            break
+        await asyncio.sleep(0.05)
+    return st
+
+
 async def test_a_receipt_that_fits_clears_what_a_refused_one_raised(harness):
     """004 §3.5 inspection after receipt: the warehouse first scans a line that is not in the
     return (raised to staff), then the right one; the return goes on to inspection and leaves the
@@ -39,11 +50,7 @@ async def test_a_receipt_that_fits_clears_what_a_refused_one_raised(harness):
     await wait_state(handle, S.under_review)
     await approve(handle)
     await receive(handle, ("L9", 1))
-    for _ in range(100):
-        st = await status(handle)
-        if st.needs_attention:
-            break
-        await asyncio.sleep(0.05)
+    st = await raised(handle)
     assert "does not fit" in st.attention_reason
     assert "acknowledge (what needs attention)" in st.next_actions
     assert await listed(harness, handle, True) is True
@@ -88,11 +95,7 @@ async def test_staff_acknowledge_what_only_a_person_can_resolve(harness):
     assert "nothing needs attention" in str(err.value.cause)
 
     await receive(handle, ("L1", 1))
-    for _ in range(100):
-        st = await status(handle)
-        if st.needs_attention:
-            break
-        await asyncio.sleep(0.05)
+    st = await raised(handle)
     assert st.needs_attention
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await update(handle, "acknowledge", {"actor": "sam"})
