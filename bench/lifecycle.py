@@ -3,9 +3,11 @@
 updates, signals and timers, empty bodies), one after the other on the same dev server, each with
 its worker as a separate process and the same encrypting converter. A third worker,
 bench/stub_worker.py, runs the real workflow with stub email/label/refund activities, to split
-the gap into orchestration and side effects. docs/performance.md.
+the gap into orchestration and side effects; a fourth, MinimalWithAttributes on the minimal
+worker, adds the return's search attribute upserts and patch markers to the minimal workflow, to
+find the floor. docs/performance.md.
 
-    .venv/bin/python bench/lifecycle.py [--returns 100] [--concurrency 25]
+    .venv/bin/python bench/lifecycle.py [--returns 100] [--concurrency 40] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import sys
 import tempfile
@@ -35,7 +38,7 @@ from workflows import names  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
 POLL = 0.2  # both drivers poll a query at this interval before each step
-QUERIES = {"full": 0, "minimal": 0}  # queries sent: they cost worker CPU too
+QUERIES = collections.Counter()  # queries sent per driver ("full", "minimal"): they cost CPU too
 
 PHASE_MARKERS = (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
                  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
@@ -69,8 +72,11 @@ async def full_return(client, queue: str) -> str:
     return handle.id
 
 
-async def minimal_return(client, queue: str, plan, n: int) -> str:
-    handle = await client.start_workflow("MinimalReturn", plan, id=f"minimal-{n}-{time.time_ns()}",
+async def minimal_return(client, queue: str, plan, n: int, upserts=None) -> str:
+    """MinimalReturn, or with `upserts` MinimalWithAttributes (the floor, docs/performance.md)."""
+    kind, args = ("MinimalReturn", [plan]) if upserts is None else ("MinimalWithAttributes",
+                                                                    [plan, upserts])
+    handle = await client.start_workflow(kind, args=args, id=f"minimal-{n}-{time.time_ns()}",
                                          task_queue=queue)
 
     async def until(phase: int) -> None:
@@ -116,7 +122,50 @@ def shape(events) -> tuple[list[list[int]], collections.Counter]:
 
 
 
+_KINDS = {"Keyword": "keyword", "Datetime": "datetime", "Int": "int", "Bool": "bool",
+          "KeywordList": "keyword_list", "Text": "text", "Double": "float"}  # payload "type"
 
+
+def upsert_plan(events) -> list:
+    """The full return's own search attribute upserts, for MinimalWithAttributes: per upsert
+    [phase, activities completed in that phase before it, [[name, kind, value]]] (value None and
+    kind None: the attribute is removed). The SDK's
+    `TemporalChangeVersion` upserts are left out: the floor's own patch markers make them."""
+    plan, phase, done = [], 0, 0
+    for e in events:
+        if e.event_type in PHASE_MARKERS:
+            phase, done = phase + 1, 0
+        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done += 1
+        elif e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes
+            pairs = [[name, _KINDS.get(payload.metadata.get("type", b"").decode()),
+                      json.loads(payload.data) if payload.data else None]  # None: unset
+                     for name, payload in fields.indexed_fields.items()
+                     if name != "TemporalChangeVersion"]
+            if pairs:
+                plan.append([phase, done, pairs])
+    return plan
+
+
+def report(best: dict[str, float], cpu: dict[str, float]) -> None:
+    """The target's ratio (best rounds), the same ratio by CPU per return (worker + server +
+    driver: the benchmark is CPU-bound, so throughput is ~ cores / CPU per return, and CPU per
+    return varies less from round to round than the rate does), and the floor: the minimal
+    workflow with the return's search attributes and patch markers, plus the real side effects
+    (full minus stub), the best ratio a workflow that has those could reach on this machine."""
+    t = {k: 1 / v for k, v in best.items()}
+    print(f"ratio full / minimal {best['full'] / best['minimal']:.2f} (target >= 0.8); "
+          f"stub side effects / minimal {best['stub side effects'] / best['minimal']:.2f}; "
+          f"minimal + attributes / minimal {best['minimal + attributes'] / best['minimal']:.2f}")
+    for name, per in (("best rounds", t), ("CPU per return", cpu)):
+        side_effects = per["full"] - per["stub side effects"]
+        floor = per["minimal + attributes"] + side_effects
+        print(f"by {name}: full / minimal {per['minimal'] / per['full']:.2f}; search attributes "
+              f"and patch markers {1e3 * (per['minimal + attributes'] - per['minimal']):.0f} ms, "
+              f"side effects {1e3 * side_effects:.0f} ms, the rest of the workflow "
+              f"{1e3 * (per['full'] - floor):.0f} ms per return; floor / minimal "
+              f"{per['minimal'] / floor:.2f}")
 
 
 async def start_worker(name: str, argv: list[str], env: dict, logs: Path):
@@ -131,7 +180,8 @@ async def main() -> None:
     parser.add_argument("--returns", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--only", choices=("full", "stub", "minimal"), action="append",
+    parser.add_argument("--only", choices=("full", "stub", "minimal", "attributes"),
+                        action="append",
                         help="drive only these (e.g. while profiling one worker with py-spy)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="returns-bench-"))
@@ -162,18 +212,28 @@ async def main() -> None:
             print(f"minimal:       {len(minimal_events)} history events {dict(minimal_kinds)}")
             print(f"history events ratio: {len(events) / len(minimal_events):.2f} (target <= 1.2)")
             print(f"plan per phase [activities, timers]: {plan}")
+            upserts = upsert_plan(events)
+            print(f"its search attribute upserts [phase, after activity, names]: "
+                  f"{[[ph, after, [p[0] for p in pairs]] for ph, after, pairs in upserts]}")
+            aid = await minimal_return(client, "bench-minimal", plan, -2, upserts)
+            _, attribute_kinds = shape((await client.get_workflow_handle(aid).fetch_history()).events)
+            print(f"minimal + attributes: {sum(attribute_kinds.values())} history events "
+                  f"{dict(attribute_kinds)}")
             await full_return(client, "bench-stub")  # warm the stub worker too
             kinds_ = {"full": (real, lambda n: full_return(client, "bench-returns")),
                       "stub side effects": (stub, lambda n: full_return(client, "bench-stub")),
-                      "minimal": (minimal, lambda n: minimal_return(client, "bench-minimal", plan, n))}
+                      "minimal": (minimal, lambda n: minimal_return(client, "bench-minimal", plan, n)),
+                      "minimal + attributes": (minimal, lambda n: minimal_return(
+                          client, "bench-minimal", plan, n, upserts))}
             if args.only:
-                kinds_ = {k: v for k, v in kinds_.items() if k.split()[0] in args.only}
+                short = {"stub side effects": "stub", "minimal + attributes": "attributes"}
+                kinds_ = {k: v for k, v in kinds_.items() if short.get(k, k) in args.only}
             rates = {k: [] for k in kinds_}
             cpu = {k: 0.0 for k in kinds_}
             server = server_pid()
             server_cpu = {k: 0.0 for k in kinds_}
             driver_cpu = {k: 0.0 for k in kinds_}  # this process: the drivers and their client
-            QUERIES.update(full=0, minimal=0)
+            QUERIES.clear()
             for _ in range(args.repeats):  # alternate, to even out drift; best of each
                 for kind, (child, one) in kinds_.items():
                     before = cpu_seconds(child.pid), cpu_seconds(server) if server else 0.0
@@ -192,14 +252,16 @@ async def main() -> None:
                       f"server CPU {1e3 * server_cpu[kind] / (args.returns * args.repeats):.0f} ms, "
                       f"driver CPU {1e3 * driver_cpu[kind] / (args.returns * args.repeats):.0f} ms "
                       f"per return")
-            full_kinds = sum(1 for k in kinds_ if k != "minimal")
+            driven = {d: sum(1 for k in kinds_ if k.startswith(d)) * args.returns * args.repeats
+                      for d in ("full", "minimal")}
+            driven["full"] += sum(1 for k in kinds_ if k.startswith("stub")) * args.returns * args.repeats
             print(f"status queries per return while driving: full and stub "
-                  f"{QUERIES['full'] / max(1, full_kinds * args.returns * args.repeats):.1f}, minimal "
-                  f"{QUERIES['minimal'] / (args.returns * args.repeats):.1f} (polled every {POLL}s)")
-            if len(kinds_) == 3:
-                print(f"ratio full / minimal {best['full'] / best['minimal']:.2f} (target >= 0.8); "
-                      f"stub side effects / minimal "
-                      f"{best['stub side effects'] / best['minimal']:.2f}")
+                  f"{QUERIES['full'] / max(1, driven['full']):.1f}, minimal (both) "
+                  f"{QUERIES['minimal'] / max(1, driven['minimal']):.1f} (polled every {POLL}s)")
+            total = {k: (cpu[k] + server_cpu[k] + driver_cpu[k]) / (args.returns * args.repeats)
+                     for k in kinds_}
+            if len(kinds_) == 4:
+                report(best, total)
         finally:
             await processes.stop_all([real, minimal, stub], grace=5)
 

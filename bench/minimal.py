@@ -2,6 +2,12 @@
 signals and timers as a full return (request -> approve -> receipt -> inspection -> refund), with
 empty bodies: what Temporal itself costs for that shape, on the same server and converter.
 
+`MinimalWithAttributes` is the same workflow plus what a return must have for staff to find it
+and for it to change safely: the full return's search attribute upserts (the same names and
+values, after the same activity of the same phase) and two `workflow.patched()` markers at the
+start (each with the `TemporalChangeVersion` upsert the SDK writes for it). It is not the target's
+yardstick; it measures what those cost on this server (docs/performance.md, "The floor").
+
     python bench/minimal.py          # its worker (TEMPORAL_ADDRESS, RETURNS_TASK_QUEUE)
 """
 
@@ -11,13 +17,21 @@ import asyncio
 import compileall
 import os
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from temporalio import activity, workflow
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 from temporalio.worker import Worker
 
 WORKFLOW = "MinimalReturn"
+WITH_ATTRIBUTES = "MinimalWithAttributes"
+# An upsert in a plan: [phase, activities completed in that phase before it, [[name, kind, value]]]
+# with kind one of KEYS and datetimes as ISO 8601 text; value None removes the attribute.
+KEYS = {"keyword": SearchAttributeKey.for_keyword, "datetime": SearchAttributeKey.for_datetime,
+        "int": SearchAttributeKey.for_int, "bool": SearchAttributeKey.for_bool,
+        "keyword_list": SearchAttributeKey.for_keyword_list, "text": SearchAttributeKey.for_text,
+        "float": SearchAttributeKey.for_float}
 
 
 @activity.defn(name="noop")
@@ -62,15 +76,53 @@ class MinimalReturn:
         return self.phase
 
 
+def _update(name: str, kind: str | None, value) -> SearchAttributeUpdate:
+    if value is None:  # removed: the key's type does not matter for an unset
+        return SearchAttributeKey.for_keyword(name).value_unset()
+    if kind == "datetime":
+        value = datetime.fromisoformat(value)
+    return KEYS[kind](name).value_set(value)
+
+
+@workflow.defn(name=WITH_ATTRIBUTES)
+class MinimalWithAttributes(MinimalReturn):
+    """MinimalReturn plus the full return's search attribute upserts and two patch markers."""
+
+    @workflow.run
+    async def run(self, plan: list[list[int]], upserts: list) -> int:  # type: ignore[override]
+        workflow.patched("bench-first")  # a marker and a TemporalChangeVersion upsert each,
+        workflow.patched("bench-second")  # as the return's two patches read at its start
+        at: dict[tuple[int, int], list] = {}
+        for phase, after, pairs in upserts:
+            at.setdefault((phase, after), []).append(pairs)
+
+        def upsert(phase: int, done: int) -> None:
+            for pairs in at.get((phase, done), []):
+                workflow.upsert_search_attributes([_update(*p) for p in pairs])
+
+        for n, (activities, timers) in enumerate(plan):
+            pending = [asyncio.ensure_future(asyncio.sleep(30 * 86400)) for _ in range(timers)]
+            upsert(n, 0)
+            for done in range(1, activities + 1):
+                await workflow.execute_activity(noop, start_to_close_timeout=timedelta(minutes=1))
+                upsert(n, done)
+            if n < len(plan) - 1:
+                self.phase = n + 1
+                await workflow.wait_condition(lambda: self.received > n)
+            for timer in pending:
+                timer.cancel()
+        return self.received
+
+
 async def main() -> None:
     # The sandbox re-imports a workflow's module by name: use `bench.minimal`, not `__main__`.
-    from bench.minimal import MinimalReturn as Workflow, noop as Noop
+    from bench.minimal import MinimalReturn as Workflow, MinimalWithAttributes, noop as Noop
     from runtime.client import connect
 
     compileall.compile_file(Path(__file__), quiet=2)  # worker.py's treatment: a .pyc for the sandbox
     client = await connect()
     worker = Worker(client, task_queue=os.environ.get("RETURNS_TASK_QUEUE", "minimal"),
-                    workflows=[Workflow], activities=[Noop])
+                    workflows=[Workflow, MinimalWithAttributes], activities=[Noop])
     print("minimal worker polling", flush=True)
     await worker.run()
 

@@ -46,7 +46,10 @@ async def issue_refund(req: c.RefundRequest) -> c.RefundIssued:
 
 async def main() -> None:
     from runtime.client import connect
+    from runtime.logging import configure_logging
     from workflows.return_workflow import ReturnWorkflow
+
+    configure_logging()  # as worker.py: RETURNS_LOG_LEVEL (the benchmark's WARNING), not every line
 
     policy = PolicyActivities(PolicyRegistry.load(ROOT / "policies"))
     client = await connect()
