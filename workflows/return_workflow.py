@@ -1227,9 +1227,17 @@ class ReturnWorkflow:
     def _schedule_flush(self) -> None:
         """Upsert once the running coroutines have all reached their next wait, still within this
         workflow task: every change made in one task becomes one upsert."""
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush_attributes)
+        if self._flush_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # No loop: the worker is tearing this workflow down (its coroutine closed by the
+            # garbage collector after eviction or at shutdown). Nothing is published then; the
+            # return carries on from its history wherever it runs next.
+            return
+        self._flush_scheduled = True
+        loop.call_soon(self._flush_attributes)
 
     def _flush_attributes(self, final: bool = False) -> None:
         self._flush_scheduled = False

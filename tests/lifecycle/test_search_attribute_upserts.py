@@ -69,3 +69,27 @@ async def test_at_each_rest_the_attributes_are_current_and_cost_one_upsert(harne
     assert found.get(sa.WAITING_ON) == "customer"
     assert found.get(sa.NEXT_DEADLINE_KIND) == "ship_by"
     assert found.get(sa.LABEL_BARCODE, "").startswith("RMA-")
+
+
+def test_a_return_torn_down_outside_its_loop_publishes_nothing_and_raises_nothing():
+    """When the worker drops a return from its cache while an activity runs (eviction, or the
+    process stopping), the garbage collector may close the return's coroutine with no event loop
+    running. The `with self._bounded():` around that activity then exits: it must not try to
+    schedule an upsert (that was `RuntimeError: no running event loop`, printed as an ignored
+    exception). Nothing is published; the return carries on from its history elsewhere."""
+    from workflows.return_workflow import ReturnWorkflow
+
+    wf = ReturnWorkflow.__new__(ReturnWorkflow)  # its state, without a workflow context
+    wf._bounded_in_flight, wf._flush_scheduled = 0, False
+    wf._pending_attributes = {sa.RETURN_STATE.name: sa.RETURN_STATE.value_set("approved")}
+
+    def activity_in_flight():
+        with wf._bounded():
+            yield  # the coroutine's await on the activity
+
+    coro = activity_in_flight()
+    next(coro)
+    coro.close()  # what the garbage collector does: GeneratorExit at the await, no loop running
+    assert wf._bounded_in_flight == 0
+    assert not wf._flush_scheduled
+    assert list(wf._pending_attributes) == [sa.RETURN_STATE.name]  # kept, not half-published
