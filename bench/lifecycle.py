@@ -121,16 +121,11 @@ def shape(events) -> tuple[list[list[int]], collections.Counter]:
                                      for e in events)
 
 
-
-_KINDS = {"Keyword": "keyword", "Datetime": "datetime", "Int": "int", "Bool": "bool",
-          "KeywordList": "keyword_list", "Text": "text", "Double": "float"}  # payload "type"
-
-
 def upsert_plan(events) -> list:
     """The full return's own search attribute upserts, for MinimalWithAttributes: per upsert
-    [phase, activities completed in that phase before it, [[name, kind, value]]] (value None and
-    kind None: the attribute is removed). The SDK's
-    `TemporalChangeVersion` upserts are left out: the floor's own patch markers make them."""
+    [phase, activities completed in that phase before it, [[name, type, value]]] (bench/minimal.py's
+    KEYS; value None: the attribute is removed). The SDK's `TemporalChangeVersion` upserts are
+    left out: the floor's own patch markers make them."""
     plan, phase, done = [], 0, 0
     for e in events:
         if e.event_type in PHASE_MARKERS:
@@ -139,7 +134,7 @@ def upsert_plan(events) -> list:
             done += 1
         elif e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
             fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes
-            pairs = [[name, _KINDS.get(payload.metadata.get("type", b"").decode()),
+            pairs = [[name, payload.metadata.get("type", b"").decode(),
                       json.loads(payload.data) if payload.data else None]  # None: unset
                      for name, payload in fields.indexed_fields.items()
                      if name != "TemporalChangeVersion"]
@@ -252,9 +247,9 @@ async def main() -> None:
                       f"server CPU {1e3 * server_cpu[kind] / (args.returns * args.repeats):.0f} ms, "
                       f"driver CPU {1e3 * driver_cpu[kind] / (args.returns * args.repeats):.0f} ms "
                       f"per return")
-            driven = {d: sum(1 for k in kinds_ if k.startswith(d)) * args.returns * args.repeats
-                      for d in ("full", "minimal")}
-            driven["full"] += sum(1 for k in kinds_ if k.startswith("stub")) * args.returns * args.repeats
+            full_kinds = sum(k in ("full", "stub side effects") for k in kinds_)
+            driven = {"full": full_kinds * args.returns * args.repeats,
+                      "minimal": (len(kinds_) - full_kinds) * args.returns * args.repeats}
             print(f"status queries per return while driving: full and stub "
                   f"{QUERIES['full'] / max(1, driven['full']):.1f}, minimal (both) "
                   f"{QUERIES['minimal'] / max(1, driven['minimal']):.1f} (polled every {POLL}s)")

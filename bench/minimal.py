@@ -26,12 +26,13 @@ from temporalio.worker import Worker
 
 WORKFLOW = "MinimalReturn"
 WITH_ATTRIBUTES = "MinimalWithAttributes"
-# An upsert in a plan: [phase, activities completed in that phase before it, [[name, kind, value]]]
-# with kind one of KEYS and datetimes as ISO 8601 text; value None removes the attribute.
-KEYS = {"keyword": SearchAttributeKey.for_keyword, "datetime": SearchAttributeKey.for_datetime,
-        "int": SearchAttributeKey.for_int, "bool": SearchAttributeKey.for_bool,
-        "keyword_list": SearchAttributeKey.for_keyword_list, "text": SearchAttributeKey.for_text,
-        "float": SearchAttributeKey.for_float}
+# An upsert in a plan: [phase, activities completed in that phase before it, [[name, type, value]]]
+# with type as Temporal writes it in a search attribute payload's "type" metadata (a key of KEYS)
+# and datetimes as ISO 8601 text; value None removes the attribute.
+KEYS = {"Keyword": SearchAttributeKey.for_keyword, "Datetime": SearchAttributeKey.for_datetime,
+        "Int": SearchAttributeKey.for_int, "Bool": SearchAttributeKey.for_bool,
+        "KeywordList": SearchAttributeKey.for_keyword_list, "Text": SearchAttributeKey.for_text,
+        "Double": SearchAttributeKey.for_float}
 
 
 @activity.defn(name="noop")
@@ -51,10 +52,17 @@ class MinimalReturn:
 
     @workflow.run
     async def run(self, plan: list[list[int]]) -> int:
+        return await self._phases(plan)
+
+    async def _phases(self, plan: list[list[int]], after=lambda phase, done: None) -> int:
+        """The plan's phases; `after(phase, done)` runs at a phase's start (done 0) and after each
+        of its activities."""
         for n, (activities, timers) in enumerate(plan):
             pending = [asyncio.ensure_future(asyncio.sleep(30 * 86400)) for _ in range(timers)]
-            for _ in range(activities):
+            after(n, 0)
+            for done in range(1, activities + 1):
                 await workflow.execute_activity(noop, start_to_close_timeout=timedelta(minutes=1))
+                after(n, done)
             if n < len(plan) - 1:
                 self.phase = n + 1  # ready for message n + 1
                 await workflow.wait_condition(lambda: self.received > n)
@@ -76,10 +84,10 @@ class MinimalReturn:
         return self.phase
 
 
-def _update(name: str, kind: str | None, value) -> SearchAttributeUpdate:
+def _update(name: str, kind: str, value) -> SearchAttributeUpdate:
     if value is None:  # removed: the key's type does not matter for an unset
         return SearchAttributeKey.for_keyword(name).value_unset()
-    if kind == "datetime":
+    if kind == "Datetime":
         value = datetime.fromisoformat(value)
     return KEYS[kind](name).value_set(value)
 
@@ -100,18 +108,7 @@ class MinimalWithAttributes(MinimalReturn):
             for pairs in at.get((phase, done), []):
                 workflow.upsert_search_attributes([_update(*p) for p in pairs])
 
-        for n, (activities, timers) in enumerate(plan):
-            pending = [asyncio.ensure_future(asyncio.sleep(30 * 86400)) for _ in range(timers)]
-            upsert(n, 0)
-            for done in range(1, activities + 1):
-                await workflow.execute_activity(noop, start_to_close_timeout=timedelta(minutes=1))
-                upsert(n, done)
-            if n < len(plan) - 1:
-                self.phase = n + 1
-                await workflow.wait_condition(lambda: self.received > n)
-            for timer in pending:
-                timer.cancel()
-        return self.received
+        return await self._phases(plan, upsert)
 
 
 async def main() -> None:
