@@ -12,7 +12,8 @@ Per target (`refund` = issue_refund, `email` = send_notification, `label` = crea
 
 `outage=N` (default: none) ends an outage: an activity's attempts after the Nth run without
 faults, as a real provider comes back. Without it a refund's faults compound with its backoff (10 s,
-20 s, 40 s, ...) and a run's length has no bound; with `outage=3` one refund waits 70 s at most.
+20 s, 40 s, ...) and a run's length has no bound; with `outage=3` one refund waits 76 s at most
+(its brief first try, three attempts, then the long retry: each activity counts its own attempts).
 
 Each decision is drawn from a RNG seeded with (seed, target, workflow id, activity id, attempt), so
 a run's faults are the same whichever worker process runs which attempt.

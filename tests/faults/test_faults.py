@@ -26,9 +26,10 @@ from workflows.search_attributes import cli_flags
 pytestmark = pytest.mark.e2e
 
 SEED = int(os.environ.get("RETURNS_FAULT_SEED", "20261123"))
-# Seconds for every return to finish; about 75 s here. The slowest return sets it: its refund's two
-# faulty attempts wait 30 s of backoff (outage=2), each email's up to 6 s, and each kill can cost
-# an attempt in flight its 20-30 s timeout.
+# Seconds for every return to finish; about 75 s here. The slowest return sets it: its refund's
+# two faulty attempts wait 6 s of backoff in its brief first try (outage=2; a kill can push it
+# into the long retry, 10 s and 20 s apart), each email's up to 6 s, and each kill can cost an
+# attempt in flight its 20-30 s timeout.
 BUDGET = 300.0
 
 

@@ -133,8 +133,7 @@ async def harness(env, registry, tmp_path, request):
     async with build_worker(env.client, settings, registry):
         h = Harness(client=env.client, env=env, settings=settings)
         yield h
-        if os.environ.get("RECORD_HISTORIES") == "1":
-            await _record(h, request.node.name)
+        await record_if_asked(h, request.node.name)
         # The time-skipping clock is shared: leave no workflow running into the next test.
         for handle in h.handles:
             try:
@@ -143,8 +142,11 @@ async def harness(env, registry, tmp_path, request):
                 pass
 
 
-async def _record(harness: Harness, test_name: str) -> None:
-    """`RECORD_HISTORIES=1 make test` writes each finished path's history for the replay test."""
+async def record_if_asked(harness: Harness, test_name: str) -> None:
+    """`RECORD_HISTORIES=1 make test` writes each finished path's history for the replay test
+    (tests that run their own worker call this themselves)."""
+    if os.environ.get("RECORD_HISTORIES") != "1":
+        return
     HISTORIES.mkdir(exist_ok=True)
     for n, handle in enumerate(harness.handles):
         history = await handle.fetch_history()

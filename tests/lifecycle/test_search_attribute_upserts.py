@@ -6,14 +6,16 @@ between two rests costs one upsert. Real workflow and activities on the time-ski
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import EventType
 
 from returns.status import ReturnState
 from tests.lifecycle.events import return_requested
-from tests.lifecycle.test_paths import approve, wait_state
+from tests.lifecycle.test_paths import approve, receive_and_inspect, wait_state
 from workflows import search_attributes as sa
+from workflows.return_workflow import QUICK_REFUND
 
 S = ReturnState
 UPSERT = EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
@@ -93,3 +95,30 @@ def test_a_return_torn_down_outside_its_loop_publishes_nothing_and_raises_nothin
     assert wf._bounded_in_flight == 0
     assert not wf._flush_scheduled
     assert list(wf._pending_attributes) == [sa.RETURN_STATE.name]  # kept, not half-published
+
+
+async def test_a_refund_that_goes_through_at_once_is_not_a_rest(harness):
+    """004 §3.6 (the refund follows the inspection): under `2026-12-quick-refund` the refund is
+    tried briefly first, as the emails are, so a refund the provider accepts at once costs no
+    upsert of its own: the search attributes go from inspecting straight to refunded. The return
+    records one patch marker (the patch stands for the two before it) and so one
+    `TemporalChangeVersion` upsert."""
+    handle = await harness.start(return_requested("fine-jewelry"))
+    await wait_state(handle, S.under_review)
+    await approve(handle)
+    await receive_and_inspect(handle, ("L1", 1))
+    final = await harness.result(handle)
+    assert final.state == S.refunded and final.refund.attempts == 1
+    events = (await handle.fetch_history()).events
+    states = [json.loads(e.upsert_workflow_search_attributes_event_attributes.search_attributes
+                         .indexed_fields["ReturnState"].data)
+              for e in events if e.event_type == UPSERT
+              and "ReturnState" in e.upsert_workflow_search_attributes_event_attributes
+              .search_attributes.indexed_fields]
+    assert states[-2:] == ["inspecting", "refunded"] and "refunding" not in states, states
+    markers = [json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)
+               ["id"] for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
+    assert markers == [QUICK_REFUND]
+    assert [n for n in [set(e.upsert_workflow_search_attributes_event_attributes.search_attributes
+                            .indexed_fields) for e in events if e.event_type == UPSERT]
+            if n == {"TemporalChangeVersion"}] == [{"TemporalChangeVersion"}]

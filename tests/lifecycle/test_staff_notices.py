@@ -19,9 +19,10 @@ from activities.mail import SmtpTransport
 from activities.notifications import NotificationActivities
 from returns.status import ReturnState
 from runtime.settings import Settings, SmtpSettings
-from tests.lifecycle.conftest import Harness
+from tests.lifecycle.conftest import Harness, record_if_asked
 from tests.lifecycle.events import item, line, return_requested
 from tests.lifecycle.test_paths import approve, receive_and_inspect, status, update, wait_state
+from tests.lifecycle.test_search_attribute_upserts import attributes_in
 from tests.notifications.conftest import smtp_server  # noqa: F401 - the real SMTP server fixture
 from worker import build_activities
 from workflows import search_attributes as sa
@@ -193,6 +194,19 @@ async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_ha
         await update(handle, "record_inspection", {"actor": "ines", "items": [
             {"line_id": "L1", "passed": True}]})
         st = await wait_state(handle, S.refunding)
+        # The brief first try (2026-12-quick-refund) failed: the return now rests, and staff
+        # searching by state find it refunding, waiting on the payment provider.
+        for _ in range(200):
+            st = await status(handle)
+            if "refund attempt failed; retrying until it is due" in [a.action for a in st.audit]:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"the first try never failed: {[a.action for a in st.audit]}")
+        found = await attributes_in(handle, S.refunding)
+        assert found.get(sa.RETURN_STATE) == "refunding"
+        assert found.get(sa.WAITING_ON) == "payment provider"
+        assert found.get(sa.NEXT_DEADLINE_KIND) == "refund"
         due = next(d for d in st.deadlines if d.kind.value == "refund").due_at
         now = await env.get_current_time()
         await harness.sleep(handle, due - now - timedelta(hours=24))  # inside the 48 h window
@@ -211,6 +225,7 @@ async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_ha
         await update(handle, "record_manual_refund", {"actor": "sam", "amount": 20000,
                                                       "reference": "BANK-TRANSFER-78"})
         final = await harness.result(handle)
+        await record_if_asked(harness, "a_refund_that_keeps_failing_is_handed_to_staff")
     assert final.state == S.refunded and final.refund.status == "manual"
     assert await harness.ledger.refunds(order_id=event.order.order_id) == []
 
