@@ -4,9 +4,10 @@ empty bodies: what Temporal itself costs for that shape, on the same server and 
 
 `MinimalWithAttributes` is the same workflow plus what a return must have for staff to find it
 and for it to change safely: the full return's search attribute upserts (the same names and
-values, after the same activity of the same phase) and two `workflow.patched()` markers at the
-start (each with the `TemporalChangeVersion` upsert the SDK writes for it). It is not the target's
-yardstick; it measures what those cost on this server (docs/performance.md, "The floor").
+values, after the same activity of the same phase) and as many `workflow.patched()` markers at
+the start as it records (each with the `TemporalChangeVersion` upsert the SDK writes for it). It
+is not the target's yardstick; it measures what those cost on this server (docs/performance.md,
+"The floor").
 
     python bench/minimal.py          # its worker (TEMPORAL_ADDRESS, RETURNS_TASK_QUEUE)
 """
@@ -94,12 +95,13 @@ def _update(name: str, kind: str, value) -> SearchAttributeUpdate:
 
 @workflow.defn(name=WITH_ATTRIBUTES)
 class MinimalWithAttributes(MinimalReturn):
-    """MinimalReturn plus the full return's search attribute upserts and two patch markers."""
+    """MinimalReturn plus the full return's search attribute upserts and patch markers."""
 
     @workflow.run
-    async def run(self, plan: list[list[int]], upserts: list) -> int:  # type: ignore[override]
-        workflow.patched("bench-first")  # a marker and a TemporalChangeVersion upsert each,
-        workflow.patched("bench-second")  # as the return's two patches read at its start
+    async def run(self, plan: list[list[int]], upserts: list,  # type: ignore[override]
+                  markers: int = 1) -> int:
+        for n in range(markers):  # a marker and a TemporalChangeVersion upsert each, as the
+            workflow.patched(f"bench-{n}")  # return's patches read at its start
         at: dict[tuple[int, int], list] = {}
         for phase, after, pairs in upserts:
             at.setdefault((phase, after), []).append(pairs)

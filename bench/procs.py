@@ -20,6 +20,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def steal_seconds() -> float:
+    """CPU time this virtual machine's host gave to others while we were runnable (/proc/stat
+    `steal`, all CPUs): a benchmark round with much of it measured the neighbours too."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def server_pid() -> int | None:
     """The dev server this process started (a child running `temporal server start-dev`)."""
     for proc in Path("/proc").iterdir():
