@@ -178,7 +178,8 @@ async def test_a_late_inspection_is_escalated_and_keeps_waiting(harness):
 async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_handed_to_staff(
         env, registry, tmp_path, monkeypatch):
     """004 §3.6 refund within 7 business days after the inspection: the payment provider fails
-    on every attempt (retryable: the real fault wrapper, `refund:fail=1`), Temporal retries with
+    on every attempt (retryable: the real fault wrapper, `refund:fail=1`): its brief first try
+    fails, the return rests as refunding (what staff's searches show), Temporal retries with
     backoff, staff are alerted 48 hours before the refund is due while it keeps failing, then the
     refund is handed to staff, who record a manual refund; the ledger holds no refund."""
     monkeypatch.setenv("RETURNS_FAULTS", "seed=1;refund:fail=1")
