@@ -73,10 +73,11 @@ async def full_return(client, queue: str) -> str:
     return handle.id
 
 
-async def minimal_return(client, queue: str, plan, n: int, upserts=None) -> str:
-    """MinimalReturn, or with `upserts` MinimalWithAttributes (the floor, docs/performance.md)."""
-    kind, args = ("MinimalReturn", [plan]) if upserts is None else ("MinimalWithAttributes",
-                                                                    [plan, *upserts])
+async def minimal_return(client, queue: str, plan, n: int, floor=None) -> str:
+    """MinimalReturn, or with `floor` = (upsert plan, patch markers) MinimalWithAttributes (the
+    floor, docs/performance.md)."""
+    kind, args = ("MinimalReturn", [plan]) if floor is None else ("MinimalWithAttributes",
+                                                                  [plan, *floor])
     handle = await client.start_workflow(kind, args=args, id=f"minimal-{n}-{time.time_ns()}",
                                          task_queue=queue)
 
@@ -223,11 +224,12 @@ async def main() -> None:
             print(f"minimal:       {len(minimal_events)} history events {dict(minimal_kinds)}")
             print(f"history events ratio: {len(events) / len(minimal_events):.2f} (target <= 1.2)")
             print(f"plan per phase [activities, timers]: {plan}")
-            upserts = upsert_plan(events), kinds["MARKER_RECORDED"]  # and its patch markers
+            upserts, markers = upsert_plan(events), kinds["MARKER_RECORDED"]
             print(f"its search attribute upserts [phase, after activity, names]: "
-                  f"{[[ph, after, [p[0] for p in pairs]] for ph, after, pairs in upserts[0]]}; "
-                  f"patch markers: {upserts[1]}")
-            aid = await minimal_return(client, "bench-minimal", plan, -2, upserts)
+                  f"{[[ph, after, [p[0] for p in pairs]] for ph, after, pairs in upserts]}; "
+                  f"patch markers: {markers}")
+            floor = upserts, markers
+            aid = await minimal_return(client, "bench-minimal", plan, -2, floor)
             _, attribute_kinds = shape((await client.get_workflow_handle(aid).fetch_history()).events)
             print(f"minimal + attributes: {sum(attribute_kinds.values())} history events "
                   f"{dict(attribute_kinds)}")
@@ -236,7 +238,7 @@ async def main() -> None:
                       "stub side effects": (stub, lambda n: full_return(client, "bench-stub")),
                       "minimal": (minimal, lambda n: minimal_return(client, "bench-minimal", plan, n)),
                       "minimal + attributes": (minimal, lambda n: minimal_return(
-                          client, "bench-minimal", plan, n, upserts))}
+                          client, "bench-minimal", plan, n, floor))}
             if args.only:
                 short = {"stub side effects": "stub", "minimal + attributes": "attributes"}
                 kinds_ = {k: v for k, v in kinds_.items() if short.get(k, k) in args.only}

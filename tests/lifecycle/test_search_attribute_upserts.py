@@ -27,11 +27,15 @@ async def resting(harness, handle, state: ReturnState) -> None:
     await harness.sleep(handle, timedelta(0))
 
 
+def upserted(events) -> list[dict]:
+    """Each upsert in a history, as the attributes it sets (name -> payload)."""
+    return [dict(e.upsert_workflow_search_attributes_event_attributes.search_attributes
+                 .indexed_fields) for e in events if e.event_type == UPSERT]
+
+
 async def upserts(handle) -> list[set[str]]:
     """Our upserts (not the SDK's `TemporalChangeVersion`), each as the names it sets."""
-    events = (await handle.fetch_history()).events
-    names = [set(e.upsert_workflow_search_attributes_event_attributes.search_attributes
-                 .indexed_fields) for e in events if e.event_type == UPSERT]
+    names = [set(fields) for fields in upserted((await handle.fetch_history()).events)]
     return [n for n in names if n != {"TemporalChangeVersion"}]
 
 
@@ -110,15 +114,11 @@ async def test_a_refund_that_goes_through_at_once_is_not_a_rest(harness):
     final = await harness.result(handle)
     assert final.state == S.refunded and final.refund.attempts == 1
     events = (await handle.fetch_history()).events
-    states = [json.loads(e.upsert_workflow_search_attributes_event_attributes.search_attributes
-                         .indexed_fields["ReturnState"].data)
-              for e in events if e.event_type == UPSERT
-              and "ReturnState" in e.upsert_workflow_search_attributes_event_attributes
-              .search_attributes.indexed_fields]
+    fields = upserted(events)
+    states = [json.loads(f["ReturnState"].data) for f in fields if "ReturnState" in f]
     assert states[-2:] == ["inspecting", "refunded"] and "refunding" not in states, states
     markers = [json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)
                ["id"] for e in events if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED]
     assert markers == [QUICK_REFUND]
-    assert [n for n in [set(e.upsert_workflow_search_attributes_event_attributes.search_attributes
-                            .indexed_fields) for e in events if e.event_type == UPSERT]
-            if n == {"TemporalChangeVersion"}] == [{"TemporalChangeVersion"}]
+    assert [set(f) for f in fields if set(f) == {"TemporalChangeVersion"}] == [
+        {"TemporalChangeVersion"}]
