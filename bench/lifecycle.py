@@ -5,7 +5,8 @@ its worker as a separate process and the same encrypting converter. A third work
 bench/stub_worker.py, runs the real workflow with stub email/label/refund activities, to split
 the gap into orchestration and side effects; a fourth, MinimalWithAttributes on the minimal
 worker, adds the return's search attribute upserts and patch markers to the minimal workflow, to
-find the floor. docs/performance.md.
+find the floor; a fifth, MinimalWithData on a worker of its own, adds the return's real request,
+activity arguments and results to that (the floor with data). docs/performance.md.
 
     .venv/bin/python bench/lifecycle.py [--returns 100] [--concurrency 40] [--repeats 5]
 """
@@ -31,6 +32,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from returns.events import workflow_id_for  # noqa: E402
 from returns.status import ReturnStatus  # noqa: E402
+from bench import data_plan  # noqa: E402
 from bench.procs import cpu_seconds, server_pid, steal_seconds  # noqa: E402
 from runtime import processes  # noqa: E402
 from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
@@ -73,11 +75,16 @@ async def full_return(client, queue: str) -> str:
     return handle.id
 
 
-async def minimal_return(client, queue: str, plan, n: int, floor=None) -> str:
+async def minimal_return(client, queue: str, plan, n: int, floor=None, request=None) -> str:
     """MinimalReturn, or with `floor` = (upsert plan, patch markers) MinimalWithAttributes (the
-    floor, docs/performance.md)."""
-    kind, args = ("MinimalReturn", [plan]) if floor is None else ("MinimalWithAttributes",
-                                                                  [plan, *floor])
+    floor, docs/performance.md), and with the full return's `request` too MinimalWithData (its
+    worker holds the return's activity arguments and results)."""
+    if floor is None:
+        kind, args = "MinimalReturn", [plan]
+    elif request is None:
+        kind, args = "MinimalWithAttributes", [plan, *floor]
+    else:
+        kind, args = "MinimalWithData", [plan, *floor, request]
     handle = await client.start_workflow(kind, args=args, id=f"minimal-{n}-{time.time_ns()}",
                                          task_queue=queue)
 
@@ -145,6 +152,37 @@ def upsert_plan(events) -> list:
     return plan
 
 
+async def recorded_data(events, codec) -> tuple[dict, dict]:
+    """A full return's request (its workflow input) and, in the order they were scheduled, each
+    activity's argument and result, decrypted from its history as plain JSON (bench/data_plan.py)."""
+    async def plain(payloads) -> list:
+        return [json.loads(p.data) for p in await codec.decode(list(payloads))]
+
+    request, types, inputs, results, index = None, [], [], [], {}
+    for e in events:
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            [request] = await plain(e.workflow_execution_started_event_attributes.input.payloads)
+        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled = e.activity_task_scheduled_event_attributes
+            index[e.event_id] = len(inputs)
+            [argument] = await plain(scheduled.input.payloads)
+            types.append(scheduled.activity_type.name)
+            inputs.append(argument)
+            results.append(None)
+        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = e.activity_task_completed_event_attributes
+            [results[index[done.scheduled_event_id]]] = await plain(done.result.payloads)
+    return request, {"types": types, "inputs": inputs, "results": results}
+
+
+def data_bytes(events) -> int:
+    """Bytes of a history's workflow input, activity arguments and activity results."""
+    return sum(p.ByteSize() for e in events for p in (
+        *e.workflow_execution_started_event_attributes.input.payloads,
+        *e.activity_task_scheduled_event_attributes.input.payloads,
+        *e.activity_task_completed_event_attributes.result.payloads))
+
+
 def paired(rates: dict[str, list[float]]) -> None:
     """The target's ratio, full / minimal, within each repeat, and its median over the repeats.
 
@@ -153,7 +191,7 @@ def paired(rates: dict[str, list[float]]) -> None:
     time reported. A ratio of the best round of each kind compares rounds run at different
     speeds; rounds a few seconds apart in the same repeat share the machine's speed."""
     minimal = rates["minimal"]
-    for kind in ("full", "stub side effects", "minimal + attributes"):
+    for kind in ("full", "stub side effects", "minimal + attributes", "minimal + data"):
         ratios = sorted(r / m for r, m in zip(rates[kind], minimal))
         print(f"paired {kind} / minimal: median {statistics.median(ratios):.2f} "
               f"(repeats {[round(x, 2) for x in ratios]})"
@@ -165,7 +203,9 @@ def report(best: dict[str, float], cpu: dict[str, float]) -> None:
     driver: the benchmark is CPU-bound, so throughput is ~ cores / CPU per return, and CPU per
     return varies less from round to round than the rate does), and the floor: the minimal
     workflow with the return's search attributes and patch markers, plus the real side effects
-    (full minus stub), the best ratio a workflow that has those could reach on this machine."""
+    (full minus stub), the best ratio a workflow that has those could reach on this machine; and
+    the floor with data: the same with the return's real request, activity arguments and results
+    carried through the SDK (MinimalWithData instead of MinimalWithAttributes)."""
     t = {k: 1 / v for k, v in best.items()}
     print(f"ratio full / minimal {best['full'] / best['minimal']:.2f} (target >= 0.8); "
           f"stub side effects / minimal {best['stub side effects'] / best['minimal']:.2f}; "
@@ -178,6 +218,11 @@ def report(best: dict[str, float], cpu: dict[str, float]) -> None:
               f"side effects {1e3 * side_effects:.0f} ms, the rest of the workflow "
               f"{1e3 * (per['full'] - floor):.0f} ms per return; floor / minimal "
               f"{per['minimal'] / floor:.2f}")
+        with_data = per["minimal + data"] + side_effects
+        print(f"  the return's data through the SDK "
+              f"{1e3 * (per['minimal + data'] - per['minimal + attributes']):.0f} ms, the rest of "
+              f"the workflow beyond it {1e3 * (per['full'] - with_data):.0f} ms per return; "
+              f"floor with data / minimal {per['minimal'] / with_data:.2f}")
 
 
 async def start_worker(name: str, argv: list[str], env: dict, logs: Path):
@@ -192,11 +237,12 @@ async def main() -> None:
     parser.add_argument("--returns", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=40)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", choices=("full", "stub", "minimal", "attributes"),
+    parser.add_argument("--only", choices=("full", "stub", "minimal", "attributes", "data"),
                         action="append",
                         help="drive only these (e.g. while profiling one worker with py-spy)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="returns-bench-"))
+    data = None
     async with await WorkflowEnvironment.start_local(
             data_converter=test_data_converter, ui=False, dev_server_extra_args=cli_flags(),
             dev_server_existing_path=str(Path(sys.executable).parent / "temporal")) as env:
@@ -233,14 +279,29 @@ async def main() -> None:
             _, attribute_kinds = shape((await client.get_workflow_handle(aid).fetch_history()).events)
             print(f"minimal + attributes: {sum(attribute_kinds.values())} history events "
                   f"{dict(attribute_kinds)}")
+            request, recorded = await recorded_data(events, client.data_converter.payload_codec)
+            (work / "data-plan.json").write_text(json.dumps(recorded))
+            print(f"a full return's activities, arguments and results: {work / 'data-plan.json'} "
+                  f"(bench/side_effects.py times its side effects alone)")
+            data = await start_worker("data", [sys.executable, str(ROOT / "bench" / "minimal.py")],
+                                      dict(base, RETURNS_TASK_QUEUE="bench-data",
+                                           **{data_plan.ENV: str(work / "data-plan.json")}), work)
+            did = await minimal_return(client, "bench-data", plan, -3, floor, request)
+            data_events = (await client.get_workflow_handle(did).fetch_history()).events
+            print(f"minimal + data: {len(data_events)} history events, {data_bytes(data_events)} "
+                  f"bytes of encrypted workflow input and activity payloads (the full return: "
+                  f"{data_bytes(events)})")
             await full_return(client, "bench-stub")  # warm the stub worker too
             kinds_ = {"full": (real, lambda n: full_return(client, "bench-returns")),
                       "stub side effects": (stub, lambda n: full_return(client, "bench-stub")),
                       "minimal": (minimal, lambda n: minimal_return(client, "bench-minimal", plan, n)),
                       "minimal + attributes": (minimal, lambda n: minimal_return(
-                          client, "bench-minimal", plan, n, floor))}
+                          client, "bench-minimal", plan, n, floor)),
+                      "minimal + data": (data, lambda n: minimal_return(
+                          client, "bench-data", plan, n, floor, request))}
             if args.only:
-                short = {"stub side effects": "stub", "minimal + attributes": "attributes"}
+                short = {"stub side effects": "stub", "minimal + attributes": "attributes",
+                         "minimal + data": "data"}
                 kinds_ = {k: v for k, v in kinds_.items() if short.get(k, k) in args.only}
             rates = {k: [] for k in kinds_}
             cpu = {k: 0.0 for k in kinds_}
@@ -285,11 +346,11 @@ async def main() -> None:
                   f"{QUERIES['minimal'] / max(1, driven['minimal']):.1f} (polled every {POLL}s)")
             total = {k: (cpu[k] + server_cpu[k] + driver_cpu[k]) / (args.returns * args.repeats)
                      for k in kinds_}
-            if len(kinds_) == 4:
+            if len(kinds_) == 5:
                 paired(rates)
                 report(best, total)
         finally:
-            await processes.stop_all([real, minimal, stub], grace=5)
+            await processes.stop_all([real, minimal, stub] + ([data] if data else []), grace=5)
 
 
 if __name__ == "__main__":
