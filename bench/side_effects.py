@@ -30,8 +30,10 @@ sys.path.insert(0, str(ROOT))
 from temporalio import activity  # noqa: E402
 from temporalio.testing import ActivityEnvironment  # noqa: E402
 
+from activities import contracts as c  # noqa: E402
+
 # The stub worker's answers at once for these (bench/stub_worker.py): the side effects proper.
-STUBBED = {"send_notification", "create_return_label", "issue_refund"}
+STUBBED = {c.SEND_NOTIFICATION, c.CREATE_RETURN_LABEL, c.ISSUE_REFUND}
 
 
 def renamed(arg, r: int):
