@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from returns.actions import ItemOverride
 from returns.events import Address, Payment, ReturnRequested
+from returns.money import format_money
 from returns.policy.decision import Calendar, Duration, ReturnDecision
 
 EVALUATE_RETURN = "evaluate_return"
@@ -90,6 +91,38 @@ class Notification(_Model):
     label_path: str | None = None  # PDF to attach
     tracking: str | None = None
     merchant_id: str | None = None  # picks the merchant's email adapter; None: the default one
+
+    @classmethod
+    def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,
+                   template: str, audience: Audience, to: str, idempotency_key: str,
+                   message: str | None = None, deadline: datetime | None = None,
+                   label_path: str | None = None, tracking: str | None = None,
+                   refund_total: str | None = None) -> "Notification":
+        """The email for one step of a return: its items as the policy decided them, amounts
+        formatted in the return's currency."""
+        currency = decision.currency
+        return cls(
+            idempotency_key=idempotency_key, template=template, audience=audience, to=to,
+            merchant_id=request.merchant_id, locale=request.order.customer.locale,
+            merchant_name=decision.merchant.name,
+            merchant_support_email=decision.merchant.support_email,
+            merchant_return_address=decision.merchant.return_address,
+            return_id=request.return_id, order_id=request.order.order_id,
+            customer_name=request.order.customer.name, state=state,
+            items=[NotificationItem(
+                title=i.title, quantity=i.quantity,
+                resolution=i.resolution.value if i.resolution else None, eligible=i.eligible,
+                reasons=[str(r) for r in i.reasons],
+                refund=format_money(i.refund_amount, currency) if i.refund_amount else None,
+                fees=[f"{f.kind.value}: {format_money(f.amount, currency)}" for f in i.fees
+                      if not f.waived],
+            ) for i in decision.items],
+            message=message,
+            deadline=deadline.strftime("%A %d %B %Y, %H:%M UTC") if deadline else None,
+            deadline_at=deadline, timezone=decision.sla.calendar.timezone,
+            refund_total=refund_total or (format_money(decision.refund_total, currency)
+                                          if decision.refund_total else None),
+            label_path=label_path, tracking=tracking)
 
 
 class NotificationSent(_Model):

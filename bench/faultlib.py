@@ -28,7 +28,7 @@ from returns.events import ReturnRequested, workflow_id_for
 from returns.status import ReturnStatus
 from runtime import processes
 from runtime.settings import ROOT
-from tests.lifecycle.events import item, return_requested
+from samples.events import item, return_requested
 from workflows import names
 
 DEFAULT_FAULTS = ("refund:fail=0.3,lost=0.2,hang=0.1;email:fail=0.15,lost=0.1,hang=0.05;"
@@ -129,7 +129,8 @@ async def drive(client: Client, path: ReturnPath, event: ReturnRequested, task_q
             await update(names.UPDATE_CANCEL, {"actor": "sam", "reason": "duplicate request"})
         elif step == "receive":
             await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
-                "actor": "warehouse:anna", "items": [{"line_id": "L1", "quantity": 1}]})
+                "actor": "warehouse:anna", "receipt_id": f"scan-{event.return_id}",
+                "items": [{"line_id": "L1", "quantity": 1}]})
         elif step == "withdraw":
             await handle.signal(names.SIGNAL_WITHDRAW, {
                 "event_id": f"w-{event.return_id}", "occurred_at": event.occurred_at.isoformat(),

@@ -27,7 +27,7 @@ from temporalio.client import Client  # noqa: E402
 from bench.faultlib import PATHS, WorkerPool, chaos, drive, fault_counts, returns_for, verify  # noqa: E402
 from bench.procs import free_port  # noqa: E402
 from runtime import processes  # noqa: E402
-from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
+from samples.keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
 # Refunds retry with exponential backoff (10 s, 20 s, 40 s, ...): with four times the returns, the

@@ -32,8 +32,8 @@ from ingestion.signing import SIGNATURE_HEADER, sign  # noqa: E402
 from returns.events import workflow_id_for  # noqa: E402
 from bench.procs import cpu_seconds, free_port  # noqa: E402
 from runtime import processes  # noqa: E402
-from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
-from tests.lifecycle.events import return_requested  # noqa: E402
+from samples.keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
+from samples.events import return_requested  # noqa: E402
 from workflows import names  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 

@@ -35,8 +35,8 @@ from returns.status import ReturnStatus  # noqa: E402
 from bench import data_plan  # noqa: E402
 from bench.procs import cpu_seconds, server_pid, steal_seconds  # noqa: E402
 from runtime import processes  # noqa: E402
-from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
-from tests.lifecycle.events import return_requested  # noqa: E402
+from samples.keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
+from samples.events import return_requested  # noqa: E402
 from workflows import names  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
@@ -66,7 +66,8 @@ async def full_return(client, queue: str) -> str:
     await handle.execute_update(names.UPDATE_APPROVE, {"actor": "bench"})
     await until("awaiting_shipment")
     await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
-        "actor": "warehouse:bench", "items": [{"line_id": "L1", "quantity": 1}]})
+        "actor": "warehouse:bench", "receipt_id": "scan-1",
+        "items": [{"line_id": "L1", "quantity": 1}]})
     await until("inspecting")
     await handle.execute_update(names.UPDATE_RECORD_INSPECTION, {
         "actor": "bench", "items": [{"line_id": "L1", "passed": True}]})

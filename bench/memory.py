@@ -22,8 +22,8 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from returns.events import workflow_id_for  # noqa: E402
 from runtime import processes  # noqa: E402
-from tests.codec_keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
-from tests.lifecycle.events import return_requested  # noqa: E402
+from samples.keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
+from samples.events import return_requested  # noqa: E402
 from workflows import names  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 

@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from returns.policy.engine import decide  # noqa: E402
 from returns.policy.registry import PolicyRegistry  # noqa: E402
-from tests.lifecycle.events import item, line, return_requested  # noqa: E402
+from samples.events import item, line, return_requested  # noqa: E402
 
 
 def requests():

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from returns.events import Identifier, Resolution
-from returns.status import DeadlineKind
+from returns.status import DeadlineKind, ReturnState
 
 Actor = Annotated[
     str,
@@ -24,7 +24,8 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 
 
 class _Action(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: "120" is not 120 and "yes" is not true; the refusal names the field
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     actor: Actor
 
@@ -32,7 +33,7 @@ class _Action(BaseModel):
 class ItemOverride(BaseModel):
     """A staff exception at review: waive fees or accept an item the policy refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     line_id: Identifier
     waive_fees: bool = False
@@ -56,7 +57,7 @@ class RequestInfo(_Action):
 
 
 class ItemInspection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     line_id: Identifier
     passed: bool
@@ -76,7 +77,7 @@ class PostageReimbursement(BaseModel):
     """The customer's return postage, reimbursed where the merchant bears return shipping, on the
     courier's documents (004 §3.4: standard shipping only)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     amount: Annotated[int, Field(gt=0, strict=True)] = Field(description="minor units")
     courier_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
@@ -137,16 +138,19 @@ class ShipToCustomer(_Action):
 
 
 class ReceivedItem(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     line_id: str = Field(max_length=64)
-    quantity: Annotated[int, Field(ge=0, le=1000)]
+    quantity: Annotated[int, Field(ge=1, le=1000)]
     condition: Note | None = None
 
 
 class WarehouseReceipt(_Action):
-    """Signal from warehouse staff: what arrived, per line. Partial receipts are allowed."""
+    """Signal from warehouse staff: what arrived, per line. Partial receipts are allowed; the
+    same receipt_id again (a scan sent twice) is recorded once and not counted again."""
 
+    receipt_id: Identifier = Field(description="the scan or receipt number: one per parcel "
+                                               "opened, e.g. the scanner's read id")
     items: Annotated[list[ReceivedItem], Field(min_length=1, max_length=200)]
     note: Note | None = None
 
@@ -154,5 +158,5 @@ class WarehouseReceipt(_Action):
 class ActionResult(BaseModel):
     """What an update returns to the operator."""
 
-    state: str
+    state: ReturnState
     message: str

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from returns.events import EvidenceKind, Resolution
-from returns.policy.decision import Fee, Party, Reason
+from returns.policy.decision import DayUnit, Fee, Party, Reason
 
 
 class ReturnState(StrEnum):
@@ -66,13 +66,6 @@ TRANSITIONS: dict[ReturnState, set[ReturnState]] = {
     S.cancelled: set(),
 }
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
-# Once an outcome step has finished, a further outcome step may follow (mixed returns), else close.
-OPEN_BEFORE_RECEIPT = frozenset({S.requested, S.under_review, S.approved, S.awaiting_shipment, S.in_transit})
-# Where a warehouse receipt is recorded (before the inspection is recorded): the workflow refuses
-# any other and raises it to staff; `returns receive` says so before sending.
-RECEIPT_STATES = frozenset({S.awaiting_shipment, S.in_transit, S.received, S.inspecting})
-RECEIPT_WINDOW = ("receipts are recorded from awaiting_shipment (the customer has the label) until "
-                  "the inspection is recorded")
 
 
 class TransitionError(ValueError):
@@ -109,6 +102,7 @@ class Deadline(_Model):
     kind: DeadlineKind
     due_at: datetime
     basis: str  # "2 business days, FR holidays (004 §3.2)"
+    unit: DayUnit = DayUnit.calendar_days  # what extend_deadline counts in
     breached: bool = False
     met: bool = False
     extensions: list[str] = []
@@ -119,6 +113,60 @@ class AuditEntry(_Model):
     actor: str  # staff member, "customer", "warehouse:<name>", "carrier", "system"
     action: str
     detail: str = ""
+
+
+class WaitingOn(StrEnum):
+    """Who the return waits for now (the `WaitingOn` search attribute)."""
+
+    staff = "staff"
+    customer = "customer"
+    warehouse = "warehouse"
+    carrier = "carrier"
+    payment_provider = "payment provider"
+
+
+class RefundStatus(StrEnum):
+    pending = "pending"
+    succeeded = "succeeded"
+    failing = "failing"  # still retrying, and escalated: due soon
+    failed = "failed"  # staff retry it or record a manual refund
+    manual = "manual"  # staff refunded outside the system
+
+
+class InspectionResult(StrEnum):
+    passed = "passed"
+    failed = "failed"
+
+
+class AttentionCause(StrEnum):
+    """Why a return needs a person (NeedsAttention); what resolves it clears it."""
+
+    receipt = "receipt"  # a warehouse receipt did not fit, or could not be read
+    late = "late"  # a deadline passed (`attention_deadline` says which)
+    refund_failed = "refund_failed"  # cleared by retry_refund or record_manual_refund
+    label_failed = "label_failed"
+    withdrawal_refused = "withdrawal_refused"
+    unreadable_message = "unreadable_message"
+
+
+class Outcome(StrEnum):
+    """How a return ended; a mixed return has several (refunded, returned to customer)."""
+
+    refunded = "refunded"
+    exchanged = "exchanged"
+    repaired = "repaired"
+    returned_to_customer = "returned to customer"
+    returnless_refund = "returnless refund"
+    nothing_accepted = "nothing accepted"
+    rejected = "rejected"
+    expired = "expired"
+    withdrawn = "withdrawn"
+    cancelled = "cancelled"
+
+
+def describe_outcomes(outcomes: list[Outcome]) -> str | None:
+    """"refunded, returned to customer" for the status card and `returns show`."""
+    return ", ".join(o.value for o in outcomes) or None
 
 
 class ItemStatus(_Model):
@@ -132,6 +180,7 @@ class ItemStatus(_Model):
     requested_resolution: Resolution | None = None
     resolution_reason: Reason | None = None  # why `resolution` differs from what was asked
     return_shipping_paid_by: Party | None = None
+    needs_return_shipment: bool = True  # False: refunded or exchanged with nothing sent back
     evidence_missing: list[EvidenceKind] = []
     staff_review_points: list[str] = []
     inspection_checks: list[str] = []  # what the inspection must confirm (record_inspection)
@@ -140,9 +189,24 @@ class ItemStatus(_Model):
     refund_amount: int = 0  # decided for the requested quantity
     quantity_received: int = 0
     condition_notes: list[str] = []
-    inspection: str | None = None  # "passed" | "failed"
+    inspection: InspectionResult | None = None
     inspection_notes: str | None = None
     quantity_accepted: int = 0
+
+
+class ReceiptOutcome(StrEnum):
+    recorded = "recorded"
+    repeat = "repeat"  # the same receipt id again: recorded once, not counted twice
+    refused = "refused"  # did not fit the return: staff are alerted
+
+
+class ReceiptLog(_Model):
+    """What became of one warehouse receipt (`returns receive` waits for its receipt id here)."""
+
+    receipt_id: str
+    actor: str
+    outcome: ReceiptOutcome
+    detail: str = ""
 
 
 class LabelInfo(_Model):
@@ -153,7 +217,7 @@ class LabelInfo(_Model):
 
 
 class RefundInfo(_Model):
-    status: str  # "pending" | "succeeded" | "failing" | "failed" | "manual"
+    status: RefundStatus
     amount: int
     currency: str
     refund_id: str | None = None
@@ -180,23 +244,8 @@ class ReturnStatus(_Model):
     refund: RefundInfo | None = None
     needs_attention: bool = False
     attention_reason: str | None = None
-    waiting_on: str | None = None  # "staff" | "customer" | "warehouse" | "carrier" | "payment provider"
+    waiting_on: WaitingOn | None = None
+    requested_at: datetime | None = None
     next_actions: list[str] = []
+    receipts: list[ReceiptLog] = []
     audit: list[AuditEntry] = []
-
-
-# What an operator can do in each state (shown in the status and the UI's status card).
-NEXT_ACTIONS: dict[ReturnState, list[str]] = {
-    S.requested: ["cancel"],
-    S.under_review: ["approve", "reject", "request_info", "extend_deadline (review)", "cancel"],
-    S.approved: ["cancel"],
-    S.awaiting_shipment: ["signal warehouse_receipt", "extend_deadline (ship_by)", "cancel"],
-    S.in_transit: ["signal warehouse_receipt", "cancel"],
-    S.received: ["record_inspection", "cancel"],
-    S.inspecting: ["record_inspection", "extend_deadline (inspection)", "cancel"],
-    S.refunding: ["retry_refund (after a failure)", "record_manual_refund (after a failure)",
-                  "extend_deadline (refund)"],
-    S.exchange_shipping: ["ship_to_customer", "extend_deadline (reshipment)", "cancel"],
-    S.repairing: ["ship_to_customer", "cancel"],
-    S.returning_to_customer: ["ship_to_customer", "cancel"],
-}

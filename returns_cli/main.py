@@ -34,6 +34,7 @@ import re
 import sys
 import time
 import traceback
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -53,8 +54,10 @@ from returns.actions import (
     Acknowledge, ActionResult, Approve, ItemInspection, ReceivedItem, RecordInspection, Reject,
     WarehouseReceipt,
 )
+from returns import receipts
+from returns.allowed import Now
 from returns.events import workflow_id_for
-from returns.status import RECEIPT_STATES, RECEIPT_WINDOW, ReturnStatus
+from returns.status import ReceiptOutcome, ReturnStatus
 from returns_cli import render
 from returns_cli.queries import FilterError, Filters, label_barcode_query
 from runtime.codec import CodecKeyError, UndecryptablePayload
@@ -170,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="condition noted on arrival, for every line or one line")
     p.add_argument("--all", action="store_true", help="everything still expected arrived")
     p.add_argument("--note", help="a note on the whole receipt")
+    p.add_argument("--receipt-id", metavar="ID",
+                   help="the scan's id; the same id again is recorded once (default: a new one)")
     p.add_argument("--force", action="store_true",
                    help="send even when it does not fit the return (staff are alerted)")
 
@@ -444,18 +449,10 @@ def ask_yes(prompt: str, default: bool = True) -> bool:
 
 def receipt_problems(status: ReturnStatus, items: dict[str, int]) -> list[str]:
     """The workflow's own checks (it refuses such a receipt and alerts staff), said up front."""
-    if status.state not in RECEIPT_STATES or any(i.inspection for i in status.items):
-        return [f"the return is {status.state.value}; {RECEIPT_WINDOW}"]
-    expected = {i.line_id: i for i in render.expected_lines(status)}
-    problems = []
-    for line, qty in items.items():
-        if line not in expected:
-            problems.append(f"line {line!r} is not part of this return (expected: "
-                            f"{', '.join(sorted(expected)) or 'nothing'})")
-        elif expected[line].quantity_received + qty > expected[line].quantity_requested:
-            problems.append(f"line {line}: {expected[line].quantity_received + qty} received but only "
-                            f"{expected[line].quantity_requested} are being returned")
-    return problems
+    receipt = WarehouseReceipt.model_construct(items=[
+        ReceivedItem.model_construct(line_id=line, quantity=qty) for line, qty in items.items()])
+    return receipts.receipt_problems(Now.of(status), receipts.expected_units(status.items),
+                                     receipts.received_units(status.items), receipt)
 
 
 def prompt_receipt(status: ReturnStatus) -> tuple[dict[str, int], dict[str, str]]:
@@ -520,12 +517,12 @@ async def cmd_receive(client: Client, args: argparse.Namespace) -> int:
     if problems and not args.force:
         raise CliError(f"not recorded for return {return_id}: {'; '.join(problems)} "
                        "(--force sends it anyway and alerts staff)")
-    receipt = model(WarehouseReceipt, "receipt", actor=actor, note=args.note, items=[
+    receipt = model(WarehouseReceipt, "receipt", actor=actor, note=args.note,
+                    receipt_id=args.receipt_id or f"scan-{uuid.uuid4().hex[:12]}", items=[
         ReceivedItem(line_id=line, quantity=qty, condition=conditions.get(line, common))
         for line, qty in items.items()])
 
     handle = client.get_workflow_handle(workflow_id_for(return_id))
-    seen = len(status.audit)
     try:
         await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, receipt,
                             rpc_timeout=timedelta(seconds=args.timeout))
@@ -535,20 +532,23 @@ async def cmd_receive(client: Client, args: argparse.Namespace) -> int:
         raise CliError(f"receipt not sent: {err.message}") from None
     summary = ", ".join(f"{i.line_id} x{i.quantity}" + (f" ({i.condition})" if i.condition else "")
                         for i in receipt.items)
-    # A signal has no answer: read the audit trail until the workflow has taken the receipt.
+    # A signal has no answer: wait until the return lists what became of this receipt id.
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         now = await fetch_status(client, return_id, args.timeout)
-        for entry in now.audit[seen:]:
-            if entry.actor == receipt.actor and entry.action == "received":
-                print(f"received for return {return_id}: {summary}; the return is now "
-                      f"{now.state.value}")
-                return 0
-            if entry.actor == receipt.actor and entry.action == "receipt refused":
-                raise CliError(f"receipt refused for return {return_id}: {entry.detail} (staff "
+        taken = [r for r in now.receipts if r.receipt_id == receipt.receipt_id]
+        if taken:
+            log = taken[-1]
+            if log.outcome == ReceiptOutcome.refused:
+                raise CliError(f"receipt refused for return {return_id}: {log.detail} (staff "
                                "are alerted)")
-            if entry.action.startswith("unreadable"):
-                raise CliError(f"receipt refused for return {return_id}: {entry.detail}")
+            if log.outcome == ReceiptOutcome.repeat:
+                print(f"receipt {receipt.receipt_id} was already recorded for return "
+                      f"{return_id}; not counted again")
+                return 0
+            print(f"received for return {return_id}: {summary}; the return is now "
+                  f"{now.state.value}")
+            return 0
         await asyncio.sleep(0.3)
     raise CliError(f"receipt sent for return {return_id} ({summary}) but not confirmed within "
                    f"{args.timeout:.0f}s; do not send it again: check `returns show {return_id}`",

@@ -7,7 +7,9 @@ adds them to a production cluster. Within the dev server's budget (10 Keyword, 3
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+from returns.status import FINAL, LabelInfo, ReturnStatus
 
 RETURN_STATE = SearchAttributeKey.for_keyword("ReturnState")
 MERCHANT_ID = SearchAttributeKey.for_keyword("MerchantId")
@@ -30,6 +32,32 @@ ALL = [
     RETURN_STATE, MERCHANT_ID, ORDER_ID, RETURN_ID, NEXT_DEADLINE_KIND, WAITING_ON, CURRENCY,
     NEXT_DEADLINE, REQUESTED_AT, REFUND_AMOUNT, NEEDS_ATTENTION, RESOLUTIONS, LABEL_BARCODE,
 ]
+
+
+def for_status(status: ReturnStatus, label: LabelInfo | None) -> list[SearchAttributeUpdate]:
+    """What staff filter on, from the return's status: ids, state, who it waits on, the next
+    deadline, amounts, and the label's barcode once there is one."""
+    running = [d for d in status.deadlines if not d.met] if status.state not in FINAL else []
+    nxt = min(running, key=lambda d: d.due_at, default=None)
+    updates = [
+        RETURN_ID.value_set(status.return_id),
+        MERCHANT_ID.value_set(status.merchant_id),
+        ORDER_ID.value_set(status.order_id),
+        RETURN_STATE.value_set(status.state.value),
+        WAITING_ON.value_set(status.waiting_on.value if status.waiting_on else "nobody"),
+        NEEDS_ATTENTION.value_set(status.needs_attention),
+        REFUND_AMOUNT.value_set(status.refund_total),
+        CURRENCY.value_set(status.currency),
+        RESOLUTIONS.value_set(sorted({i.resolution.value for i in status.items
+                                      if i.eligible and i.resolution})),
+        NEXT_DEADLINE.value_set(nxt.due_at) if nxt else NEXT_DEADLINE.value_unset(),
+        NEXT_DEADLINE_KIND.value_set(nxt.kind.value) if nxt else NEXT_DEADLINE_KIND.value_unset(),
+    ]
+    if status.requested_at is not None:
+        updates.append(REQUESTED_AT.value_set(status.requested_at))
+    if label is not None:
+        updates.append(LABEL_BARCODE.value_set(label.barcode_value))
+    return updates
 
 
 def cli_flags() -> list[str]:

@@ -13,6 +13,34 @@ from returns.policy.schema import MerchantPolicy
 _OUTBOUND = (Resolution.exchange, Resolution.repair)
 
 
+def override_problem(decision: ReturnDecision, overrides: list[ItemOverride]) -> str | None:
+    """Why staff's approval with `overrides` cannot apply, naming the field; None when it can.
+    The approve validator asks this before the workflow takes the approval."""
+    lines = [i.line_id for i in decision.items]
+    for n, o in enumerate(overrides):
+        if o.line_id not in lines:
+            return (f"overrides[{n}].line_id: {o.line_id!r} is not part of this return "
+                    f"(lines: {', '.join(sorted(lines))})")
+        if o.resolution is not None and not o.accept_exception \
+                and not decision.item(o.line_id).eligible:
+            return (f"overrides[{n}].resolution: line {o.line_id} is not eligible; set "
+                    f"accept_exception: true (with a reason) to accept it first")
+    return None
+
+
+def approval_problem(decision: ReturnDecision, overrides: list[ItemOverride]) -> str | None:
+    """Why an approval with `overrides` cannot be taken (the approve validator): the overrides
+    must apply, and something must be eligible once they do."""
+    problem = override_problem(decision, overrides)
+    if problem:
+        return problem
+    accepted = {o.line_id for o in overrides if o.accept_exception}
+    if not any(i.eligible or i.line_id in accepted for i in decision.items):
+        return ("no item is eligible: reject the return, or accept an exception with overrides "
+                "[{line_id, accept_exception: true, reason}]")
+    return None
+
+
 def apply_overrides(decision: ReturnDecision, overrides: list[ItemOverride], actor: str,
                     policy: MerchantPolicy) -> ReturnDecision:
     """The decision after staff `actor` applied `overrides`, in order; fees and refunds re-priced
@@ -23,11 +51,10 @@ def apply_overrides(decision: ReturnDecision, overrides: list[ItemOverride], act
     if policy.merchant_id != decision.merchant_id:
         raise ValueError(f"policy: the decision is for {decision.merchant_id!r}, not "
                          f"{policy.merchant_id!r}")
+    problem = override_problem(decision, overrides)
+    if problem:
+        raise ValueError(problem)
     items = {item.line_id: item for item in decision.items}
-    for n, override in enumerate(overrides):
-        if override.line_id not in items:
-            raise ValueError(f"overrides[{n}].line_id: {override.line_id!r} is not an item of "
-                             f"return decision (items: {', '.join(items)})")
     for n, override in enumerate(overrides):
         items[override.line_id] = _override_item(items[override.line_id], override, actor.strip(),
                                                  policy, n)

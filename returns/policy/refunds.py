@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from returns.events import Resolution
 from returns.money import prorate
-from returns.policy.decision import ItemDecision
+from returns.policy.decision import ItemDecision, ReturnDecision
+
+if TYPE_CHECKING:  # returns.status imports the policy package
+    from returns.status import ItemStatus
 
 
 def refund_for_accepted(item: ItemDecision, accepted_quantity: int, inspection_fee: int = 0) -> int:
@@ -20,3 +27,10 @@ def refund_for_accepted(item: ItemDecision, accepted_quantity: int, inspection_f
         return 0
     refund = prorate(item.refund_amount, accepted_quantity, item.quantity)
     return max(0, min(refund, prorate(item.paid, accepted_quantity, item.quantity)) - inspection_fee)
+
+
+def exchange_fees(decision: ReturnDecision, items: Mapping[str, ItemStatus]) -> int:
+    """Unwaived fees on the accepted exchanges: paid by the customer before reshipping (004 §4.5)."""
+    return sum(f.amount for i in decision.items
+               if i.resolution == Resolution.exchange and items[i.line_id].quantity_accepted
+               for f in i.fees if not f.waived)

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from returns.policy.registry import PolicyRegistry
 from runtime.settings import ROOT, Settings
-from tests.codec_keys import test_data_converter
+from samples.keys import test_data_converter
 from worker import build_worker
 from workflows.search_attributes import cli_flags
 

@@ -14,7 +14,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
 from returns.status import ReturnStatus
-from tests.lifecycle.events import return_requested
+from samples.events import return_requested
 from workflows import names
 
 async def under_review(client, task_queue):

@@ -20,7 +20,7 @@ from returns.actions import (
     RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
 )
 from returns.events import ParcelScanned, ReturnWithdrawn
-from tests.lifecycle.events import return_requested
+from samples.events import return_requested
 from returns.status import ReturnStatus
 from workflows import names
 from tests.mutations import Broken, broken
@@ -129,10 +129,12 @@ async def test_a_broken_update_is_refused_naming_the_field_and_changes_nothing(d
 
 SIGNALS: dict[str, tuple[type[BaseModel], str, dict, set, dict]] = {
     "warehouse_receipt": (WarehouseReceipt, "warehouse receipt", {
-        "actor": "warehouse:anna", "note": "box dented",
+        "actor": "warehouse:anna", "note": "box dented", "receipt_id": "scan-1",
         "items": [{"line_id": "L1", "quantity": 1, "condition": "sealed"}]},
-        {("actor",), ("items",), ("items", "*", "line_id"), ("items", "*", "quantity")},
-        {("items",): [[]], ("items", 0, "quantity"): [-1, 1001], ("actor",): SHORT}),
+        {("actor",), ("receipt_id",), ("items",), ("items", "*", "line_id"),
+         ("items", "*", "quantity")},
+        {("items",): [[]], ("items", 0, "quantity"): [-1, 0, 1001, "1", 1.5],
+         ("actor",): SHORT}),
     "withdraw": (ReturnWithdrawn, "withdrawal", {
         "type": "return.withdrawn", "event_id": "w-1", "occurred_at": "2026-03-11T08:00:00Z",
         "return_id": "R-1", "merchant_id": "fine-jewelry", "reason": "changed my mind"},

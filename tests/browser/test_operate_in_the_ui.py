@@ -51,7 +51,7 @@ DROPPED_COLUMNS = ["Run ID", "Type", "Start", "End"]
 BAD_APPROVAL = {"actor": "sam", "overrides": [{"line_id": "L9", "waive_fees": True,
                                                "reason": "loyal customer"}]}
 APPROVAL = {"actor": "sam", "note": "Thanks for the photos"}
-RECEIPT = {"actor": "warehouse:anna",
+RECEIPT = {"actor": "warehouse:anna", "receipt_id": "scan-0001",
            "items": [{"line_id": "L1", "quantity": 1, "condition": "sealed"},
                      {"line_id": "L2", "quantity": 2}]}
 
@@ -323,4 +323,4 @@ async def test_a_refused_update_shows_the_validators_message(ui: UI) -> None:
     await expect(alert).to_be_visible()
     assert (await stack.status(review)).state.value == "under_review"
     await expect(alert).to_contain_text(
-        "overrides: line 'L9' is not part of this return (lines: L1, L2)", timeout=2_000)
+        "overrides[0].line_id: 'L9' is not part of this return (lines: L1, L2)", timeout=2_000)

@@ -33,7 +33,7 @@ from returns.events import workflow_id_for
 from returns.status import ReturnStatus
 from runtime import processes
 from runtime.settings import ROOT
-from tests.codec_keys import TEST_KEYS_ENV, test_data_converter
+from samples.keys import TEST_KEYS_ENV, test_data_converter
 from workflows import names
 from workflows.search_attributes import cli_flags
 
@@ -168,12 +168,12 @@ async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: 
 
             items = event["items"]
             await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
-                "actor": "warehouse:e2e",
+                "actor": "warehouse:e2e", "receipt_id": "scan-e2e",
                 "items": [{"line_id": i["line_id"], "quantity": i["quantity"]} for i in items]})
             await in_state(handle, "inspecting", children)
 
             await handle.execute_update(names.UPDATE_RECORD_INSPECTION, {
-                "actor": "warehouse:e2e",
+                "actor": "warehouse:e2e", "receipt_id": "scan-e2e",
                 "items": [{"line_id": i["line_id"], "passed": True} for i in items]})
             final = await asyncio.wait_for(handle.result(), STEP_TIMEOUT)
         finally:

@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from bench.faultlib import (DEFAULT_FAULTS, PATHS, WorkerPool, chaos, drive, fault_counts,
                             returns_for, verify)
-from tests.codec_keys import TEST_KEYS_ENV, test_data_converter
+from samples.keys import TEST_KEYS_ENV, test_data_converter
 from workflows.search_attributes import cli_flags
 
 pytestmark = pytest.mark.e2e

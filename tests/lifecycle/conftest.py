@@ -20,7 +20,7 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType, IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
-from tests.codec_keys import test_data_converter as data_converter  # encrypted, fixed test key
+from samples.keys import test_data_converter as data_converter  # encrypted, fixed test key
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 

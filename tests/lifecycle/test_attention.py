@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from returns.status import ReturnState
-from tests.lifecycle.events import return_requested
+from samples.events import return_requested
 from tests.lifecycle.test_paths import (approve, receive, receive_and_inspect, status, update,
                                         wait_state)
 from workflows import search_attributes as sa

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pypdfium2
 
-from tests.lifecycle.events import item, line, return_requested
+from samples.events import item, line, return_requested
 from tests.lifecycle.test_paths import (
     S, approve, receive, receive_and_inspect, status, update, wait_state,
 )

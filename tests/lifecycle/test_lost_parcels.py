@@ -5,7 +5,7 @@ an exchange goes straight from approval to reshipping, a refund straight to the 
 from __future__ import annotations
 
 from returns.status import ReturnState
-from tests.lifecycle.events import item, return_requested
+from samples.events import item, return_requested
 from tests.lifecycle.test_paths import templates, update, wait_state
 
 S = ReturnState

@@ -8,6 +8,7 @@ staff's emails in the Maildir outbox, the PDF label (its barcode decodes), and t
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from activities.contracts import RefundRequest
 from returns.actions import ActionResult
 from returns.status import ReturnState, ReturnStatus
-from tests.lifecycle.events import item, line, return_requested
+from samples.events import item, line, return_requested
 
 S = ReturnState
 
@@ -43,9 +44,10 @@ async def update(handle, name: str, payload: dict) -> ActionResult:
     return await handle.execute_update(name, payload, result_type=ActionResult)
 
 
-async def receive(handle, *lines: tuple[str, int], condition: str | None = None):
+async def receive(handle, *lines: tuple[str, int], condition: str | None = None,
+                  receipt_id: str | None = None):
     await handle.signal("warehouse_receipt", {
-        "actor": "warehouse:anna",
+        "actor": "warehouse:anna", "receipt_id": receipt_id or f"scan-{uuid.uuid4().hex[:8]}",
         "items": [{"line_id": lid, "quantity": qty, "condition": condition} for lid, qty in lines],
     })
 

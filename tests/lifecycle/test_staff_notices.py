@@ -20,7 +20,7 @@ from activities.notifications import NotificationActivities
 from returns.status import ReturnState
 from runtime.settings import Settings, SmtpSettings
 from tests.lifecycle.conftest import Harness, record_if_asked
-from tests.lifecycle.events import item, line, return_requested
+from samples.events import item, line, return_requested
 from tests.lifecycle.test_paths import approve, receive_and_inspect, status, update, wait_state
 from tests.lifecycle.test_search_attribute_upserts import attributes_in
 from tests.notifications.conftest import smtp_server  # noqa: F401 - the real SMTP server fixture
@@ -34,7 +34,7 @@ S = ReturnState
 async def approved_and_received(handle):
     """Approve, then the warehouse receives line L1: the status once the return is inspecting."""
     await approve(handle)
-    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna",
+    await handle.signal("warehouse_receipt", {"actor": "warehouse:anna", "receipt_id": "S-1",
                                               "items": [{"line_id": "L1", "quantity": 1}]})
     return await wait_state(handle, S.inspecting)
 

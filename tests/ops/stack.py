@@ -1,6 +1,6 @@
 """What an operator has in front of them, for the operator-facing tests: a real Temporal dev
 server with the product's search attributes, a real worker (`worker.build_worker`) with its own
-data directory and task queue, every payload encrypted with the test key (tests/codec_keys.py) as
+data directory and task queue, every payload encrypted with the test key (samples/keys.py) as
 in production, and, with the Web UI, the codec server the UI decrypts payloads through
 (`runtime.codec_server`, as `make run` starts it).
 
@@ -32,8 +32,8 @@ from returns.status import ReturnStatus
 from runtime.codec import EncryptionCodec
 from runtime.codec_server import CodecServerConfig, create_codec_app
 from runtime.settings import Settings
-from tests.codec_keys import TEST_KEYRING, TEST_KEYS_ENV, test_data_converter
-from tests.lifecycle.events import item, line, return_requested
+from samples.keys import TEST_KEYRING, TEST_KEYS_ENV, test_data_converter
+from samples.events import item, line, return_requested
 from tests.loopback import serving
 from worker import build_worker
 from workflows import names

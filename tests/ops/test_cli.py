@@ -97,7 +97,8 @@ async def test_list_filters_like_the_ui_queries(stack: Stack) -> None:
     await stack.in_state(review, "under_review")
     # A receipt that does not fit (an unknown line) is recorded and raised to staff.
     await stack.handle(attention).signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
-        "actor": "warehouse:test", "items": [{"line_id": "L9", "quantity": 1}]})
+        "actor": "warehouse:test", "receipt_id": "scan-l9",
+        "items": [{"line_id": "L9", "quantity": 1}]})
 
     run = await listed(stack, "--state", "under_review", "--show-query", expect={review})
     assert run.out.splitlines()[0] == 'query: ReturnState="under_review" AND ExecutionStatus="Running"'
@@ -293,7 +294,8 @@ async def test_acknowledge_clears_what_needs_attention_once(stack: Stack) -> Non
     ret = await stack.start_return()
     await stack.in_state(ret, "under_review")
     await stack.handle(ret).signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
-        "actor": "warehouse:anna", "items": [{"line_id": "L1", "quantity": 1}]})
+        "actor": "warehouse:anna", "receipt_id": "scan-early",
+        "items": [{"line_id": "L1", "quantity": 1}]})
 
     async def raised():
         current = await stack.status(ret)
@@ -411,7 +413,7 @@ async def test_every_error_is_one_readable_line(stack: Stack) -> None:
     run = await returns(stack, "receive", shipping, "--item", "L9=1", "--force", "--actor", "wh")
     assert (run.code, run.error_line) == (1, (
         f"returns: receipt refused for return {shipping}: line 'L9' is not part of this return "
-        "(staff are alerted)"))
+        "(expected: L1, L2) (staff are alerted)"))
     status = await stack.status(shipping)
     assert status.needs_attention and status.state.value == "awaiting_shipment"
 

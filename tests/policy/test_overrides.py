@@ -134,7 +134,7 @@ def test_returnless_refund_by_override(fine):
 def test_unknown_line_is_refused_naming_the_field(fine):
     """Overrides name a line of the return; a wrong one is a ValueError naming the field."""
     decision = decide(fine, fine_jewelry_request())
-    with pytest.raises(ValueError, match=r"overrides\[1\]\.line_id: 'L9' is not an item"):
+    with pytest.raises(ValueError, match=r"overrides\[1\]\.line_id: 'L9' is not part of this return"):
         apply_overrides(decision, [_override(), _override(line_id="L9")], "lea", fine)
 
 

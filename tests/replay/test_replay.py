@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from tests.codec_keys import test_data_converter as data_converter  # the lifecycle tests' converter
+from samples.keys import test_data_converter as data_converter  # the lifecycle tests' converter
 from temporalio.worker import Replayer
 
 from workflows.return_workflow import ReturnWorkflow

@@ -1,0 +1,49 @@
+"""The inspection staff record: whether it fits what arrived and what the policy asks of it."""
+
+from __future__ import annotations
+
+from returns.actions import RecordInspection
+from returns.policy.decision import Party, ReturnDecision
+from returns.policy.refunds import refund_for_accepted
+from returns.status import ItemStatus
+
+
+def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
+                       action: RecordInspection) -> str | None:
+    """Why `action` cannot be recorded, naming the field; None when it fits."""
+    received = {line: i for line, i in items.items() if i.quantity_received > 0}
+    for r in action.items:
+        if r.line_id not in received:
+            return (f"items: line {r.line_id!r} was not received "
+                    f"(received: {', '.join(sorted(received)) or 'nothing'})")
+        arrived = received[r.line_id].quantity_received
+        decided = decision.item(r.line_id)
+        if r.inspection_fee is not None:  # 003 §V.1.4: only where the policy allows it
+            if decided.inspection_fee_clause is None:
+                return (f"items: line {r.line_id}: the policy charges no inspection fee for it "
+                        f"(inspection_fee)")
+            due = refund_for_accepted(decided, arrived if r.quantity is None else r.quantity)
+            if not r.passed or r.inspection_fee > due:
+                return (f"items: line {r.line_id}: inspection_fee {r.inspection_fee} is more than "
+                        f"the {due} refund it is deducted from")
+        checks = received[r.line_id].inspection_checks  # e.g. 003 §IV.2 certificate match
+        if r.passed and checks and not r.checks_confirmed:
+            return (f"items: line {r.line_id} can pass only once the inspection confirmed: "
+                    f"{'; '.join(checks)}. Set checks_confirmed: true, or record it as not passed")
+        if r.quantity is not None and r.quantity > arrived:
+            return (f"items: line {r.line_id} quantity {r.quantity} is more than the {arrived} "
+                    f"received")
+    missing = sorted(set(received) - {r.line_id for r in action.items})
+    if missing:
+        return f"items: inspect every received line; missing {', '.join(missing)}"
+    if action.postage_reimbursement is not None and not any(
+            r.passed and decision.item(r.line_id).return_shipping_paid_by == Party.merchant
+            for r in action.items):  # 004 §3.4
+        return ("postage_reimbursement: under this policy the customer bears the return shipping "
+                "of every line that passed; nothing to reimburse")
+    return None
+
+
+def inspection_fee(action: RecordInspection, line_id: str) -> int:
+    """What staff charged for inspecting this line, where the policy allows it (003 §V.1.4)."""
+    return next((r.inspection_fee or 0 for r in action.items if r.line_id == line_id), 0)

@@ -1,0 +1,92 @@
+"""What each step of a return tells staff and the customer, beyond the template: the lines of a
+review, what to inspect or ship, what did not arrive, why an item failed. Pure text from the
+decision and the items; the workflow sends it (activities/notifications.py renders the email)."""
+
+from __future__ import annotations
+
+from returns.actions import PostageReimbursement
+from returns.events import RequestedItem, Resolution
+from returns.money import format_money
+from returns.policy.decision import ReturnDecision
+from returns.policy.refunds import exchange_fees
+from returns.status import ItemStatus, ReturnState
+
+
+def review_points(decision: ReturnDecision) -> str:
+    """The staff email asking for a review: each item's verdict, reasons and what to check."""
+    lines = []
+    for i in decision.items:
+        verdict = "eligible" if i.eligible else "not eligible"
+        lines.append(f"{i.title} x{i.quantity}: {verdict}, "
+                     f"{i.resolution.value if i.resolution else 'no resolution'}")
+        lines += [f"  - {r}" for r in i.reasons]
+        lines += [f"  - staff: {p}" for p in i.staff_review_points]
+        if i.evidence_missing:
+            lines.append(f"  - missing evidence: {', '.join(e.value for e in i.evidence_missing)}")
+    lines += [f"address: {r}" for r in decision.address_problems]
+    return "\n".join(lines)
+
+
+def not_received(items: dict[str, ItemStatus]) -> str | None:
+    """For the customer once the parcel is in: what has not arrived (the refund covers what did)."""
+    missing = [f"{i.title} x{i.quantity_requested - i.quantity_received}" for i in items.values()
+               if i.eligible and i.needs_return_shipment and i.resolution is not None
+               and i.quantity_received < i.quantity_requested]
+    if not missing:
+        return None
+    return f"Not received yet: {', '.join(missing)}. The refund covers what arrived."
+
+
+def inspection_todo(items: dict[str, ItemStatus]) -> str:
+    return "Inspect what arrived and record it (update record_inspection): " + ", ".join(
+        f"{i.line_id} {i.title} x{i.quantity_received}" for i in items.values()
+        if i.quantity_received)
+
+
+def inspection_failed(decision: ReturnDecision, items: dict[str, ItemStatus]) -> str:
+    """For the customer: which items failed and who ships them back (004 §3.7, 003 §III.4)."""
+    failed = "; ".join(f"{i.title}: {i.inspection_notes or 'did not pass'}"
+                       for i in items.values() if i.inspection == "failed")
+    shipping = decision.inspection_failed_shipping
+    return failed + (f"\n\n{shipping}" if shipping else "")
+
+
+def postage_todo(postage: PostageReimbursement, currency: str) -> str:
+    return (f"Reimburse the customer's return postage of {format_money(postage.amount, currency)} "
+            f"(courier documents {postage.courier_reference}), separately from any refund "
+            f"(004 §3.4, §4.2).")
+
+
+def shipment_todo(state: ReturnState, decision: ReturnDecision, items: dict[str, ItemStatus],
+                  requested: list[RequestedItem]) -> str:
+    """What staff must send to the customer (exchange, repair, refused item), for their email."""
+    if state == ReturnState.exchange_shipping:
+        wanted = {r.line_id: r.exchange_for for r in requested}
+        todo = "Ship the exchange: " + ", ".join(
+            f"{i.title} x{items[i.line_id].quantity_accepted}"
+            + (f" -> {wanted[i.line_id]}" if wanted.get(i.line_id) else "")
+            for i in decision.items
+            if i.resolution == Resolution.exchange and items[i.line_id].quantity_accepted)
+        fees = exchange_fees(decision, items)
+        if fees:
+            todo += (f". First collect {format_money(fees, decision.currency)} of fees from the "
+                     f"customer and give its reference as fee_payment_reference")
+    elif state == ReturnState.repairing:
+        todo = "Repair and send back: " + ", ".join(
+            f"{i.title} x{i.quantity_accepted}" for i in items.values()
+            if i.quantity_accepted and i.resolution == Resolution.repair)
+    else:
+        todo = "Send back to the customer what did not pass: " + ", ".join(
+            f"{i.title} x{i.quantity_received - i.quantity_accepted}"
+            for i in items.values() if i.quantity_received > i.quantity_accepted)
+    return todo + "; then record it (update ship_to_customer: carrier, tracking_number)."
+
+
+def fee_reference_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
+                          fee_payment_reference: str | None) -> str | None:
+    """An exchange with unwaived fees ships only once they are paid (004 §4.4, §4.5)."""
+    fees = exchange_fees(decision, items)
+    if fees and not fee_payment_reference:
+        return (f"fee_payment_reference: the exchange carries {format_money(fees, decision.currency)}"
+                f" of fees (004 §4.5); collect them first and give the payment's reference")
+    return None
