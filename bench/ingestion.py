@@ -106,7 +106,7 @@ async def main() -> None:
 
                 async def bare(event: dict) -> None:  # no id policies, attributes or UI metadata
                     await client.start_workflow(names.WORKFLOW_TYPE, event,
-                                                id=workflow_id_for(event["return_id"]),
+                                                id=workflow_id_for(event["merchant_id"], event["return_id"]),
                                                 task_queue="bench-ingestion")
 
                 paths = {"webhook": (via_webhook, lambda body: body),

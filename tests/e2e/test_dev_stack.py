@@ -159,7 +159,7 @@ async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: 
                                      headers=headers) as response:
                     assert (await response.json())["outcome"] == "duplicate"
 
-            handle = client.get_workflow_handle(workflow_id_for(event["return_id"]),
+            handle = client.get_workflow_handle(workflow_id_for(event["merchant_id"], event["return_id"]),
                                                 result_type=ReturnStatus)
             await in_state(handle, "under_review", children)
 

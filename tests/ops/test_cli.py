@@ -126,7 +126,7 @@ async def test_list_filters_like_the_ui_queries(stack: Stack) -> None:
 # ---------------------------------------------------------------------------------------- show
 async def test_show_prints_state_deadlines_items_amounts_and_audit(stack: Stack) -> None:
     return_id = await approved(stack)
-    for ref in (return_id, f"RMA-{return_id}", f"return-{return_id}"):
+    for ref in (return_id, f"RMA-{return_id}", stack.workflow_id(return_id)):
         run = await returns(stack, "show", ref)
         assert run.code == 0, run.err
         text = run.out
@@ -360,7 +360,7 @@ async def test_every_error_is_one_readable_line(stack: Stack) -> None:
     cases = [
         # unknown return
         (["show", "R1"], 1, "returns: no return or label barcode R1"),
-        (["show", "return-R1"], 1, "returns: no return R1"),
+        (["show", "return-fine-jewelry-R1"], 1, "returns: no return return-fine-jewelry-R1"),
         (["receive", "RMA-R1", "--item", "L1=1"], 1, "returns: no return R1"),
         (["approve", "R1", "--actor", "sam"], 1, "returns: no return or label barcode R1"),
         # the validators' messages
