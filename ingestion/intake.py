@@ -334,15 +334,18 @@ class Intake:
             log.info("event.rejected", problems=[problem.as_dict()], **context)
             return IntakeResult(Outcome.rejected, problems=(problem,), event_type=event.type,
                                 event_id=event.event_id)
+        # Whose return: the authenticated merchant's (the event names it, checked above), or, on
+        # the trusted path, the one the event names.
+        workflow_id = workflow_id_for(merchant or event.merchant_id, event.return_id)
         differences: list[str] = []
         try:
             async with asyncio.timeout(self._deadline.total_seconds()):
                 if isinstance(event, ReturnRequested):
                     outcome, differences = await self._start(event)
                 elif isinstance(event, ReturnWithdrawn):
-                    outcome = await self._signal(event, SIGNAL_WITHDRAW)
+                    outcome = await self._signal(workflow_id, event, SIGNAL_WITHDRAW)
                 else:
-                    outcome = await self._signal(event, SIGNAL_PARCEL_SCANNED)
+                    outcome = await self._signal(workflow_id, event, SIGNAL_PARCEL_SCANNED)
         except TimeoutError as err:
             log.warning("event.temporal_unavailable", reason="deadline", **context)
             raise TemporalUnavailable("Temporal did not answer in time") from err
@@ -351,7 +354,6 @@ class Intake:
                 raise
             log.warning("event.temporal_unavailable", reason=str(err)[:200], **context)
             raise TemporalUnavailable(f"Temporal is unreachable: {err}") from err
-        workflow_id = workflow_id_for(event.merchant_id, event.return_id)
         problems = tuple(FieldProblem(path, "differs from the request that started this return")
                          for path in differences)
         if outcome == Outcome.conflict:
@@ -386,9 +388,9 @@ class Intake:
         differences = request_differences(started_with, event)
         return (Outcome.conflict if differences else Outcome.duplicate), differences
 
-    async def _signal(self, event: ReturnWithdrawn | ParcelScanned, signal: str) -> Outcome:
-        handle = self._client.get_workflow_handle(
-            workflow_id_for(event.merchant_id, event.return_id))
+    async def _signal(self, workflow_id: str, event: ReturnWithdrawn | ParcelScanned,
+                      signal: str) -> Outcome:
+        handle = self._client.get_workflow_handle(workflow_id)
         try:
             await handle.signal(signal, event)
         except RPCError as err:
