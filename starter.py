@@ -4,10 +4,13 @@ return.withdrawn and parcel.scanned signal it.
     python starter.py send FILE                      JSON Lines, "-" for stdin; one output line
                                                      per event; exit 1 if any was not accepted
     python starter.py serve [--host 127.0.0.1] [--port 8000]
-                                                     the signed webhook, POST /events (needs
-                                                     RETURNS_WEBHOOK_SECRET)
+                                                     the signed webhook, POST /events (needs a
+                                                     secret per merchant:
+                                                     RETURNS_WEBHOOK_SECRETS_<MERCHANT>)
 
 Both go through `ingestion.Intake`; the event contract and the signature are in docs/events.md.
+`serve` takes the merchant from the secret that signed each request; `send` has Temporal's own
+credentials and takes each event's `merchant_id` as it is (an operator's tool, not a tenant's).
 Temporal is reached as configured by TEMPORAL_ADDRESS / TEMPORAL_PROFILE (runtime.client).
 """
 
@@ -21,7 +24,7 @@ from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
 from ingestion.intake import Intake, IntakeResult, Outcome, TemporalUnavailable
-from ingestion.merchants import known_merchants
+from ingestion.merchants import known_merchants, merchant_ids
 from runtime.client import connect, connect_config
 from runtime.shutdown import exit_now
 from runtime.logging import configure_logging, get_logger
@@ -32,10 +35,14 @@ EXIT_UNAVAILABLE = 2
 
 
 def describe(line_number: int, result: IntakeResult) -> str:
-    """`line 3: started return-R-1`, `line 4: rejected order.lines[0].unit_price: ...; ...`."""
+    """`line 3: started return-opalook-R-1`, `line 4: rejected order.lines[0].unit_price: ...`,
+    `line 5: conflict return-opalook-R-1 differs: items[0].quantity, ...`."""
     if result.outcome == Outcome.rejected:
         problems = "; ".join(f"{p.field}: {p.problem}" for p in result.problems)
         return f"line {line_number}: rejected {problems}"
+    if result.outcome == Outcome.conflict:
+        fields = ", ".join(p.field for p in result.problems)
+        return f"line {line_number}: conflict {result.workflow_id} differs: {fields}"
     return f"line {line_number}: {result.outcome.value} {result.workflow_id}"
 
 
@@ -77,15 +84,16 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
 
     from ingestion.webhook import MissingSecret, WebhookConfig, create_app, temporal_health
 
+    settings = Settings.from_env()
+    known = known_merchants(settings.policies_dir)
     try:
-        config = WebhookConfig.from_env()
+        config = WebhookConfig.from_env(merchant_ids(settings.policies_dir),
+                                        secrets_file=settings.secrets_file)
     except MissingSecret as err:
         print(f"starter.py serve: {err}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     if tolerance is not None:
         config = replace(config, tolerance_seconds=tolerance)
-    settings = Settings.from_env()
-    known = known_merchants(settings.policies_dir)
     log = get_logger("starter")
 
     async def application() -> web.Application:
@@ -94,7 +102,7 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
         intake = Intake(client, task_queue=settings.task_queue, known_merchant=known)
         log.info("receiver.listening", url=f"http://{host}:{port}/events",
                  temporal=connect_config()["target_host"], task_queue=settings.task_queue,
-                 tolerance_seconds=config.tolerance_seconds)
+                 tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets))
         return create_app(intake, config, health=temporal_health(client))
 
     web.run_app(application(), host=host, port=port, print=None)

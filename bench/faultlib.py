@@ -111,7 +111,7 @@ async def drive(client: Client, path: ReturnPath, event: ReturnRequested, task_q
                 deadline: float) -> ReturnStatus:
     """Start the return and carry it through `path.steps`; returns its final status."""
     handle = await _retry("start", lambda: client.start_workflow(
-        names.WORKFLOW_TYPE, event, id=workflow_id_for(event.return_id), task_queue=task_queue),
+        names.WORKFLOW_TYPE, event, id=workflow_id_for(event.merchant_id, event.return_id), task_queue=task_queue),
         deadline)
     handle = client.get_workflow_handle(handle.id, result_type=ReturnStatus)
     for n, step in enumerate(path.steps):
@@ -236,7 +236,7 @@ async def verify(runs: list[tuple[ReturnPath, ReturnRequested, ReturnStatus]], d
     expected_ids: set[str] = set()
     emailed = gave_up = 0
     for path, event, final in runs:
-        wid = workflow_id_for(event.return_id)
+        wid = workflow_id_for(event.merchant_id, event.return_id)
         if final.state.value != path.final:
             problems.append(f"{wid} ({path.name}): ended {final.state.value}, expected {path.final}")
         refunds = await ledger.refunds(order_id=event.order.order_id)

@@ -37,7 +37,7 @@ from samples.events import return_requested  # noqa: E402
 from workflows import names  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
-SECRET = "whsec_bench_" + uuid.uuid4().hex
+SECRET = "whsec_bench_" + uuid.uuid4().hex  # fine-jewelry's: the merchant of events()
 
 
 
@@ -76,7 +76,7 @@ async def main() -> None:
         port = free_port()
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RETURNS_"))}
         child_env.update(TEMPORAL_ADDRESS=client.service_client.config.target_host,
-                         RETURNS_CODEC_KEYS=TEST_KEYS_ENV, RETURNS_WEBHOOK_SECRET=SECRET,
+                         RETURNS_CODEC_KEYS=TEST_KEYS_ENV, RETURNS_WEBHOOK_SECRETS_FINE_JEWELRY=SECRET,
                          RETURNS_DATA_DIR=str(work), RETURNS_TASK_QUEUE="bench-ingestion",
                          RETURNS_LOG_FORMAT="json", RETURNS_LOG_LEVEL="WARNING")
         receiver = await processes.start(
@@ -106,7 +106,8 @@ async def main() -> None:
 
                 async def bare(event: dict) -> None:  # no id policies, attributes or UI metadata
                     await client.start_workflow(names.WORKFLOW_TYPE, event,
-                                                id=workflow_id_for(event["return_id"]),
+                                                id=workflow_id_for(event["merchant_id"],
+                                                                   event["return_id"]),
                                                 task_queue="bench-ingestion")
 
                 paths = {"webhook": (via_webhook, lambda body: body),

@@ -50,7 +50,7 @@ PHASE_MARKERS = (EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
 async def full_return(client, queue: str) -> str:
     event = return_requested("fine-jewelry")
     handle = await client.start_workflow(names.WORKFLOW_TYPE, event,
-                                         id=workflow_id_for(event.return_id), task_queue=queue,
+                                         id=workflow_id_for(event.merchant_id, event.return_id), task_queue=queue,
                                          result_type=ReturnStatus)
 
     async def until(state: str) -> None:

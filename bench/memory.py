@@ -69,7 +69,7 @@ async def main() -> None:
                     async with gate:
                         event = return_requested("fine-jewelry")
                         await client.start_workflow(names.WORKFLOW_TYPE, event, task_queue=QUEUE,
-                                                    id=workflow_id_for(event.return_id))
+                                                    id=workflow_id_for(event.merchant_id, event.return_id))
 
                 await asyncio.gather(*(one() for _ in range(target - started)))
                 started = target

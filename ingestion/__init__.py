@@ -15,10 +15,12 @@ from ingestion.intake import (
     TemporalUnavailable,
     parse_event,
 )
-from ingestion.merchants import known_merchants
-from ingestion.signing import SIGNATURE_HEADER, SignatureError, sign, verify
+from ingestion.merchant_secrets import MerchantSecrets, MissingSecret, load_merchant_secrets
+from ingestion.merchants import known_merchants, merchant_ids
+from ingestion.signing import SIGNATURE_HEADER, SignatureError, authenticate, sign, verify
 
 __all__ = [
-    "FieldProblem", "Intake", "IntakeResult", "InvalidEvent", "Outcome", "SIGNATURE_HEADER",
-    "SignatureError", "TemporalUnavailable", "known_merchants", "parse_event", "sign", "verify",
+    "FieldProblem", "Intake", "IntakeResult", "InvalidEvent", "MerchantSecrets", "MissingSecret",
+    "Outcome", "SIGNATURE_HEADER", "SignatureError", "TemporalUnavailable", "authenticate",
+    "known_merchants", "load_merchant_secrets", "merchant_ids", "parse_event", "sign", "verify",
 ]

@@ -3,10 +3,23 @@
     raw bytes --parse_event--> ReturnRequested | ReturnWithdrawn | ParcelScanned
               --Intake.deliver--> start the return's workflow, or signal it
 
-Idempotent by construction: one workflow per return (`return-<return_id>`), started with
-USE_EXISTING / REJECT_DUPLICATE, so a redelivered event, or a second request for the same return,
-answers "duplicate" and never makes a second workflow. Signals carry the event (with its
-`event_id`), so the workflow can ignore a redelivered one.
+One workflow per return of one merchant (`return-<merchant_id>-<return_id>`), started with
+USE_EXISTING / REJECT_DUPLICATE, so a second request for the same return never makes a second
+workflow. It is compared with the request that started the return (`_compare`): the same request
+again answers "duplicate", a different one "conflict", naming the fields that differ, and
+changes nothing. Signals carry the event (with its `event_id`), so the workflow can ignore a
+redelivered one.
+
+The webhook passes the merchant whose secret signed the request (`merchant=`): an event naming
+another merchant is "forbidden" and reaches no workflow. `starter.py send` has Temporal's own
+credentials and names no merchant: the event's `merchant_id` is taken as it is.
+
+Why compare with the workflow's own start input (its first history event, decoded through the
+client's data converter, so decrypted) rather than a hash kept in a memo: the input is the one
+record of what was asked, already there for every return, running or finished, started before
+this change or after; a hash would only say *that* something differs, and the answer must say
+*what* (field paths). It costs one history read of one event, only when a return is requested
+again, which is rare.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ from returns.events import (
     ParcelScanned,
     ReturnRequested,
     ReturnWithdrawn,
+    request_differences,
     workflow_id_for,
 )
 from returns.money import format_money
@@ -62,6 +76,8 @@ class Outcome(StrEnum):
     rejected = "rejected"  # the event is malformed, invalid or for an unknown merchant
     not_found = "not_found"  # no workflow for that return (yet): the sender should retry later
     closed = "closed"  # the return's workflow has finished: the event can no longer apply
+    conflict = "conflict"  # the return exists, requested with something else: nothing changed
+    forbidden = "forbidden"  # the event names another merchant than the one that signed it
 
     @property
     def accepted(self) -> bool:
@@ -105,8 +121,11 @@ class IntakeResult:
     event_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        if self.outcome == Outcome.rejected:
+        if self.outcome in (Outcome.rejected, Outcome.forbidden):
             return {"outcome": self.outcome.value, "errors": [p.as_dict() for p in self.problems]}
+        if self.outcome == Outcome.conflict:
+            return {"outcome": self.outcome.value, "workflow_id": self.workflow_id,
+                    "errors": [p.as_dict() for p in self.problems]}
         return {"outcome": self.outcome.value, "workflow_id": self.workflow_id}
 
 
@@ -158,11 +177,33 @@ def parse_event(raw: bytes | str) -> Event:
         raise InvalidEvent(problems) from None
 
 
+# No event nests deeper than 6 levels (event > order > lines > [n] > attributes); 32 is room to
+# grow. Deeper JSON is refused before Python's parser recurses into it (RecursionError: a 500).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth_exceeds(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Do `raw`'s arrays and objects nest deeper than `limit`? Strings are skipped, so a bracket
+    inside a customer's note does not count; stops at the first level too deep."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for byte in brackets:
+        depth += 1 if byte in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def _refuse_malformed(raw: bytes) -> None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidEvent([FieldProblem(BODY, "not UTF-8 text")], malformed=True) from None
+    if json_depth_exceeds(raw):
+        raise InvalidEvent([FieldProblem(BODY, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")],
+                           malformed=True)
     try:
         document = json.loads(text)
     except ValueError as err:
@@ -190,7 +231,7 @@ def start_options(event: ReturnRequested, task_queue: str) -> dict[str, Any]:
     one workflow per return (`USE_EXISTING` / `REJECT_DUPLICATE`), its search attributes and the
     UI's summary and details. bench/ingestion.py makes the same call without the webhook."""
     return dict(
-        id=workflow_id_for(event.return_id),
+        id=workflow_id_for(event.merchant_id, event.return_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -262,8 +303,11 @@ class Intake:
         self._known_merchant = known_merchant
         self._deadline = deadline
 
-    async def submit(self, raw: bytes | str) -> IntakeResult:
-        """Parse and deliver one event; raises `TemporalUnavailable` (retry later)."""
+    async def submit(self, raw: bytes | str, *, merchant: str | None = None) -> IntakeResult:
+        """Parse and deliver one event; raises `TemporalUnavailable` (retry later).
+
+        `merchant`: the merchant the request was authenticated as (the webhook's signature); the
+        event must name it. None: a trusted path (`starter.py send`) that takes the event's."""
         try:
             event = parse_event(raw)
         except InvalidEvent as err:
@@ -271,26 +315,37 @@ class Intake:
                      malformed=err.malformed)
             return IntakeResult(Outcome.rejected, problems=tuple(err.problems),
                                 malformed=err.malformed)
-        return await self.deliver(event)
+        return await self.deliver(event, merchant=merchant)
 
-    async def deliver(self, event: Event) -> IntakeResult:
+    async def deliver(self, event: Event, *, merchant: str | None = None) -> IntakeResult:
         """Start or signal the return's workflow; answers only once Temporal has accepted it."""
         context = dict(event_type=event.type, event_id=event.event_id, return_id=event.return_id,
                        merchant_id=event.merchant_id)
+        if merchant is not None and event.merchant_id != merchant:
+            problem = FieldProblem("merchant_id", f"this request is signed with the secret of "
+                                                  f"merchant {merchant!r}; it cannot act for "
+                                                  f"merchant {event.merchant_id!r}")
+            log.warning("event.forbidden", authenticated_merchant=merchant, **context)
+            return IntakeResult(Outcome.forbidden, problems=(problem,), event_type=event.type,
+                                event_id=event.event_id)
         if not self._known_merchant(event.merchant_id):
             problem = FieldProblem("merchant_id", f"unknown merchant {event.merchant_id!r}: "
                                                   "no returns policy for it")
             log.info("event.rejected", problems=[problem.as_dict()], **context)
             return IntakeResult(Outcome.rejected, problems=(problem,), event_type=event.type,
                                 event_id=event.event_id)
+        # Whose return: the authenticated merchant's (the event names it, checked above), or, on
+        # the trusted path, the one the event names.
+        workflow_id = workflow_id_for(merchant or event.merchant_id, event.return_id)
+        differences: list[str] = []
         try:
             async with asyncio.timeout(self._deadline.total_seconds()):
                 if isinstance(event, ReturnRequested):
-                    outcome = await self._start(event)
+                    outcome, differences = await self._start(event)
                 elif isinstance(event, ReturnWithdrawn):
-                    outcome = await self._signal(event, SIGNAL_WITHDRAW)
+                    outcome = await self._signal(workflow_id, event, SIGNAL_WITHDRAW)
                 else:
-                    outcome = await self._signal(event, SIGNAL_PARCEL_SCANNED)
+                    outcome = await self._signal(workflow_id, event, SIGNAL_PARCEL_SCANNED)
         except TimeoutError as err:
             log.warning("event.temporal_unavailable", reason="deadline", **context)
             raise TemporalUnavailable("Temporal did not answer in time") from err
@@ -299,21 +354,43 @@ class Intake:
                 raise
             log.warning("event.temporal_unavailable", reason=str(err)[:200], **context)
             raise TemporalUnavailable(f"Temporal is unreachable: {err}") from err
-        workflow_id = workflow_id_for(event.return_id)
-        log.info("event.delivered", outcome=outcome.value, workflow_id=workflow_id, **context)
-        return IntakeResult(outcome, workflow_id, event_type=event.type, event_id=event.event_id)
+        problems = tuple(FieldProblem(path, "differs from the request that started this return")
+                         for path in differences)
+        if outcome == Outcome.conflict:
+            log.warning("event.conflict", workflow_id=workflow_id, differs=differences, **context)
+        else:
+            log.info("event.delivered", outcome=outcome.value, workflow_id=workflow_id, **context)
+        return IntakeResult(outcome, workflow_id, problems=problems, event_type=event.type,
+                            event_id=event.event_id)
 
-    async def _start(self, event: ReturnRequested) -> Outcome:
+    async def _start(self, event: ReturnRequested) -> tuple[Outcome, list[str]]:
         try:
             handle = await self._client.start_workflow(WORKFLOW_TYPE, event,
                                                        **start_options(event, self._task_queue))
         except WorkflowAlreadyStartedError:
             # The return's workflow has already finished; REJECT_DUPLICATE keeps it the only one.
-            return Outcome.duplicate
-        return Outcome.started if _started_a_new_run(handle) else Outcome.duplicate
+            return await self._compare(event)
+        if _started_a_new_run(handle):
+            return Outcome.started, []
+        return await self._compare(event)
 
-    async def _signal(self, event: ReturnWithdrawn | ParcelScanned, signal: str) -> Outcome:
-        handle = self._client.get_workflow_handle(workflow_id_for(event.return_id))
+    async def _compare(self, event: ReturnRequested) -> tuple[Outcome, list[str]]:
+        """The return exists: is `event` the request that started it (duplicate) or another one
+        (conflict, with the differing field paths)? Read from its first history event."""
+        handle = self._client.get_workflow_handle(
+            workflow_id_for(event.merchant_id, event.return_id))
+        async for first in handle.fetch_history_events(page_size=1):
+            payloads = first.workflow_execution_started_event_attributes.input.payloads
+            [started_with] = await self._client.data_converter.decode(payloads, [ReturnRequested])
+            break
+        else:  # pragma: no cover - a workflow always has its started event
+            raise RuntimeError(f"{handle.id} has no history")
+        differences = request_differences(started_with, event)
+        return (Outcome.conflict if differences else Outcome.duplicate), differences
+
+    async def _signal(self, workflow_id: str, event: ReturnWithdrawn | ParcelScanned,
+                      signal: str) -> Outcome:
+        handle = self._client.get_workflow_handle(workflow_id)
         try:
             await handle.signal(signal, event)
         except RPCError as err:
@@ -336,6 +413,7 @@ class Intake:
 
 
 __all__ = [
-    "BODY", "Event", "FieldProblem", "Intake", "IntakeResult", "InvalidEvent", "Outcome",
+    "BODY", "Event", "FieldProblem", "Intake", "IntakeResult", "InvalidEvent", "MAX_JSON_DEPTH",
+    "Outcome", "json_depth_exceeds",
     "TemporalUnavailable", "details_for", "parse_event", "search_attributes_for", "summary_for",
 ]

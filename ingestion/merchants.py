@@ -18,3 +18,8 @@ def known_merchants(policies_dir: Path) -> KnownMerchant:
     """
     registry = PolicyRegistry.load(policies_dir)
     return registry.__contains__
+
+
+def merchant_ids(policies_dir: Path) -> list[str]:
+    """Every merchant with a returns policy in `policies_dir` (whose webhook secrets are read)."""
+    return list(PolicyRegistry.load(policies_dir).merchant_ids)

@@ -3,15 +3,25 @@
 Every answer tells the order system what to do next:
 
     200  {"outcome": "started" | "duplicate" | "signalled", "workflow_id": ...}  done
-    400  {"errors": [...]}  the body is not a JSON object             fix the sender
-    401  {"errors": [...]}  unsigned, badly signed or stale            fix the signing / clock
-    409  {"outcome": "not_found", ...}  no workflow for that return    retry later (may not exist yet)
-    410  {"outcome": "closed", ...}  the return has finished           do not retry
-    413  {"errors": [...]}  body over the cap                          fix the sender
-    422  {"outcome": "rejected", "errors": [...]}  invalid event      fix the event
-    503  {"errors": [...]}  Temporal unreachable                       retry later
+    400  {"errors": [...]}  the body is not a JSON object (or nests too deep)   fix the sender
+    401  {"errors": [...]}  unsigned, badly signed, stale or unreadable header   fix the signing / clock
+    403  {"outcome": "forbidden", ...}  the event names another merchant than   fix the event
+         the one whose secret signed it; nothing changed
+    409  {"outcome": "not_found", ...}  no workflow for that return             retry later (may not exist yet)
+    409  {"outcome": "conflict", "errors": [...]}  the return was requested     do not retry: the first
+         with something else; `errors` names each field that differs          request stands
+    410  {"outcome": "closed", ...}  the return has finished                    do not retry
+    413  {"errors": [...]}  body over the cap                                   fix the sender
+    422  {"outcome": "rejected", "errors": [...]}  invalid event               fix the event
+    503  {"errors": [...]} + Retry-After  Temporal unreachable, or the          retry after that many s
+         receiver busy (no answer within ANSWER_WITHIN)
 
-2xx only once Temporal has accepted the start or the signal.
+2xx only once Temporal has accepted the start or the signal. The merchant is the one whose secret
+verifies the signature (`ingestion.merchant_secrets`), never what the body says. Under overload
+the sender is answered within about ANSWER_WITHIN seconds: at most MAX_IN_FLIGHT requests reach
+Temporal at once, a request waits for a turn and for Temporal only that long, then gets 503 with
+`Retry-After` (a start or signal cut short may still land; a retry is a duplicate, or a signal the
+workflow recognises by its event_id).
 """
 
 from __future__ import annotations
@@ -19,55 +29,69 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from aiohttp import web
 from temporalio.client import Client
 
 from ingestion.intake import BODY, Intake, Outcome, TemporalUnavailable
-from ingestion.signing import DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, SignatureError, verify
+from ingestion.merchant_secrets import MissingSecret, load_merchant_secrets
+from ingestion.signing import (
+    DEFAULT_TOLERANCE_SECONDS,
+    SIGNATURE_HEADER,
+    SignatureError,
+    authenticate,
+)
 from runtime.logging import get_logger
 
 log = get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
-RETRY_AFTER_SECONDS = 30
+RETRY_AFTER_SECONDS = 30  # Temporal unreachable: give it time to come back
+BUSY_RETRY_AFTER_SECONDS = 5  # busy: come back soon
+ANSWER_WITHIN = 2.0  # seconds a sender waits at most for a turn and Temporal's answer
+MAX_IN_FLIGHT = 64  # requests talking to Temporal at once
 _STATUS = {
     Outcome.started: 200,
     Outcome.duplicate: 200,
     Outcome.signalled: 200,
+    Outcome.forbidden: 403,
     Outcome.not_found: 409,
+    Outcome.conflict: 409,
     Outcome.closed: 410,
 }
 
 
-class MissingSecret(ValueError):
-    pass
-
-
 @dataclass(frozen=True)
 class WebhookConfig:
-    secrets: tuple[str, ...]
+    """`secrets`: merchant id -> that merchant's webhook secrets (the current one first)."""
+
+    secrets: Mapping[str, tuple[str, ...]]
     tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS
     max_body_bytes: int = MAX_BODY_BYTES
+    answer_within: float = ANSWER_WITHIN
+    max_in_flight: int = MAX_IN_FLIGHT
+
+    def __repr__(self) -> str:  # never the secrets
+        return (f"WebhookConfig(merchants={sorted(self.secrets)}, "
+                f"tolerance_seconds={self.tolerance_seconds})")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "WebhookConfig":
-        """RETURNS_WEBHOOK_SECRET (required); RETURNS_WEBHOOK_PREVIOUS_SECRET during a rotation;
-        RETURNS_WEBHOOK_TOLERANCE_SECONDS (default 300)."""
+    def from_env(cls, merchants: Iterable[str], env: Mapping[str, str] | None = None,
+                 secrets_file: Path | None = None) -> "WebhookConfig":
+        """Each of `merchants`' secrets (RETURNS_WEBHOOK_SECRETS_<MERCHANT>, from the environment
+        or `secrets_file`: `ingestion.merchant_secrets`); RETURNS_WEBHOOK_TOLERANCE_SECONDS
+        (default 300)."""
         env = os.environ if env is None else env
-        secret = env.get("RETURNS_WEBHOOK_SECRET", "")
-        if not secret.strip():
-            raise MissingSecret(
-                "RETURNS_WEBHOOK_SECRET is not set: the receiver only accepts events signed with "
-                "the secret it shares with the order system (see docs/events.md)")
-        secrets = [secret]
-        if env.get("RETURNS_WEBHOOK_PREVIOUS_SECRET", "").strip():
-            secrets.append(env["RETURNS_WEBHOOK_PREVIOUS_SECRET"])
+        loaded = load_merchant_secrets(merchants, env, secrets_file)
+        for merchant in loaded.without:
+            log.warning("receiver.merchant_without_secret", merchant_id=merchant,
+                        note="its events are refused (401) until it has a webhook secret")
         tolerance = int(env.get("RETURNS_WEBHOOK_TOLERANCE_SECONDS", DEFAULT_TOLERANCE_SECONDS))
-        return cls(secrets=tuple(secrets), tolerance_seconds=tolerance)
+        return cls(secrets=dict(loaded.by_merchant), tolerance_seconds=tolerance)
 
 
 def _errors(status: int, field: str, problem: str, **headers: str) -> web.Response:
@@ -81,10 +105,12 @@ def create_app(intake: Intake, config: WebhookConfig, *,
     """The receiver as an aiohttp application (run it with `web.run_app` or a test server).
 
     `clock` gives "now" for the replay check; `health` (optional) answers whether Temporal is
-    reachable, for `GET /healthz`.
+    reachable, for `GET /healthz` (503 while it is not).
     """
     if not config.secrets:
-        raise MissingSecret("the receiver needs at least one webhook secret")
+        raise MissingSecret("the receiver needs at least one merchant's webhook secret")
+    turns = asyncio.Semaphore(config.max_in_flight)
+    busy = {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
 
     async def post_event(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > config.max_body_bytes:
@@ -94,13 +120,20 @@ def create_app(intake: Intake, config: WebhookConfig, *,
         except web.HTTPRequestEntityTooLarge:
             return _errors(413, BODY, f"larger than {config.max_body_bytes} bytes")
         try:
-            verify(request.headers.get(SIGNATURE_HEADER), body, config.secrets,
-                   tolerance_seconds=config.tolerance_seconds, now=clock())
+            merchant = authenticate(request.headers.get(SIGNATURE_HEADER), body, config.secrets,
+                                    tolerance_seconds=config.tolerance_seconds, now=clock())
         except SignatureError as err:
             log.warning("event.unauthenticated", reason=str(err), remote=request.remote)
             return _errors(401, SIGNATURE_HEADER, str(err))
         try:
-            result = await intake.submit(body)
+            async with asyncio.timeout(config.answer_within):
+                async with turns:
+                    result = await intake.submit(body, merchant=merchant)
+        except TimeoutError:
+            log.warning("event.busy", merchant_id=merchant, answer_within=config.answer_within)
+            return _errors(503, BODY, f"busy: no answer from Temporal within "
+                                      f"{config.answer_within:g} s; nothing is known to be "
+                                      "accepted, retry later (a retry is safe)", **busy)
         except TemporalUnavailable:
             return _errors(503, BODY, "Temporal is unreachable; nothing was started or "
                                       "signalled, retry later",
@@ -115,10 +148,13 @@ def create_app(intake: Intake, config: WebhookConfig, *,
         return web.json_response(result.as_json(), status=_STATUS[result.outcome])
 
     async def healthz(_request: web.Request) -> web.Response:
-        body: dict[str, object] = {"status": "ok"}
-        if health is not None:
-            body["temporal"] = "ok" if await health() else "unreachable"
-        return web.json_response(body)
+        if health is None:
+            return web.json_response({"status": "ok"})
+        if await health():
+            return web.json_response({"status": "ok", "temporal": "ok"})
+        # Not ready: a load balancer or `make run` sends no events here until Temporal answers.
+        return web.json_response({"status": "unavailable", "temporal": "unreachable"}, status=503,
+                                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     app = web.Application(client_max_size=config.max_body_bytes)
     app.router.add_post("/events", post_event)
@@ -139,4 +175,5 @@ def temporal_health(client: Client) -> Callable[[], Awaitable[bool]]:
     return check
 
 
-__all__ = ["MAX_BODY_BYTES", "MissingSecret", "WebhookConfig", "create_app", "temporal_health"]
+__all__ = ["ANSWER_WITHIN", "MAX_BODY_BYTES", "MAX_IN_FLIGHT", "MissingSecret", "WebhookConfig",
+           "create_app", "temporal_health"]

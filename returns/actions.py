@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from returns.events import Identifier, Resolution
+from returns.events import MAX_AMOUNT, Identifier, Resolution
 from returns.status import DeadlineKind, ReturnState
 
 Actor = Annotated[
@@ -65,7 +65,7 @@ class ItemInspection(BaseModel):
         None, description="units that passed; defaults to all units received"
     )
     notes: Note | None = None
-    inspection_fee: Annotated[int, Field(gt=0, strict=True)] | None = Field(
+    inspection_fee: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
         None, description="minor units charged for the inspection where the policy allows it "
                           "(003 §V.1.4), deducted from this line's refund")
     checks_confirmed: bool = Field(
@@ -79,7 +79,7 @@ class PostageReimbursement(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    amount: Annotated[int, Field(gt=0, strict=True)] = Field(description="minor units")
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] = Field(description="minor units")
     courier_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
                                                         max_length=100)]
 
@@ -119,7 +119,8 @@ class RetryRefund(_Action):
 
 
 class RecordManualRefund(_Action):
-    amount: Annotated[int, Field(gt=0)] = Field(description="minor units refunded outside the system")
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] = Field(
+        description="minor units refunded outside the system")
     reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
     note: Note | None = None
 

@@ -14,6 +14,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from returns.money import Currency, MinorUnits
 
+# The largest amount any money field of an event may hold, in minor units: 10^12, ten billion in a
+# two-decimal currency, a trillion yen. Every sum the product makes of them (an order's 200 lines
+# x 1000 units, its payments, a refund with its fees) stays under 2^63 - 1 by a factor of more
+# than 40, so it always fits the `RefundAmount` Int search attribute (int64) and the ledger. An
+# event above it is refused at intake (422, naming the field) instead of failing its workflow.
+MAX_AMOUNT = 10**12
+Amount = Annotated[MinorUnits, Field(le=MAX_AMOUNT)]
+
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"),
@@ -95,7 +103,7 @@ class Payment(_Model):
     method: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")] = Field(
         description="card, apple_pay, google_pay, shop_pay, klarna, afterpay, bank_transfer, ..."
     )
-    amount: MinorUnits
+    amount: Amount
 
 
 class LineAttributes(_Model):
@@ -115,8 +123,8 @@ class OrderLine(_Model):
     sku: Identifier
     title: ShortText
     quantity: Annotated[int, Field(ge=1, le=1000)]
-    unit_price: MinorUnits = Field(description="price paid per unit, tax included, in minor units")
-    unit_tax: MinorUnits = Field(0, description="tax included in unit_price, per unit, in minor units")
+    unit_price: Amount = Field(description="price paid per unit, tax included, in minor units")
+    unit_tax: Amount = Field(0, description="tax included in unit_price, per unit, in minor units")
     attributes: LineAttributes = LineAttributes()
 
     @model_validator(mode="after")
@@ -135,7 +143,7 @@ class Order(_Model):
     shipping_address: Address
     payments: Annotated[list[Payment], Field(min_length=1, max_length=10)]
     lines: Annotated[list[OrderLine], Field(min_length=1, max_length=200)]
-    shipping_paid: MinorUnits = 0
+    shipping_paid: Amount = 0
 
     @model_validator(mode="after")
     def _consistent(self) -> "Order":
@@ -190,7 +198,7 @@ class ReturnRequested(_Model):
     merchant_id: Identifier
     order: Order
     items: Annotated[list[RequestedItem], Field(min_length=1, max_length=200)]
-    estimated_return_shipping: MinorUnits | None = Field(
+    estimated_return_shipping: Amount | None = Field(
         None, description="carrier's estimate of return shipping, in the order's currency"
     )
 
@@ -247,13 +255,49 @@ OrderEvent = Annotated[
 ]
 
 
-def workflow_id_for(return_id: str) -> str:
-    """One workflow per return: `return-<return_id>`."""
-    return f"return-{return_id}"
+def workflow_id_for(merchant_id: str, return_id: str) -> str:
+    """One workflow per return of one merchant: `return-<merchant_id>-<return_id>`.
+
+    Two merchants may both have a return `R-1`; each has its own workflow. Both ids may hold `-`,
+    so the workflow id is not split back into them: find a return by its `MerchantId` and
+    `ReturnId` search attributes.
+    """
+    return f"return-{merchant_id}-{return_id}"
+
+
+# What identifies the delivery of a request, not the request: a sender may send the same request
+# again with a new event id and time (a retry after a crash, a replayed outbox).
+ENVELOPE_FIELDS = frozenset({"type", "event_id", "occurred_at"})
+
+
+def request_differences(first: ReturnRequested, second: ReturnRequested) -> list[str]:
+    """The field paths (`items[0].quantity`, `order.lines[1].unit_price`) where `second` asks for
+    something else than `first`; empty when it is the same request. Compared as parsed, so key
+    order, spacing and defaults written out or left out do not count; the envelope
+    (ENVELOPE_FIELDS) does not either. Paths only: the values may be personal data."""
+    a = first.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS))
+    b = second.model_dump(mode="json", exclude=set(ENVELOPE_FIELDS))
+    found: list[str] = []
+    _diff(a, b, "", found)
+    return found
+
+
+def _diff(a: object, b: object, path: str, found: list[str]) -> None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(a.keys() | b.keys()):
+            _diff(a.get(key), b.get(key), f"{path}.{key}" if path else key, found)
+    elif isinstance(a, list) and isinstance(b, list):
+        for n, (x, y) in enumerate(zip(a, b)):
+            _diff(x, y, f"{path}[{n}]", found)
+        for n in range(min(len(a), len(b)), max(len(a), len(b))):  # added or left out
+            found.append(f"{path}[{n}]")
+    elif a != b:
+        found.append(path or "(body)")
 
 
 __all__ = [
     "Address", "Customer", "CustomerType", "EvidenceKind", "LineAttributes", "Order", "OrderEvent",
     "OrderLine", "ParcelScanned", "Payment", "RequestedItem", "Resolution", "ReturnReason",
-    "ReturnRequested", "ReturnWithdrawn", "ScanKind", "workflow_id_for", "datetime",
+    "ReturnRequested", "ReturnWithdrawn", "ScanKind", "workflow_id_for", "datetime", "Amount",
+    "ENVELOPE_FIELDS", "MAX_AMOUNT", "request_differences",
 ]

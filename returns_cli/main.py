@@ -3,16 +3,18 @@
     returns list [--state S]... [--merchant M] [--order O] [--waiting-on WHO] [--needs-attention]
                  [--overdue [review|ship_by|inspection|refund|reshipment]] [--as-of WHEN]
                  [--all] [--limit N] [--show-query] [--json]
-    returns show RETURN [--json]
-    returns receive [RETURN] [--item LINE[=QTY]]... [--condition [LINE=]TEXT]... [--all] [--note TEXT]
-    returns inspect RETURN [--pass LINE[=QTY]]... [--fail LINE]... [--notes [LINE=]TEXT]...
-    returns approve RETURN [--note TEXT]
-    returns reject RETURN --reason TEXT
-    returns acknowledge RETURN --note TEXT
+    returns show RETURN [--merchant M] [--json]
+    returns receive [RETURN] [--merchant M] [--item LINE[=QTY]]... [--condition [LINE=]TEXT]... [--all] [--note TEXT]
+    returns inspect RETURN [--merchant M] [--pass LINE[=QTY]]... [--fail LINE]... [--notes [LINE=]TEXT]...
+    returns approve RETURN [--merchant M] [--note TEXT]
+    returns reject RETURN [--merchant M] --reason TEXT
+    returns acknowledge RETURN [--merchant M] --note TEXT
 
-RETURN is the return id, its workflow id (`return-<id>`) or what the label's barcode holds (`RMA-<id>`
-on the embedded label, the carrier's tracking code on a carrier label: found through the
-`LabelBarcode` search attribute), so a barcode scanner can type it. `receive` without items asks line by line in a terminal; without a
+RETURN is the return id, its workflow id (`return-<merchant>-<id>`) or what the label's barcode
+holds (`RMA-<id>` on the embedded label, the carrier's tracking code on a carrier label), so a
+barcode scanner can type it. It is found through the `ReturnId` and `LabelBarcode` search
+attributes (and, for returns started a moment ago, the workflow ids of the merchants with a
+policy); two merchants may both have a return `R-1`: then `--merchant` says which. `receive` without items asks line by line in a terminal; without a
 RETURN it reads one from the terminal or stdin (a scanner). It sends the same signal
 (`warehouse_receipt`) and updates (`approve`, `reject`, `record_inspection`, `acknowledge`) as the Web UI, with
 the same payloads (returns/actions.py); the actor is --actor, else $RETURNS_ACTOR, else the login
@@ -56,10 +58,11 @@ from returns.actions import (
 )
 from returns import receipts
 from returns.allowed import Now
-from returns.events import workflow_id_for
 from returns.status import ReceiptOutcome, ReturnStatus
+from returns_cli import lookup
+from returns_cli.lookup import WORKFLOW_ID_PREFIX, ReturnRef
 from returns_cli import render
-from returns_cli.queries import FilterError, Filters, label_barcode_query
+from returns_cli.queries import FilterError, Filters
 from runtime.codec import CodecKeyError, UndecryptablePayload
 from runtime.converter import describe_validation_error
 from runtime.shutdown import exit_now
@@ -85,12 +88,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def return_ref(text: str) -> str:
-    """`R1`, `return-R1` or the label's barcode `RMA-R1` -> `R1` (scanners may add spaces)."""
+    """`R1` or the label's barcode `RMA-R1` -> `R1` (scanners may add spaces); a workflow id
+    (`return-opalook-R1`) is kept whole: it is looked up as it is."""
     ref = text.strip()
-    for prefix in ("RMA-", "return-"):
-        if ref.startswith(prefix) and len(ref) > len(prefix):
-            ref = ref[len(prefix):]
-            break
+    if ref.startswith("RMA-") and len(ref) > len("RMA-"):
+        ref = ref[len("RMA-"):]
     if not ref or any(c.isspace() for c in ref):
         raise CliError(f"{text.strip()!r} is not a return id or a label barcode (RMA-<return id> "
                        "or the carrier's tracking code)")
@@ -158,11 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show-query", action="store_true", help="print the query (to paste in the UI) first")
     p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
 
-    p = sub.add_parser("show", parents=[common], help="one return: state, deadlines, items, amounts, audit")
+    one = _Parser(add_help=False)
+    one.add_argument("--merchant", help="the merchant of RETURN, when two merchants have a return "
+                                        "with that id")
+
+    p = sub.add_parser("show", parents=[common, one], help="one return: state, deadlines, items, amounts, audit")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--json", action="store_true", help="the status query's JSON")
 
-    p = sub.add_parser("receive", parents=[acting], help="record what arrived at the warehouse",
+    p = sub.add_parser("receive", parents=[acting, one], help="record what arrived at the warehouse",
                        description="Record a warehouse receipt (signal warehouse_receipt). Without "
                                    "--item or --all, asks line by line in a terminal.")
     p.add_argument("ret", metavar="RETURN", nargs="?",
@@ -178,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="send even when it does not fit the return (staff are alerted)")
 
-    p = sub.add_parser("inspect", parents=[acting], help="record the inspection of every received line",
+    p = sub.add_parser("inspect", parents=[acting, one], help="record the inspection of every received line",
                        description="Record the inspection (update record_inspection). Without "
                                    "--pass/--fail, asks line by line in a terminal.")
     p.add_argument("ret", metavar="RETURN")
@@ -189,15 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notes", action="append", default=[], metavar="[LINE=]TEXT",
                    help="inspection notes, for every line or one line")
 
-    p = sub.add_parser("approve", parents=[acting], help="approve a return under review")
+    p = sub.add_parser("approve", parents=[acting, one], help="approve a return under review")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--note", help="a note for the customer's email")
 
-    p = sub.add_parser("reject", parents=[acting], help="reject a return under review")
+    p = sub.add_parser("reject", parents=[acting, one], help="reject a return under review")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--reason", required=True, help="why (the customer is told)")
 
-    p = sub.add_parser("acknowledge", parents=[acting],
+    p = sub.add_parser("acknowledge", parents=[acting, one],
                        help="you dealt with what the return needs attention for: clear it")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--note", required=True, help="what you did (kept in the audit trail)")
@@ -248,40 +254,34 @@ async def connect(timeout: float) -> Client:
         raise CliError(f"cannot connect to Temporal at {target}: {one_line(err, 200)}") from None
 
 
-async def resolve(client: Client, text: str, timeout: float) -> str:
-    """The return id `text` names: a return id, a workflow id (`return-<id>`), the embedded
-    label's barcode (`RMA-<id>`), else any label's barcode (a carrier's tracking code), looked up
-    through the `LabelBarcode` search attribute. One readable CliError when nothing, or more than
-    one return, matches."""
+async def resolve(client: Client, text: str, timeout: float,
+                  merchant: str | None = None) -> ReturnRef:
+    """The return `text` names: a workflow id (`return-<merchant>-<id>`), a return id, the
+    embedded label's barcode (`RMA-<id>`) or any label's barcode (a carrier's tracking code).
+    One readable CliError when nothing matches, or more than one return does: two merchants with
+    the same return id ask for `--merchant`."""
+    raw = text.strip()
     return_id = return_ref(text)
-    handle = client.get_workflow_handle(workflow_id_for(return_id))
     try:
-        await handle.describe(rpc_timeout=timedelta(seconds=timeout))
-        return return_id
-    except RPCError as err:
-        if err.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-            raise CliError(f"cannot look up return {return_id}: {err.message}") from None
-    barcode = text.strip()
-    # `RMA-R1` / `return-R1` name return R1 only; anything else may be a carrier's barcode.
-    nothing = f"no return {return_id}" if barcode != return_id else \
-        f"no return or label barcode {barcode}"
-    try:
-        query = label_barcode_query(barcode)
-    except FilterError:
-        raise CliError(nothing) from None
-    found: list[str] = []
-    try:
-        async for w in client.list_workflows(query, limit=20, rpc_timeout=timedelta(seconds=timeout)):
-            found.append(w.typed_search_attributes.get(sa.RETURN_ID) or w.id.removeprefix("return-"))
-    except RPCError as err:
-        raise CliError(f"cannot look up the label barcode {barcode}: {err.message}") from None
-    found = sorted(set(found))
+        found = await lookup.find_returns(client, raw, return_id, merchant=merchant,
+                                          timeout=timeout)
+    except lookup.LookupFailed as err:
+        raise CliError(str(err)) from None
     if not found:
-        raise CliError(nothing)
-    if len(found) > 1:
-        raise CliError(f"the label barcode {barcode} is on {len(found)} returns: "
-                       f"{', '.join(found)}; give the return id instead")
-    return found[0]
+        if raw.startswith(WORKFLOW_ID_PREFIX):
+            raise CliError(f"no return {raw}")
+        where = f" at merchant {merchant}" if merchant else ""
+        raise CliError((f"no return {return_id}" if raw != return_id else
+                        f"no return or label barcode {raw}") + where)
+    if len(found) == 1:
+        return found[0]
+    ids = sorted({ref.return_id for ref in found})
+    if len(ids) == 1:
+        merchants = ", ".join(sorted(ref.merchant_id for ref in found))
+        raise CliError(f"return {ids[0]} exists at {len(found)} merchants ({merchants}): give "
+                       "--merchant")
+    raise CliError(f"the label barcode {raw} is on {len(found)} returns: "
+                   f"{', '.join(str(ref) for ref in sorted(found))}; give the return id instead")
 
 
 def failure_message(err: BaseException) -> str:
@@ -293,7 +293,7 @@ def failure_message(err: BaseException) -> str:
     return getattr(err, "message", None) or str(err)
 
 
-async def why_unreachable(handle: WorkflowHandle, return_id: str) -> CliError:
+async def why_unreachable(handle: WorkflowHandle, return_id: ReturnRef) -> CliError:
     """NOT_FOUND: no such return, or it has finished and takes no more actions."""
     try:
         description = await handle.describe()
@@ -305,8 +305,8 @@ async def why_unreachable(handle: WorkflowHandle, return_id: str) -> CliError:
     return CliError(f"return {return_id} is finished ({state}); nothing more can be recorded")
 
 
-async def fetch_status(client: Client, return_id: str, timeout: float) -> ReturnStatus:
-    handle = client.get_workflow_handle(workflow_id_for(return_id))
+async def fetch_status(client: Client, return_id: ReturnRef, timeout: float) -> ReturnStatus:
+    handle = client.get_workflow_handle(return_id.workflow_id)
     try:
         return await handle.query(names.QUERY_STATUS, result_type=ReturnStatus,
                                   rpc_timeout=timedelta(seconds=timeout))
@@ -323,10 +323,10 @@ async def fetch_status(client: Client, return_id: str, timeout: float) -> Return
         raise CliError(f"cannot decrypt return {return_id}: {err}") from None
 
 
-async def send_update(client: Client, return_id: str, name: str, action: BaseModel,
+async def send_update(client: Client, return_id: ReturnRef, name: str, action: BaseModel,
                       timeout: float) -> ActionResult | None:
     """Run one update; None when the workflow accepted it but has not finished within `timeout`."""
-    handle = client.get_workflow_handle(workflow_id_for(return_id))
+    handle = client.get_workflow_handle(return_id.workflow_id)
     try:
         update = await handle.start_update(name, action, wait_for_stage=WorkflowUpdateStage.ACCEPTED,
                                            result_type=ActionResult,
@@ -382,7 +382,7 @@ async def cmd_list(client: Client, args: argparse.Namespace) -> int:
                                              rpc_timeout=timedelta(seconds=args.timeout)):
             attrs = w.typed_search_attributes
             found.append(render.ListedReturn(
-                return_id=attrs.get(sa.RETURN_ID) or w.id.removeprefix("return-"),
+                return_id=attrs.get(sa.RETURN_ID) or w.id,
                 state=attrs.get(sa.RETURN_STATE) or "?",
                 waiting_on=attrs.get(sa.WAITING_ON) or "—",
                 merchant_id=attrs.get(sa.MERCHANT_ID) or "?",
@@ -408,7 +408,8 @@ async def cmd_list(client: Client, args: argparse.Namespace) -> int:
 
 
 async def cmd_show(client: Client, args: argparse.Namespace) -> int:
-    status = await fetch_status(client, await resolve(client, args.ret, args.timeout), args.timeout)
+    status = await fetch_status(client, await resolve(client, args.ret, args.timeout, args.merchant),
+                                args.timeout)
     print(status.model_dump_json(indent=2) if args.json
           else render.status_text(status, datetime.now(timezone.utc)))
     return 0
@@ -483,7 +484,7 @@ async def cmd_receive(client: Client, args: argparse.Namespace) -> int:
         ref = ask("Scan the label or type the return id: ") if interactive else sys.stdin.readline()
         if not ref.strip():
             raise CliError("no return given: pass RETURN, or scan/type it on stdin")
-    return_id = await resolve(client, ref, args.timeout)
+    return_id = await resolve(client, ref, args.timeout, args.merchant)
     actor = actor_of(args)
     status = await fetch_status(client, return_id, args.timeout)
     lines = {i.line_id for i in status.items}
@@ -522,7 +523,7 @@ async def cmd_receive(client: Client, args: argparse.Namespace) -> int:
         ReceivedItem(line_id=line, quantity=qty, condition=conditions.get(line, common))
         for line, qty in items.items()])
 
-    handle = client.get_workflow_handle(workflow_id_for(return_id))
+    handle = client.get_workflow_handle(return_id.workflow_id)
     try:
         await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, receipt,
                             rpc_timeout=timedelta(seconds=args.timeout))
@@ -568,7 +569,7 @@ def prompt_inspection(status: ReturnStatus) -> list[ItemInspection]:
 
 
 async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
-    return_id = await resolve(client, args.ret, args.timeout)
+    return_id = await resolve(client, args.ret, args.timeout, args.merchant)
     if not args.passed and not args.failed:
         if not sys.stdin.isatty():
             raise CliError("no result: give --pass LINE and/or --fail LINE for every received "
@@ -593,28 +594,28 @@ async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
 
 
 async def cmd_approve(client: Client, args: argparse.Namespace) -> int:
-    return_id = await resolve(client, args.ret, args.timeout)
+    return_id = await resolve(client, args.ret, args.timeout, args.merchant)
     action = model(Approve, "approval", actor=actor_of(args), note=args.note)
     return report(return_id, names.UPDATE_APPROVE,
                   await send_update(client, return_id, names.UPDATE_APPROVE, action, args.timeout))
 
 
 async def cmd_reject(client: Client, args: argparse.Namespace) -> int:
-    return_id = await resolve(client, args.ret, args.timeout)
+    return_id = await resolve(client, args.ret, args.timeout, args.merchant)
     action = model(Reject, "rejection", actor=actor_of(args), reason=args.reason)
     return report(return_id, names.UPDATE_REJECT,
                   await send_update(client, return_id, names.UPDATE_REJECT, action, args.timeout))
 
 
 async def cmd_acknowledge(client: Client, args: argparse.Namespace) -> int:
-    return_id = await resolve(client, args.ret, args.timeout)
+    return_id = await resolve(client, args.ret, args.timeout, args.merchant)
     action = model(Acknowledge, "acknowledgement", actor=actor_of(args), note=args.note)
     return report(return_id, names.UPDATE_ACKNOWLEDGE,
                   await send_update(client, return_id, names.UPDATE_ACKNOWLEDGE, action,
                                     args.timeout))
 
 
-def report(return_id: str, name: str, result: ActionResult | None) -> int:
+def report(return_id: ReturnRef, name: str, result: ActionResult | None) -> int:
     if result is None:
         print(f"{name} accepted for return {return_id}; it is still being carried out "
               f"(check with `returns show {return_id}`)")

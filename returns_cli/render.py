@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from returns.events import Resolution
 from returns.money import format_money
+from returns.receipts import expected_units
 from returns.status import DEADLINE_LABELS, FINAL, DeadlineKind, ItemStatus, ReturnStatus
 
 
@@ -75,9 +75,9 @@ def list_rows(returns: list[ListedReturn], now: datetime) -> str:
 
 
 def expected_lines(status: ReturnStatus) -> list[ItemStatus]:
-    """Lines the warehouse should receive: eligible, not refunded without a return."""
-    return [i for i in status.items
-            if i.eligible and i.resolution is not None and i.resolution != Resolution.returnless_refund]
+    """Lines the warehouse should receive (returns.receipts decides which)."""
+    expected = expected_units(status.items)
+    return [i for i in status.items if i.line_id in expected]
 
 
 def status_text(status: ReturnStatus, now: datetime) -> str:

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
@@ -38,6 +39,7 @@ ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 KEYS_FILE_NAME = "codec-keys"
 NONCE_BYTES = 12
+TAG_BYTES = 16  # AES-GCM's authentication tag, at the end of the ciphertext
 _KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
@@ -228,12 +230,21 @@ class EncryptionCodec(PayloadCodec):
                 f"payload encrypted with key {key_id!r}, which is not in the keyring "
                 f"({', '.join(self.keyring.ids)}); add it back to RETURNS_CODEC_KEYS")
         data = payload.data
+        if len(data) < NONCE_BYTES + TAG_BYTES:
+            raise UndecryptablePayload(f"payload said to be encrypted with key {key_id!r} is "
+                                       f"{len(data)} bytes, shorter than a nonce and a tag "
+                                       f"({NONCE_BYTES + TAG_BYTES}): truncated, or not ciphertext")
         try:
             plain = cipher.decrypt(data[:NONCE_BYTES], data[NONCE_BYTES:], key_id.encode())
-        except InvalidTag:
+        except (InvalidTag, ValueError):
             raise UndecryptablePayload(f"payload encrypted with key {key_id!r} does not decrypt: "
-                                       "the key is different or the data was altered") from None
-        return Payload.FromString(plain)
+                                       "the key is different, the data was altered or it is not "
+                                       "ciphertext") from None
+        try:
+            return Payload.FromString(plain)
+        except DecodeError:
+            raise UndecryptablePayload(f"payload encrypted with key {key_id!r} decrypts to "
+                                       "something that is not a payload") from None
 
 
 def main(argv: list[str] | None = None) -> int:

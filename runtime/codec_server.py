@@ -127,6 +127,11 @@ def create_codec_app(codec: EncryptionCodec, config: CodecServerConfig) -> web.A
             except UndecryptablePayload as err:
                 log.warning("codec.undecryptable", reason=str(err))
                 return error(request, 422, str(err))
+            except Exception as err:  # noqa: BLE001 - any payload it cannot open is the caller's
+                # A 4xx, never a 500: what cannot be opened is the request's problem. The reason
+                # is the exception's type only (its text might quote the payload).
+                log.warning("codec.unreadable", reason=type(err).__name__)
+                return error(request, 422, f"a payload cannot be {what}: {type(err).__name__}")
             log.info(f"codec.{what}", payloads=len(payloads.payloads),
                      namespace=request.headers.get("X-Namespace"))
             return cors(request, web.Response(text=json_format.MessageToJson(out),

@@ -8,14 +8,20 @@ Starts, in this order, and stops in reverse on Ctrl-C / SIGTERM:
   and, with the local dev server, the codec server (`runtime.codec_server`) the Web UI decrypts
   payloads through (`--ui-codec-endpoint`); every payload is encrypted with the dev key generated
   once into .data/codec-keys (docs/security.md);
-then posts the demo events (`demo/generate.py`) to the receiver, signed, prints where to look, and
-waits. A second run posts the requests again and the receiver answers "duplicate": no return twice.
+then posts the demo events (`demo/generate.py`) to the receiver, each signed with its merchant's
+own secret, prints where to look, and waits. A second run posts the requests again and the
+receiver answers "duplicate": no return twice.
+
+Once everything is up, a child that dies (worker, receiver, codec server, dev server) is logged and
+started again, after 1 s, then twice as long after each quick failure up to 30 s
+(`processes.RestartPolicy`); one that keeps dying at once is given up on and the stack stops with
+its last lines. Ctrl-C stops everything, and nothing is restarted then.
 
 Knobs (environment): RETURNS_DATA_DIR (default .data), RETURNS_TEMPORAL_PORT (7233),
 RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_CODEC_PORT (8081),
-RETURNS_WEBHOOK_SECRET (default: generated once into .data/webhook-secret),
-RETURNS_CODEC_SERVER_TOKEN (default: generated once into .data/codec-server-token), RETURNS_DEMO
-(1 locally, 0 against an external server).
+RETURNS_WEBHOOK_SECRETS_<MERCHANT> (one per merchant with a policy; default: generated once into
+.data/webhook-secrets/<merchant>), RETURNS_CODEC_SERVER_TOKEN (default: generated once into
+.data/codec-server-token), RETURNS_DEMO (1 locally, 0 against an external server).
 """
 
 from __future__ import annotations
@@ -77,23 +83,54 @@ class Ports:
                    port("RETURNS_WEBHOOK_PORT", 8000), port("RETURNS_CODEC_PORT", 8081))
 
 
-def webhook_secret(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
-    """The webhook secret and where it came from: the environment, or .data/webhook-secret
-    (generated on the first run, reused afterwards so senders keep working)."""
-    if env.get("RETURNS_WEBHOOK_SECRET"):
-        return env["RETURNS_WEBHOOK_SECRET"], "RETURNS_WEBHOOK_SECRET"
-    path = data_dir / "webhook-secret"
+def _generated_once(path: Path, prefix: str) -> str:
+    """The secret in `path`, generated there (mode 0600) on the first run and reused afterwards."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         secret = path.read_text().strip()
         if not secret:
             raise StartupError(f"{path} is empty: delete it and a new secret is generated") from None
-        return secret, str(path)
-    secret = "whsec_dev_" + secrets.token_hex(24)
+        return secret
+    secret = prefix + secrets.token_hex(24)
     with os.fdopen(fd, "w") as out:
         out.write(secret + "\n")
-    return secret, str(path)
+    return secret
+
+
+def webhook_secrets(data_dir: Path, env: dict[str, str], merchants: list[str],
+                    secrets_file: Path | None = None) -> dict[str, tuple[str, str]]:
+    """Each merchant's webhook secret (the one its demo events are signed with) and where it came
+    from: RETURNS_WEBHOOK_SECRETS_<MERCHANT> in the environment or the secrets file (its first
+    secret), else .data/webhook-secrets/<merchant>, generated on the first run and reused so
+    senders keep working. One merchant, one secret: never shared."""
+    from ingestion.merchant_secrets import LEGACY_SHARED, env_name, split_secrets
+
+    if env.get(LEGACY_SHARED):
+        raise StartupError(f"{LEGACY_SHARED} (one secret for every merchant) is no longer read: "
+                           f"unset it; each merchant has its own ({env_name('<merchant>')}), "
+                           "generated into .data/webhook-secrets/ unless you set them")
+    file_values: dict[str, str] = {}
+    if secrets_file is not None:
+        from activities.adapters import AdapterConfigError, read_secrets_file
+
+        try:
+            file_values = read_secrets_file(secrets_file)
+        except AdapterConfigError as err:
+            raise StartupError(str(err)) from None
+    found: dict[str, tuple[str, str]] = {}
+    for merchant in merchants:
+        name = env_name(merchant)
+        if split_secrets(env.get(name, "")):
+            found[merchant] = (split_secrets(env[name])[0], name)
+        elif split_secrets(file_values.get(name, "")):
+            found[merchant] = (split_secrets(file_values[name])[0], f"secrets file {name}")
+        else:
+            path = data_dir / "webhook-secrets" / merchant
+            found[merchant] = (_generated_once(path, f"whsec_dev_{merchant.replace('-', '_')}_"),
+                               str(path))
+    return found
 
 
 def codec_server_token(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
@@ -157,6 +194,8 @@ class DevStack:
         self.address = config["target_host"] if self.external else f"127.0.0.1:{self.ports.temporal}"
         self.demo = self.env.get("RETURNS_DEMO", "0" if self.external else "1") not in ("0", "false", "")
         self.children: dict[str, Child] = {}
+        self.watchers: list[asyncio.Task] = []
+        self.ready = asyncio.Event()  # set once everything has started: deaths are restarted then
         self.stop_requested = asyncio.Event()
         self.stopping = False
         self.failure: str | None = None
@@ -177,6 +216,7 @@ class DevStack:
             await self._start()
             self.say(f"started in {time.monotonic() - started:.1f}s")
             self._banner()
+            self.ready.set()
             await self.stop_requested.wait()
         except Stopped:
             pass
@@ -219,20 +259,55 @@ class DevStack:
         raise StartupError(f"{what} did not happen within {timeout:.0f}s")
 
     async def _spawn(self, name: str, argv: list[str], env: dict[str, str], echo: bool = True) -> Child:
+        child = await self._start_child(name, argv, env, echo)
+        self.say(f"started {name} (pid {child.pid}), log {_rel(child.log_path)}")
+        self.watchers.append(asyncio.create_task(
+            self._watch(child, lambda: self._start_child(name, argv, env, echo)),
+            name=f"watch-{name}"))
+        return child
+
+    async def _start_child(self, name: str, argv: list[str], env: dict[str, str],
+                           echo: bool) -> Child:
         child = await processes.start(name, argv, log_path=self.logs_dir / f"{name}.log", env=env,
                                       cwd=ROOT, echo=echo, console=self.console, prefix_width=9)
         self.children[name] = child
-        self.say(f"started {name} (pid {child.pid}), log {_rel(child.log_path)}")
-        asyncio.create_task(self._watch(child), name=f"watch-{name}")
         return child
 
-    async def _watch(self, child: Child) -> None:
-        code = await child.wait()
-        if not self.stopping and not self.stop_requested.is_set():
-            self.failure = (f"{child.name} exited unexpectedly (exit code {code}); "
-                            f"last lines of {_rel(child.log_path)}:\n{child.last_lines()}")
-            self.say(f"{child.name} exited unexpectedly (exit code {code}); stopping the rest")
+    async def _watch(self, child: Child, respawn) -> None:
+        """Until the stack is ready, a child that dies is a startup failure (its last lines say
+        why: a port taken, a missing secret); afterwards it is restarted (`processes.supervise`)."""
+        died = asyncio.ensure_future(child.wait())
+        ready = asyncio.ensure_future(self.ready.wait())
+        await asyncio.wait({died, ready}, return_when=asyncio.FIRST_COMPLETED)
+        ready.cancel()
+        if died.done():
+            if not self.stopping and not self.stop_requested.is_set():
+                code = died.result()
+                self.failure = (f"{child.name} exited unexpectedly (exit code {code}); "
+                                f"last lines of {_rel(child.log_path)}:\n{child.last_lines()}")
+                self.say(f"{child.name} exited unexpectedly (exit code {code}); stopping the rest")
+                self.stop_requested.set()
+            return
+        died.cancel()
+        await processes.supervise(child, respawn, stop=self.stop_requested,
+                                  on_exit=self._on_child_exit, on_restart=self._on_child_restart)
+
+    def _on_child_exit(self, exit: processes.Exit) -> None:
+        child = exit.child
+        if exit.restart_in is None:
+            self.failure = (f"{child.name} exited {exit.quick_failures} times in a row within a "
+                            f"minute of starting (exit code {exit.code}); last lines of "
+                            f"{_rel(child.log_path)}:\n{child.last_lines()}")
+            self.say(f"{child.name} keeps exiting (exit code {exit.code}); giving up, stopping "
+                     "the rest")
             self.stop_requested.set()
+            return
+        self.say(f"{child.name} exited unexpectedly (exit code {exit.code}, after "
+                 f"{exit.ran_for:.0f}s); restarting it in {exit.restart_in:.0f}s "
+                 f"(log {_rel(child.log_path)})")
+
+    def _on_child_restart(self, child: Child) -> None:
+        self.say(f"restarted {child.name} (pid {child.pid})")
 
     async def _shutdown(self) -> None:
         self.stopping = True
@@ -240,14 +315,22 @@ class DevStack:
         if running:
             self.say("stopping " + ", ".join(c.name for c in running))
         await processes.stop_all(list(reversed(list(self.children.values()))))
+        # A restart that was under way when the stop came stops its own child; wait for it.
+        if self.watchers:
+            await asyncio.wait(self.watchers, timeout=processes.GRACE_SECONDS)
+            await processes.stop_all([c for c in self.children.values() if c.running])
         if self.children:
             self.say("stopped; nothing left running")
 
     # --- startup ---------------------------------------------------------------------------------
-    def _child_env(self, secret: str) -> dict[str, str]:
+    def _child_env(self) -> dict[str, str]:
+        from ingestion.merchant_secrets import env_name
+
         env = dict(self.env)
         env["RETURNS_DATA_DIR"] = str(self.data_dir)
-        env["RETURNS_WEBHOOK_SECRET"] = secret
+        for merchant, (secret, source) in self.secrets.items():
+            if source != env_name(merchant):  # from the environment: passed on as it is
+                env[env_name(merchant)] = secret
         env["PYTHONUNBUFFERED"] = "1"
         env.setdefault("RETURNS_LOG_FORMAT", "json")  # files get JSON lines; the console renders them
         if not self.external:
@@ -261,7 +344,11 @@ class DevStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self._check_ports()
-        self.secret, self.secret_source = webhook_secret(self.data_dir, self.env)
+        from ingestion.merchants import merchant_ids
+
+        self.secrets = webhook_secrets(self.data_dir, self.env,
+                                       merchant_ids(self.settings.policies_dir),
+                                       self.settings.secrets_file)
         self.codec_keys_file = None
         if not self.external and not (self.env.get("RETURNS_CODEC_KEYS")
                                       or self.env.get("RETURNS_CODEC_KEYS_FILE")):
@@ -271,7 +358,7 @@ class DevStack:
             # .data/temporal.db are encrypted with it.
             self.codec_keys_file = self.data_dir / KEYS_FILE_NAME
             ensure_dev_keys(self.codec_keys_file)
-        env = self._child_env(self.secret)
+        env = self._child_env()
 
         if self.external:
             self.say(f"using the Temporal server at {self.address} (namespace {self.namespace})")
@@ -419,7 +506,7 @@ class DevStack:
             return f"skipped ({_rel(generator)} is missing)"
         proc = await asyncio.create_subprocess_exec(
             sys.executable, str(generator), stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=self._child_env(self.secret))
+            stderr=asyncio.subprocess.PIPE, cwd=ROOT, env=self._child_env())
         out, err = await proc.communicate()
         if proc.returncode != 0:
             raise StartupError(f"{_rel(generator)} failed (exit code {proc.returncode}):\n"
@@ -427,22 +514,27 @@ class DevStack:
         bodies = [line.strip().encode() for line in out.decode().splitlines() if line.strip()]
         answers: dict[str, int] = {}
         problems: list[str] = []
-        started: set[str] = set()
+        started: set[tuple[str | None, str]] = set()
         skipped = 0
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             for body in bodies:
-                kind, return_id = _kind_and_return(body)
-                if kind != "return.requested" and return_id is not None and return_id not in started:
+                kind, merchant, return_id = _kind_and_return(body)
+                if kind != "return.requested" and return_id is not None \
+                        and (merchant, return_id) not in started:
                     skipped += 1
                     continue
+                if merchant not in self.secrets:
+                    problems.append(f"not sent: merchant {merchant!r} has no policy, so no secret")
+                    continue
+                secret = self.secrets[merchant][0]  # each merchant signs its own events
                 headers = {"Content-Type": "application/json",
-                           SIGNATURE_HEADER: sign(body, self.secret, int(time.time()))}
+                           SIGNATURE_HEADER: sign(body, secret, int(time.time()))}
                 async with session.post(self.webhook_url, data=body, headers=headers) as response:
                     text = await response.text()
                 answer = _answer(response.status, text)
                 answers[answer] = answers.get(answer, 0) + 1
                 if kind == "return.requested" and answer == "started" and return_id:
-                    started.add(return_id)
+                    started.add((merchant, return_id))
                 if response.status >= 400:
                     problems.append(f"HTTP {response.status}: {text[:300]}")
         summary = f"{sum(answers.values())} events posted: " + ", ".join(
@@ -484,11 +576,13 @@ class DevStack:
         lines.append(f"    from a shell: {cli} workflow list --address {self.address} "
                      f"--query '{LIST_QUERIES[0][0]}'")
         where = "external" if self.external else "dev server, state in " + _rel(d / "temporal.db")
-        source = self.secret_source if self.secret_source.isupper() else _rel(Path(self.secret_source))
         lines += [
             f"  Temporal server    {self.address}  namespace {self.namespace}  ({where})",
             f"  Webhook            POST {self.webhook_url}",
-            f"    secret           {self.secret}   (from {source})",
+            "    secrets          one per merchant: the secret that signs decides the merchant",
+            *(f"      {merchant:<15}{secret}   (from "
+              f"{source if not source.startswith('/') else _rel(Path(source))})"
+              for merchant, (secret, source) in sorted(self.secrets.items())),
             f"    signature        header {SIGNATURE_HEADER}: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.\" + body)>",
             f"    or from a file   {self._temporal_env()}{_rel(Path(sys.executable))} starter.py send FILE.jsonl"
             "   (straight to Temporal, no signature)",
@@ -521,14 +615,15 @@ class DevStack:
         print("\n".join(lines), file=self.console, flush=True)
 
 
-def _kind_and_return(body: bytes) -> tuple[str | None, str | None]:
+def _kind_and_return(body: bytes) -> tuple[str | None, str | None, str | None]:
+    """An event's type, merchant and return id (None where it has none)."""
     try:
         event = json.loads(body)
     except ValueError:
-        return None, None
+        return None, None, None
     if not isinstance(event, dict):
-        return None, None
-    return event.get("type"), event.get("return_id")
+        return None, None, None
+    return event.get("type"), event.get("merchant_id"), event.get("return_id")
 
 
 def _answer(status: int, text: str) -> str:

@@ -1,6 +1,8 @@
 """structlog: JSON lines in production (or when stdout is not a terminal), readable in a terminal.
 
-Every line carries the workflow id, return id and activity when logged inside an activity.
+Every line carries the workflow id and activity when logged inside an activity. The workflow id
+(`return-<merchant_id>-<return_id>`) names the merchant and the return; it is not split into
+them here, since both ids may hold `-` (returns.events.workflow_id_for).
 Never log PII: log ids, states and amounts, not names, emails or addresses.
 
 The standard library's loggers (temporalio's own, aiohttp's access and server lines, asyncio,
@@ -29,8 +31,6 @@ def _temporal_context(_logger, _method, event_dict):
         event_dict.setdefault("workflow_id", info.workflow_id)
         event_dict.setdefault("activity", info.activity_type)
         event_dict.setdefault("attempt", info.attempt)
-        if info.workflow_id.startswith("return-"):
-            event_dict.setdefault("return_id", info.workflow_id.removeprefix("return-"))
     return event_dict
 
 
@@ -43,8 +43,6 @@ def _temporal_record_context(_logger, _method, event_dict):
         workflow_id = details.get("workflow_id")
         if workflow_id:
             event_dict.setdefault("workflow_id", workflow_id)
-            if workflow_id.startswith("return-"):
-                event_dict.setdefault("return_id", workflow_id.removeprefix("return-"))
         if details.get("activity_type"):
             event_dict.setdefault("activity", details["activity_type"])
         if details.get("attempt") is not None:

@@ -7,6 +7,10 @@ without cleaning up (SIGKILL, crash), so a killed `make run` leaves no server ho
 
 Output goes to a log file (as the child wrote it: JSON lines for our processes) and, optionally,
 to the console as readable lines prefixed with the process name.
+
+`supervise` keeps a child running: one that dies is started again after a delay that doubles
+with each quick failure (RestartPolicy), until it has run long enough to count as healthy again;
+a child that keeps dying at once is given up on, and a stop request ends it all.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ import json
 import os
 import signal
 import sys
+import time
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -192,3 +198,64 @@ async def stop_all(children: list[Child], grace: float = GRACE_SECONDS) -> None:
     for child in children:
         python = Path(child.argv[0]).name.startswith("python")
         await child.stop(signal.SIGINT if python else signal.SIGTERM, grace)
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """When to start a dead child again. A child that ran `stable_after` seconds or more died on
+    its own account (a crash, an OOM kill): start it again after `first_delay`. One that died
+    sooner failed again: wait twice as long each time, up to `max_delay`; after
+    `max_quick_failures` in a row it cannot start (a port taken, a bad setting): give up."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    stable_after: float = 60.0
+    max_quick_failures: int = 8
+
+    def delay(self, quick_failures: int) -> float:
+        """The wait before the next start, after `quick_failures` quick failures in a row."""
+        return min(self.max_delay, self.first_delay * 2 ** max(0, quick_failures - 1))
+
+
+@dataclass(frozen=True)
+class Exit:
+    """What `supervise` reports of one death: the child, its exit code, how long it ran, what
+    happens next (`restart_in` seconds, or None: given up)."""
+
+    child: Child
+    code: int
+    ran_for: float
+    quick_failures: int
+    restart_in: float | None
+
+
+async def supervise(child: Child, start: Callable[[], Awaitable[Child]], *,
+                    stop: asyncio.Event, on_exit: Callable[[Exit], None],
+                    on_restart: Callable[[Child], None],
+                    policy: RestartPolicy = RestartPolicy()) -> None:
+    """Restart `child` (with `start()`) whenever it dies, until `stop` is set or it is given up
+    on. `on_exit` hears of every death, `on_restart` of every new child (to log, to track it)."""
+    quick = 0
+    while True:
+        began = time.monotonic()
+        code = await child.wait()
+        if stop.is_set():
+            return
+        ran_for = time.monotonic() - began
+        quick = 0 if ran_for >= policy.stable_after else quick + 1
+        given_up = quick > policy.max_quick_failures
+        delay = None if given_up else policy.delay(max(quick, 1))
+        on_exit(Exit(child, code, ran_for, quick, delay))
+        if delay is None:
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return  # stopped while waiting: nothing to restart
+        except asyncio.TimeoutError:
+            pass
+        child = await start()
+        if stop.is_set():  # a stop came while it was starting: it must not outlive the rest
+            await child.stop(signal.SIGINT if Path(child.argv[0]).name.startswith("python")
+                             else signal.SIGTERM)
+            return
+        on_restart(child)

@@ -13,13 +13,15 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
+from returns.events import workflow_id_for
 from returns.status import ReturnStatus
 from samples.events import return_requested
 from workflows import names
 
 async def under_review(client, task_queue):
     event = return_requested("fine-jewelry")
-    handle = await client.start_workflow(names.WORKFLOW_TYPE, event, id=f"return-{event.return_id}",
+    handle = await client.start_workflow(names.WORKFLOW_TYPE, event,
+                                         id=workflow_id_for(event.merchant_id, event.return_id),
                                          task_queue=task_queue)
     for _ in range(400):
         st = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus)

@@ -19,7 +19,7 @@ from returns.actions import (
     Acknowledge, Approve, Cancel, ExtendDeadline, RecordInspection, RecordManualRefund, Reject,
     RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
 )
-from returns.events import ParcelScanned, ReturnWithdrawn
+from returns.events import ParcelScanned, ReturnWithdrawn, workflow_id_for
 from samples.events import return_requested
 from returns.status import ReturnStatus
 from workflows import names
@@ -92,7 +92,8 @@ async def under_review(dev_worker, key: str):
         client, queue = dev_worker
         event = return_requested("fine-jewelry")
         handle = await client.start_workflow(names.WORKFLOW_TYPE, event,
-                                             id=f"return-{event.return_id}", task_queue=queue)
+                                             id=workflow_id_for(event.merchant_id, event.return_id),
+                                             task_queue=queue)
         for _ in range(400):  # until the review request has gone out: the audit is then settled
             if any(a.detail == "review_needed" for a in (await status(handle)).audit):
                 break

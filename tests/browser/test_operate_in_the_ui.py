@@ -160,7 +160,7 @@ async def fill_payload(page: Page, dialog, payload: dict) -> None:
 
 
 async def read_status_card(page: Page, stack: Stack, return_id: str) -> str:
-    await page.goto(f"{stack.ui_url}/namespaces/default/workflows/return-{return_id}")
+    await page.goto(f"{stack.ui_url}/namespaces/default/workflows/{stack.workflow_id(return_id)}")
     await page.get_by_role("tab", name="User Metadata").click()
     card = page.frame_locator("#user-metadata-current-details").locator("body")
     await expect(card).to_contain_text(f"Return {return_id}")
@@ -228,9 +228,9 @@ async def test_operator_finds_reads_and_acts_on_a_return_in_the_web_ui(ui: UI) -
     await configure_columns(page)
     await search(page, 'ReturnState="under_review" AND MerchantId="fine-jewelry"')
     rows = page.locator("table tbody tr")
-    await expect(rows.filter(has_text=f"return-{review}")).to_have_count(1)
-    await expect(rows.filter(has_text=f"return-{other}")).to_have_count(0)
-    row = rows.filter(has_text=f"return-{review}")
+    await expect(rows.filter(has_text=stack.workflow_id(review))).to_have_count(1)
+    await expect(rows.filter(has_text=stack.workflow_id(other))).to_have_count(0)
+    row = rows.filter(has_text=stack.workflow_id(review))
     for text in ("under_review", "staff", "review", "fine-jewelry", f"O-{review}"):
         await expect(row).to_contain_text(text)
     assert "query=ReturnState%3D%22under_review%22" in page.url, page.url
@@ -239,7 +239,7 @@ async def test_operator_finds_reads_and_acts_on_a_return_in_the_web_ui(ui: UI) -
     await page.set_viewport_size(VIEWPORT)
 
     # 2. Open it: summary, details and the status card (current details).
-    await row.get_by_role("link", name=f"return-{review}").click()
+    await row.get_by_role("link", name=stack.workflow_id(review)).click()
     await page.get_by_role("tab", name="User Metadata").click()
     card = page.frame_locator("#user-metadata-current-details").locator("body")
     await expect(card).to_contain_text(f"Return {review} · under review")
@@ -314,7 +314,7 @@ async def test_operator_finds_reads_and_acts_on_a_return_in_the_web_ui(ui: UI) -
 async def test_a_refused_update_shows_the_validators_message(ui: UI) -> None:
     stack, page = ui.stack, ui.page
     review = await under_review(stack)
-    await page.goto(f"{stack.ui_url}/namespaces/default/workflows/return-{review}")
+    await page.goto(f"{stack.ui_url}/namespaces/default/workflows/{stack.workflow_id(review)}")
     dialog = await open_dialog(page, "Send an Update", "Send an Update")
     await choose_update(dialog, "approve")
     await fill_payload(page, dialog, BAD_APPROVAL)

@@ -125,7 +125,8 @@ async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: 
         secret = "whsec_e2e_" + uuid.uuid4().hex
         child_env = clean_env(TEMPORAL_ADDRESS=client.service_client.config.target_host,
                               TEMPORAL_NAMESPACE=client.namespace, RETURNS_DATA_DIR=str(data_dir),
-                              RETURNS_WEBHOOK_SECRET=secret, RETURNS_CODEC_KEYS=TEST_KEYS_ENV)
+                              RETURNS_WEBHOOK_SECRETS_OPALOOK=secret,  # refund_request()'s merchant
+                              RETURNS_CODEC_KEYS=TEST_KEYS_ENV)
         logs = tmp_path / "logs"
         children = []
         try:
@@ -159,8 +160,8 @@ async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: 
                                      headers=headers) as response:
                     assert (await response.json())["outcome"] == "duplicate"
 
-            handle = client.get_workflow_handle(workflow_id_for(event["return_id"]),
-                                                result_type=ReturnStatus)
+            handle = client.get_workflow_handle(
+                workflow_id_for(event["merchant_id"], event["return_id"]), result_type=ReturnStatus)
             await in_state(handle, "under_review", children)
 
             await handle.execute_update(names.UPDATE_APPROVE, {"actor": "e2e"})
@@ -279,7 +280,8 @@ async def test_make_run_starts_and_stops_cleanly(tmp_path: Path) -> None:
             assert processes_using(data_dir) == [], "left running after make run stopped"
             print(f"run {attempt}: ready after {ready_after:.1f}s; {demo[0].split('| ')[-1]}")
         assert (data_dir / "temporal.db").exists()
-        assert (data_dir / "webhook-secret").read_text().strip()
+        for merchant in ("opalook", "pearl-platform", "fine-jewelry"):  # one secret each
+            assert (data_dir / "webhook-secrets" / merchant).read_text().strip()
         for name in ("temporal", "worker", "receiver"):
             assert (data_dir / "logs" / f"{name}.log").stat().st_size > 0
     finally:

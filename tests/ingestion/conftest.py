@@ -27,6 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from ingestion_support import (
     DEMO_MERCHANTS,
     SECRET,
+    SECRETS,
     TASK_QUEUE,
     follow_up_event,
     requested_event,
@@ -75,7 +76,7 @@ def intake(client: Client, known_merchant) -> Intake:
 @pytest.fixture
 async def http(intake: Intake) -> AsyncIterator[TestClient]:
     """The receiver on a real local port, talking to the dev server."""
-    app = create_app(intake, WebhookConfig(secrets=(SECRET,)))
+    app = create_app(intake, WebhookConfig(secrets=SECRETS))
     async with TestClient(TestServer(app, host="127.0.0.1")) as test_client:
         yield test_client
 
@@ -85,7 +86,8 @@ PostEvent = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
 
 @pytest.fixture
 def post_event(http: TestClient) -> PostEvent:
-    """POST an event (dict, or raw bytes) signed with the test secret; returns (status, json)."""
+    """POST an event (dict, or raw bytes) signed with a merchant's secret (opalook's unless
+    `secret=`); returns (status, json)."""
 
     async def post(event: dict[str, Any] | bytes, *, secret: str = SECRET,
                    timestamp: int | None = None, signed: bool = True) -> tuple[int, dict[str, Any]]:

@@ -18,7 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # ingestion/ and demo/ are not installed packages
     sys.path.insert(0, str(ROOT))
 
-SECRET = "whsec_ingestion_tests_5f0c"
+# One secret per merchant (ingestion.merchant_secrets): the secret that signs decides the merchant.
+SECRET = "whsec_ingestion_tests_5f0c"  # opalook's, the merchant of requested_event()
+SECRETS = {
+    "opalook": (SECRET,),
+    "fine-jewelry": ("whsec_fine_jewelry_tests_91aa",),
+    "pearl-platform": ("whsec_pearl_platform_new_77c1", "whsec_pearl_platform_old_02de"),
+}
 TASK_QUEUE = "ingestion-tests"
 POLICIES_DIR = ROOT / "policies"
 DEMO_MERCHANTS = frozenset({"opalook", "pearl-platform", "fine-jewelry"})

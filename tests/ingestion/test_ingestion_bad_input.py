@@ -77,7 +77,7 @@ async def test_a_broken_event_is_refused_naming_the_field_and_starts_nothing(pos
     assert names_the_field(fields, bad), (bad.how, bad.field, answer)
     for error in answer["errors"]:  # never echo what was sent: it may be a customer's email
         assert "surprise" not in error["problem"] and "example.fr" not in error["problem"]
-    assert not await exists(workflow_id_for(VALID["return_id"]))
+    assert not await exists(workflow_id_for(VALID["merchant_id"], VALID["return_id"]))
 
 
 @EXAMPLES
@@ -126,4 +126,4 @@ async def test_a_signature_just_outside_the_tolerance_is_refused_and_starts_noth
     response = await http.post("/events", data=body,
                                headers={SIGNATURE_HEADER: sign(body + b" ", SECRET, now)})
     assert response.status == 401
-    assert not await exists(workflow_id_for(VALID["return_id"]))
+    assert not await exists(workflow_id_for(VALID["merchant_id"], VALID["return_id"]))

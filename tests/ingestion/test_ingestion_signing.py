@@ -77,10 +77,10 @@ def test_rotation_any_v1_entry_and_any_receiver_secret_may_match():
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 def test_the_shell_recipe_in_docs_events_md_computes_the_same_signature():
     recipe = ("printf '%s.%s' \"$t\" \"$body\" | openssl dgst -sha256 -hmac "
-              "\"$RETURNS_WEBHOOK_SECRET\" | sed 's/^.* //'")
+              "\"$MERCHANT_SECRET\" | sed 's/^.* //'")
     assert f"v1=$({recipe})" in (ROOT / "docs" / "events.md").read_text(encoding="utf-8")
     body = '{"type": "return.withdrawn", "note": "l\'été, 100%"}'
     digest = subprocess.run(["bash", "-c", recipe], check=True, capture_output=True, text=True,
-                            env={"t": str(NOW), "body": body, "RETURNS_WEBHOOK_SECRET": SECRET,
+                            env={"t": str(NOW), "body": body, "MERCHANT_SECRET": SECRET,
                                  "PATH": "/usr/bin:/bin"}).stdout.strip()
     assert f"t={NOW},v1={digest}" == sign(body.encode(), SECRET, NOW)

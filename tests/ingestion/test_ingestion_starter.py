@@ -55,7 +55,7 @@ async def test_send_reports_each_line_and_fails_when_one_is_rejected(
 
     code, out, err = await run_starter("send", str(events), env=env)
 
-    good_id = workflow_id_for(good["return_id"])
+    good_id = workflow_id_for(good["merchant_id"], good["return_id"])
     assert out.splitlines() == [
         f"line 1: started {good_id}",
         "line 3: rejected (body): not JSON: Expecting property name enclosed in double quotes: "
@@ -63,11 +63,11 @@ async def test_send_reports_each_line_and_fails_when_one_is_rejected(
         "line 4: rejected order.lines[0].unit_price: Input should be greater than or equal to 0",
         f"line 5: duplicate {good_id}",
         f"line 6: signalled {good_id}",
-        "line 7: not_found return-R-nobody",
+        "line 7: not_found return-opalook-R-nobody",
     ], err
     assert code == 1
     assert await exists(good_id)
-    assert not await exists(workflow_id_for(bad["return_id"]))
+    assert not await exists(workflow_id_for(bad["merchant_id"], bad["return_id"]))
     assert "achats@" not in err  # the log never carries the customer's email
 
 
@@ -79,8 +79,8 @@ async def test_send_reads_stdin_and_succeeds_when_all_are_accepted(client, reque
     code, out, err = await run_starter("send", "-", env=env, stdin=stdin)
 
     assert (code, out.splitlines()) == (0, [
-        f"line 1: started {workflow_id_for(first['return_id'])}",
-        f"line 2: started {workflow_id_for(second['return_id'])}"]), err
+        f"line 1: started {workflow_id_for(first['merchant_id'], first['return_id'])}",
+        f"line 2: started {workflow_id_for(second['merchant_id'], second['return_id'])}"]), err
 
 
 async def test_send_says_so_when_temporal_is_unreachable(requested, tmp_path):
@@ -96,13 +96,14 @@ async def test_serve_refuses_to_start_without_a_secret(tmp_path):
     env = starter_env("127.0.0.1:7233", tmp_path)
     code, _out, err = await run_starter("serve", "--port", str(free_port()), env=env, timeout=30)
     assert code == 2
-    assert "RETURNS_WEBHOOK_SECRET is not set" in err
+    assert "no merchant has a webhook secret" in err
+    assert "RETURNS_WEBHOOK_SECRETS_OPALOOK" in err
 
 
 async def test_serve_accepts_a_signed_event_on_a_real_port(client, requested, exists, tmp_path):
     port = free_port()
     env = starter_env(client.service_client.config.target_host, tmp_path,
-                      RETURNS_WEBHOOK_SECRET=SECRET)
+                      RETURNS_WEBHOOK_SECRETS_OPALOOK=SECRET)
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(ROOT / "starter.py"), "serve", "--port", str(port), cwd=ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
@@ -128,8 +129,8 @@ async def test_serve_accepts_a_signed_event_on_a_real_port(client, requested, ex
             async with session.post(f"{base}/events", data=body, headers=headers) as response:
                 assert response.status == 200
                 assert await response.json() == {
-                    "outcome": "started", "workflow_id": workflow_id_for(event["return_id"])}
-        assert await exists(workflow_id_for(event["return_id"]))
+                    "outcome": "started", "workflow_id": workflow_id_for(event["merchant_id"], event["return_id"])}
+        assert await exists(workflow_id_for(event["merchant_id"], event["return_id"]))
     finally:
         process.terminate()
         _, err = await asyncio.wait_for(process.communicate(), 30)

@@ -75,7 +75,7 @@ class Harness:
 
     async def start(self, event: ReturnRequested) -> WorkflowHandle:
         handle = await self.client.start_workflow(
-            ReturnWorkflow.run, event, id=workflow_id_for(event.return_id),
+            ReturnWorkflow.run, event, id=workflow_id_for(event.merchant_id, event.return_id),
             task_queue=self.settings.task_queue,
         )
         self.handles.append(handle)

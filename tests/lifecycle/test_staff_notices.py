@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 
 from activities.mail import SmtpTransport
 from activities.notifications import NotificationActivities
+from returns.events import workflow_id_for
 from returns.status import ReturnState
 from runtime.settings import Settings, SmtpSettings
 from tests.lifecycle.conftest import Harness, record_if_asked
@@ -134,7 +135,8 @@ async def test_a_bounced_customer_email_is_raised_to_staff_and_stays_on_the_card
     async with Worker(env.client, task_queue=settings.task_queue, workflows=[ReturnWorkflow],
                       activities=[*activities, smtp.send_notification]):
         handle = await env.client.start_workflow(
-            ReturnWorkflow.run, event, id=f"return-{event.return_id}", task_queue=settings.task_queue)
+            ReturnWorkflow.run, event, id=workflow_id_for(event.merchant_id, event.return_id),
+            task_queue=settings.task_queue)
         await wait_state(handle, S.under_review)
         for _ in range(200):
             st = await status(handle)

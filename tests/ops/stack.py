@@ -75,6 +75,7 @@ class Stack:
     codec_url: str | None = None
     codec_token: str | None = None
     started: list[str] = field(default_factory=list)
+    merchants: dict[str, str] = field(default_factory=dict)  # return id -> its merchant
 
     def cli_env(self, **extra: str) -> dict[str, str]:
         """The environment of a `returns` CLI subprocess pointed at this server."""
@@ -98,17 +99,23 @@ class Stack:
         else:
             attrs = search_attributes_for(request)
             await self.client.start_workflow(
-                names.WORKFLOW_TYPE, request, id=workflow_id_for(request.return_id),
+                names.WORKFLOW_TYPE, request,
+                id=workflow_id_for(request.merchant_id, request.return_id),
                 task_queue=self.task_queue, static_summary=summary_for(request),
                 static_details=details_for(request),
                 search_attributes=TypedSearchAttributes([
                     *attrs.search_attributes,
                     SearchAttributePair(sa.LABEL_BARCODE, label_barcode)]))
         self.started.append(request.return_id)
+        self.merchants[request.return_id] = request.merchant_id
         return request.return_id
 
+    def workflow_id(self, return_id: str) -> str:
+        """The workflow id of a return this stack started (`return-<merchant>-<return id>`)."""
+        return workflow_id_for(self.merchants[return_id], return_id)
+
     def handle(self, return_id: str) -> WorkflowHandle:
-        return self.client.get_workflow_handle(workflow_id_for(return_id), result_type=ReturnStatus)
+        return self.client.get_workflow_handle(self.workflow_id(return_id), result_type=ReturnStatus)
 
     async def status(self, return_id: str) -> ReturnStatus:
         return await self.handle(return_id).query(names.QUERY_STATUS, result_type=ReturnStatus)
@@ -138,7 +145,8 @@ class Stack:
         """Visibility is eventually consistent: poll until `query` lists exactly `return_ids`
         among the returns this stack started."""
         async def check():
-            found = {w.id.removeprefix("return-") async for w in self.client.list_workflows(query)}
+            found = {w.typed_search_attributes.get(sa.RETURN_ID)
+                     async for w in self.client.list_workflows(query)}
             return sorted(found) if found & set(self.started) == return_ids else None
 
         return await self.wait_for(f"{query!r} to list {sorted(return_ids)}", check)

@@ -26,7 +26,10 @@ from temporalio.client import WorkflowExecutionStatus
 from returns_cli.main import build_parser, list_query
 from returns_cli.queries import ui_url
 from runtime.settings import ROOT
-from tests.ops.stack import STEP_TIMEOUT, Stack, running_stack
+from returns.events import workflow_id_for
+from returns.status import ReturnStatus
+from samples.events import return_requested
+from tests.ops.stack import STEP_TIMEOUT, Stack, running_stack, two_line_request
 from workflows import names
 
 pytestmark = pytest.mark.e2e
@@ -127,7 +130,7 @@ async def test_list_filters_like_the_ui_queries(stack: Stack) -> None:
 # ---------------------------------------------------------------------------------------- show
 async def test_show_prints_state_deadlines_items_amounts_and_audit(stack: Stack) -> None:
     return_id = await approved(stack)
-    for ref in (return_id, f"RMA-{return_id}", f"return-{return_id}"):
+    for ref in (return_id, f"RMA-{return_id}", stack.workflow_id(return_id)):
         run = await returns(stack, "show", ref)
         assert run.code == 0, run.err
         text = run.out
@@ -355,6 +358,45 @@ async def test_a_carrier_label_barcode_finds_its_return(stack: Stack) -> None:
         assert (await stack.in_state(one, "under_review")).state.value == "under_review"
 
 
+# ---------------------------------------------------------------------------- two merchants
+async def test_the_same_return_id_at_two_merchants_asks_for_merchant(stack: Stack) -> None:
+    """Returns are per merchant: `R…` at fine-jewelry and at opalook are two returns. The CLI
+    finds both (search attributes, workflow ids) and acts on neither until --merchant says which."""
+    shared = f"R{uuid.uuid4().hex[:8].upper()}"
+    await stack.start_return(two_line_request(shared))
+    await stack.start_return(return_requested("opalook", return_id=shared))
+    handles = {m: stack.client.get_workflow_handle(workflow_id_for(m, shared),
+                                                   result_type=ReturnStatus)
+               for m in ("fine-jewelry", "opalook")}
+
+    async def state(merchant: str) -> str:
+        return (await handles[merchant].query(names.QUERY_STATUS, result_type=ReturnStatus)).state
+
+    await stack.wait_for("both under review", lambda: _both_under_review(state))
+    for args in (["show", shared], ["approve", shared, "--actor", "sam"],
+                 ["show", f"RMA-{shared}"]):
+        run = await returns(stack, *args)
+        assert (run.code, run.err.strip()) == (
+            1, f"returns: return {shared} exists at 2 merchants (fine-jewelry, opalook): give "
+               "--merchant"), args
+    run = await returns(stack, "show", shared, "--merchant", "opalook")
+    assert run.code == 0 and "Merchant opalook · order" in run.out, run.out
+    run = await returns(stack, "show", workflow_id_for("opalook", shared))
+    assert run.code == 0 and run.out.startswith(f"Return {shared}"), run.err
+
+    run = await returns(stack, "approve", shared, "--merchant", "fine-jewelry", "--actor", "sam")
+    assert run.code == 0, run.err
+    assert await state("fine-jewelry") != "under_review"
+    assert await state("opalook") == "under_review"  # the other merchant's return is untouched
+    run = await returns(stack, "show", shared, "--merchant", "no-such-shop")
+    assert (run.code, run.err.strip()) == (
+        1, f"returns: no return or label barcode {shared} at merchant no-such-shop")
+
+
+async def _both_under_review(state) -> bool:
+    return all([await state(m) == "under_review" for m in ("fine-jewelry", "opalook")])
+
+
 # ---------------------------------------------------------------------------- errors
 async def test_every_error_is_one_readable_line(stack: Stack) -> None:
     review = await stack.start_return()
@@ -362,7 +404,7 @@ async def test_every_error_is_one_readable_line(stack: Stack) -> None:
     cases = [
         # unknown return
         (["show", "R1"], 1, "returns: no return or label barcode R1"),
-        (["show", "return-R1"], 1, "returns: no return R1"),
+        (["show", "return-fine-jewelry-R1"], 1, "returns: no return return-fine-jewelry-R1"),
         (["receive", "RMA-R1", "--item", "L1=1"], 1, "returns: no return R1"),
         (["approve", "R1", "--actor", "sam"], 1, "returns: no return or label barcode R1"),
         # the validators' messages

@@ -50,7 +50,9 @@ def test_ui_url_is_the_query_encoded() -> None:
 
 
 @pytest.mark.parametrize("text, return_id", [
-    ("R1", "R1"), ("RMA-R1", "R1"), ("return-R1", "R1"), ("  RMA-OPL-261123-01\n", "OPL-261123-01"),
+    ("R1", "R1"), ("RMA-R1", "R1"), ("  RMA-OPL-261123-01\n", "OPL-261123-01"),
+    # A workflow id (`return-<merchant>-<id>`) is looked up whole: it cannot be split.
+    ("return-opalook-R1", "return-opalook-R1"),
 ])
 def test_return_ref_takes_an_id_a_workflow_id_or_a_label_barcode(text: str, return_id: str) -> None:
     assert return_ref(text) == return_id

@@ -206,3 +206,33 @@ async def test_a_payload_it_cannot_decrypt_or_a_bad_body_is_a_clear_error(codec_
     assert response.status == 422 and "other" in (await response.json())["error"]
     response = await codec_server.post("/decode", data=json.dumps({"payloads": 3}), headers=auth)
     assert response.status == 400
+
+
+def _ciphertext_it_cannot_open(sealed: Payload) -> dict[str, Payload]:
+    meta = {"encoding": ENCODING, "encryption-key-id": b"k1"}
+    return {
+        "empty": Payload(metadata=meta, data=b""),
+        "shorter than a nonce": Payload(metadata=meta, data=b"\x01\x02\x03"),  # was a 500
+        "a nonce and no tag": Payload(metadata=meta, data=sealed.data[:12] + b"\x00" * 5),
+        "truncated": Payload(metadata=meta, data=sealed.data[:-1]),
+        "clear text": Payload(metadata=meta, data=PII),
+        "unknown key": Payload(metadata={"encoding": ENCODING, "encryption-key-id": b"k9"},
+                               data=sealed.data),
+        "no key id": Payload(metadata={"encoding": ENCODING}, data=sealed.data),
+        "key id not UTF-8": Payload(metadata={"encoding": ENCODING,
+                                              "encryption-key-id": b"\xff\xfe"}, data=sealed.data),
+    }
+
+
+async def test_any_ciphertext_it_cannot_open_is_a_4xx_never_a_500(codec_server):
+    """Too short, truncated, clear text under the encrypted encoding, an unknown key: 422 with
+    what went wrong, and the payload never in the answer."""
+    [sealed] = await codec_server.codec.encode([plain()])
+    auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    for name, payload in _ciphertext_it_cannot_open(sealed).items():
+        with pytest.raises(UndecryptablePayload):
+            codec_server.codec.decrypt(payload)
+        response = await codec_server.post("/decode", data=body(payload), headers=auth)
+        assert response.status == 422, name
+        error = (await response.json())["error"]
+        assert "Ada" not in error and "ada@" not in error, name

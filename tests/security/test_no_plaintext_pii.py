@@ -80,7 +80,7 @@ async def test_history_on_the_dev_server_holds_no_plaintext_pii(temporal_cli_pat
         async with build_worker(client, settings, registry):
             intake = Intake(client, task_queue=settings.task_queue, known_merchant=lambda m: True)
             assert (await intake.deliver(event)).outcome == Outcome.started
-            handle = client.get_workflow_handle(workflow_id_for(event.return_id),
+            handle = client.get_workflow_handle(workflow_id_for(event.merchant_id, event.return_id),
                                                 result_type=ReturnStatus)
 
             async def in_state(state):
