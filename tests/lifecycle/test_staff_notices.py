@@ -40,6 +40,18 @@ async def approved_and_received(handle):
     return await wait_state(handle, S.inspecting)
 
 
+async def emailed(handle, template: str, times: int = 1, timeout: float = 20.0) -> None:
+    """Until the audit says `template` was emailed to staff `times` times."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        st = await status(handle)
+        sent = [a for a in st.audit if (a.action, a.detail) == ("emailed staff", template)]
+        if len(sent) >= times:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{template} sent {len(sent)} times"
+        await asyncio.sleep(0.05)
+
+
 def bodies(messages) -> str:
     return "\n".join(m.get_body(("plain",)).get_content() for m in messages)
 
@@ -60,6 +72,7 @@ async def test_staff_are_asked_to_inspect_then_to_ship_and_exchange_fees_come_fi
     await approve(handle)
     await receive_and_inspect(handle, ("L1", 1))
     await wait_state(handle, S.exchange_shipping)
+    await emailed(handle, "action_needed", times=2)  # the state changes just before the email
     asked = [m for m in harness.outbox() if m["X-Notification"] == "action_needed"]
     text = bodies(asked)
     assert len(asked) == 2, [str(m["Subject"]) for m in asked]
