@@ -1,11 +1,16 @@
 # Two commands: `make run` runs the product, `make test` runs the whole suite.
-# `make run` needs only Python 3.11, make and bash; `make test` also needs chromium, a CJK
+# `make run` needs only Python (3.11 to 3.13), make and bash; `make test` also needs chromium, a CJK
 # TrueType font and node/npm, which it installs with apt-get when they are missing and it runs as
 # root (CI), and otherwise names what to install.
-PYTHON ?= python3.11
+# The first Python from 3.11 to 3.13 on the PATH (python3 itself when it is one of them);
+# `make run PYTHON=/path/to/python` to choose.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+	&& { echo $$p; exit; }; done; echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 STRIPE_MOCK := tools/stripe-mock
 NODE_STAMP  := $(STRIPE_MOCK)/node_modules/.installed
 # The CJK TrueType fonts activities/labels.py embeds (the first one found); any one is enough.
@@ -13,21 +18,29 @@ CJK_FONTS := /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc \
              /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf \
              /usr/share/fonts/truetype/arphic/uming.ttc
 
-.PHONY: run test venv test-deps system-packages chromium clean
+.PHONY: run test venv test-deps system-packages chromium clean which-python
 
+# The product alone (what `make run` needs); the test tools on top for `make test`.
 $(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; set PYTHON=/path/to/python3.11 (3.11 to 3.13)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || { echo "$(PYTHON) is older than 3.11; set PYTHON=/path/to/python3.11 (3.11 to 3.13)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing the product into $(VENV) ($$($(BIN)/python --version))"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@touch $(STAMP)
 
-venv: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	@echo "installing the test tools into $(VENV)"
+	@$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(TEST_STAMP)
+
+venv: $(TEST_STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m runtime.devstack
+	@$(BIN)/python -m runtime.devstack
 
-test: $(STAMP) test-deps
+test: $(TEST_STAMP) test-deps
 	$(BIN)/python -m pytest
 
 # Everything the suite needs beyond the venv (nothing of it is needed by `make run`).
@@ -60,6 +73,9 @@ chromium: system-packages  # the former name of this step
 $(NODE_STAMP): $(STRIPE_MOCK)/package-lock.json | system-packages
 	@command -v npm >/dev/null 2>&1 || { echo "make test: npm is missing: tests/adapters/test_stripe_refunds.py will fail"; exit 0; }; \
 	npm ci --prefix $(STRIPE_MOCK) --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP)
+
+which-python:
+	@echo $(PYTHON)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache $(STRIPE_MOCK)/node_modules

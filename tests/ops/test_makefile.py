@@ -105,3 +105,23 @@ def test_not_root_nothing_is_installed_and_the_failing_tests_are_named(tmp_path:
         "make test: missing chromium fonts-wqy-zenhei nodejs npm (apt-get install chromium "
         "fonts-wqy-zenhei nodejs npm as root): tests/browser tests/labels "
         "tests/adapters/test_stripe_refunds.py will fail\n")
+
+
+def test_make_run_installs_the_product_without_the_test_tools() -> None:
+    run = make("-n", "-B", "run")
+    assert "pip install --quiet --disable-pip-version-check -e ." in run.stdout
+    assert "[test]" not in run.stdout, run.stdout
+
+
+@pytest.mark.parametrize("name", ["python3", "python3.12", "python3.13"])
+def test_make_finds_a_python_from_3_11_to_3_13_without_being_told(tmp_path: Path, name: str):
+    """Debian 13 and recent Ubuntu have no python3.11: the first of 3.11-3.13 on the PATH is
+    taken (here the running interpreter under another name), without setting PYTHON."""
+    import sys
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / name).symlink_to(sys.executable)
+    run = make("-n", "-B", "run", path=str(bin_dir))  # no python3.11 on this PATH
+    assert run.returncode == 0, run.stderr
+    picked = [line for line in run.stdout.splitlines() if "-m venv" in line]
+    assert picked and f"|| {name} -m venv" in picked[0], run.stdout
