@@ -48,10 +48,12 @@ from runtime.shutdown import exit_now
 
 READY_TIMEOUT = float(os.environ.get("RETURNS_READY_TIMEOUT", "90"))
 READY_LINE = "ready: press Ctrl-C to stop everything started here"
+# Rows of the README's daily lists (tests/ops/test_readme.py checks they are the README's).
 LIST_QUERIES = [
-    ('ReturnState="under_review"', "waiting for a staff decision"),
-    ("NeedsAttention=true", "need a person (breached deadline, failed refund, ...)"),
-    ('WaitingOn="warehouse"', "parcels the warehouse should receive or inspect"),
+    ('ReturnState="under_review" AND ExecutionStatus="Running"', "to review"),
+    ('NeedsAttention=true AND ExecutionStatus="Running"', "needs a person now"),
+    ('ReturnState="refunding" AND NeedsAttention=true AND ExecutionStatus="Running"',
+     "refunds failing"),
 ]
 
 
@@ -215,6 +217,8 @@ class DevStack:
         try:
             await self._start()
             self.say(f"started in {time.monotonic() - started:.1f}s")
+            for child in self.children.values():  # from here, routine lines stay in the logs
+                child.echo_from = processes.WARNING
             self._banner()
             self.ready.set()
             await self.stop_requested.wait()
@@ -270,6 +274,8 @@ class DevStack:
                            echo: bool) -> Child:
         child = await processes.start(name, argv, log_path=self.logs_dir / f"{name}.log", env=env,
                                       cwd=ROOT, echo=echo, console=self.console, prefix_width=9)
+        if self.ready.is_set():  # a restarted child: only what goes wrong reaches the console
+            child.echo_from = processes.WARNING
         self.children[name] = child
         return child
 
@@ -569,7 +575,7 @@ class DevStack:
             lines.append(f"  Temporal Web UI    your cluster's UI, namespace {self.namespace}")
         lines.append("  Ready list queries (paste into the UI's search box, or open the link):")
         for query, meaning in LIST_QUERIES:
-            lines.append(f"    {query:<28} {meaning}")
+            lines.append(f"    {meaning:<20} {query}")
             if ui:
                 lines.append(f"      {ui}?query={quote(query)}")
         cli = _rel(Path(sys.executable).parent / "temporal")

@@ -67,9 +67,23 @@ def _json_record(line: str) -> dict | None:
     return record if isinstance(record, dict) else None
 
 
-def _quiet(line: str) -> bool:
+# `Child.echo_from`: everything reaches the console, or (once the stack is up) only what went
+# wrong, so the ready banner stays the last thing a newcomer reads; the log files keep it all.
+EVERYTHING, WARNING = 0, 30
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "critical": 50,
+           "exception": 40}
+
+
+def _quiet(line: str, echo_from: int = EVERYTHING) -> bool:
     record = _json_record(line)
-    return record is not None and record.get("logger") in QUIET_ON_CONSOLE
+    if record is not None and record.get("logger") in QUIET_ON_CONSOLE:
+        return True
+    if echo_from <= EVERYTHING:
+        return False
+    if record is not None:
+        return _LEVELS.get(str(record.get("level", "")).lower(), 0) < echo_from
+    lowered = line.lower()  # the Temporal dev server's own lines, tracebacks
+    return not any(word in lowered for word in ("error", "traceback", "level=warn", "panic"))
 
 
 def readable(line: str) -> str:
@@ -99,6 +113,7 @@ class Child:
     process: asyncio.subprocess.Process
     echo: bool
     console: TextIO
+    echo_from: int = EVERYTHING
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
     _pump: asyncio.Task | None = None
 
@@ -187,7 +202,7 @@ async def _pump(child: Child, prefix_width: int) -> None:
             log.write(line + "\n")
             log.flush()
             child.tail.append(line)
-            if child.echo and not _quiet(line):
+            if child.echo and not _quiet(line, child.echo_from):
                 text = readable(line)
                 print("\n".join(prefix + part for part in text.splitlines() or [""]),
                       file=child.console, flush=True)

@@ -161,3 +161,15 @@ def test_make_run_keeps_request_lines_off_the_console_but_in_the_log():
     assert _quiet(json.dumps({"event": "GET /healthz 200", "logger": "aiohttp.access"}))
     assert not _quiet(json.dumps({"event": "event.delivered", "logger": "ingestion"}))
     assert not _quiet("plain text from the Temporal CLI")
+
+
+def test_once_the_stack_is_up_only_what_went_wrong_reaches_the_console():
+    """After the ready banner, routine lines (a codec decode per page view, worker chatter, the
+    dev server's info lines) stay in the log files; warnings, errors and tracebacks still show."""
+    from runtime.processes import WARNING, _quiet
+
+    assert _quiet(json.dumps({"event": "decoded", "level": "info", "logger": "codec"}), WARNING)
+    assert not _quiet(json.dumps({"event": "refund failed", "level": "error"}), WARNING)
+    assert not _quiet(json.dumps({"event": "slow", "level": "warning"}), WARNING)
+    assert _quiet('time=2026-12-06 level=INFO msg="history shard"', WARNING)
+    assert not _quiet("Traceback (most recent call last):", WARNING)

@@ -76,3 +76,10 @@ def test_the_documentation_table_lists_every_document() -> None:
     for doc in ("operating-in-the-ui", "policies", "events", "adapters", "operations", "security",
                 "faults", "performance"):
         assert f"[docs/{doc}.md](docs/{doc}.md)" in text, doc
+
+
+def test_the_ready_banner_offers_the_readmes_own_queries() -> None:
+    from runtime.devstack import LIST_QUERIES
+    lines = "\n".join(section())
+    for query, what in LIST_QUERIES:
+        assert f"| {what} | `{query}` |" in lines, (what, query)
