@@ -9,9 +9,11 @@ taken beyond what the line has left:
 - units: the units reserved by all returns (refunded and exchanged ones stay counted) never exceed
   the units ordered; a return refunds or exchanges only units it reserved, receives at most what
   it reserved;
-- money: what is refunded and being refunded on a line never exceeds what was paid for it, nor
-  the share paid for the units refunded so far (`paid * units // ordered`, rounded down, so a
-  return of one unit of three cannot take the price of two).
+- money: a refund of some units never exceeds what those units cost (`paid * units / ordered`,
+  rounded up so the remainder cent fits), and what is refunded and being refunded on a line
+  never exceeds the share paid for all the units refunded so far (rounded down), nor what was
+  paid. So a return of one unit of three cannot take the price of two, and two returns cannot
+  race for money without racing for units.
 
 Every request carries an idempotency key that begins with the return's reference (the return's
 workflow id) and names the step (`return-R1:order-lines:reserve`). The same request again is a
@@ -412,6 +414,12 @@ def _claim(ledger: OrderLedger, req: ClaimRefund) -> tuple[str, list[str]]:
                 f"{_where(order, ask.line_id)}: cannot refund {money(ask.amount)} for "
                 f"{req.return_ref}: {money(line.paid)} paid for the line, {money(now.refunded)} "
                 f"refunded, {money(now.claimed)} being refunded, {money(now.money_left)} left")
+        share = -(-line.paid * ask.units // line.units)  # rounded up: a remainder cent fits
+        if ask.amount > share:
+            raise OrderLineRefused(
+                f"{_where(order, ask.line_id)}: cannot refund {money(ask.amount)} for "
+                f"{_units(ask.units)} for {req.return_ref}: {_units(ask.units)} of "
+                f"{line.units} cost {money(share)} of the {money(line.paid)} paid for the line")
         units_after = now.refunded_units + sum(
             ln.units for r in ledger.returns.values() for c in r.claims.values()
             for ln in c.lines if ln.line_id == ask.line_id) + ask.units

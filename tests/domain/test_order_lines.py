@@ -163,8 +163,19 @@ def test_two_returns_cannot_both_refund_the_last_money():
 def test_one_unit_cannot_take_the_price_of_two():
     refused(run(reserve(R1, L1=1)), claim(R1, L1=(1, 10001)),
             r"line L1 of order O-1: cannot refund 100.01 EUR for 1 unit for return-opalook-R1: "
-            r"1 of 2 units refunded would allow at most 100.00 EUR in all, and 0.00 EUR is "
+            r"1 unit of 2 cost 100.00 EUR of the 200.00 EUR paid for the line")
+    # a third of 100.00 is 33.33 for the first unit: the remainder cent goes to the last one
+    refused(run(reserve(R1, L2=3)), claim(R1, L2=(1, 3334)),
+            r"1 of 3 units refunded would allow at most 33.33 EUR in all, and 0.00 EUR is "
             r"already refunded or being refunded")
+
+
+def test_a_unit_refunded_for_less_leaves_no_room_for_more_on_another():
+    # R1 was refunded 80.00 for its unit (a fee kept); R2's unit still costs 100.00, never 120.00
+    ledger = run(reserve(R1, L1=1), claim(R1, L1=(1, 8000)), confirm(R1), reserve(R2, L1=1))
+    refused(ledger, claim(R2, L1=(1, 12000)),
+            r"line L1 of order O-1: cannot refund 120.00 EUR for 1 unit for return-opalook-R2: "
+            r"1 unit of 2 cost 100.00 EUR of the 200.00 EUR paid for the line")
 
 
 def test_rounding_leaves_the_last_unit_the_remainder():
