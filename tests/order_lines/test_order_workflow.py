@@ -16,7 +16,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from activities import contracts as c
 from activities.adapters import Secret
@@ -50,6 +50,8 @@ class Stack:
     client: object
     task_queue: str
     settings: Settings
+    provider: str = "ledger"  # the refund provider of MERCHANT's card payments: ledger or stripe
+    stripe: object = None  # the stripe_mock fixture's server, for "stripe"
 
 
 @pytest.fixture(params=["ledger", "stripe"])
@@ -72,10 +74,9 @@ async def stack(request, dev_env, tmp_path):
     async with build_worker(dev_env.client, settings, registry), \
             Worker(dev_env.client, task_queue=f"{settings.task_queue}-returns",
                    workflows=[GuardedRefund]):
-        stack = Stack(dev_env.client, settings.task_queue, settings)
-        stack.provider = request.param
-        stack.stripe = request.getfixturevalue("stripe_mock") if request.param == "stripe" else None
-        yield stack
+        yield Stack(dev_env.client, settings.task_queue, settings, provider=request.param,
+                    stripe=request.getfixturevalue("stripe_mock")
+                    if request.param == "stripe" else None)
 
 
 async def payment(stack: Stack, amount: int) -> Payment:
@@ -238,6 +239,11 @@ async def test_every_step_answers_and_a_retry_answers_the_same(guard):
     status = await guard_status(guard, spec)
     assert [(u.line_id, u.held, u.units_left) for u in status.lines] == [("L1", 1, 2), ("L2", 1, 0)]
     assert [(h.return_ref, h.ended) for h in status.returns] == [(ref, True)]
+    # the history replays: the handlers' changes are deterministic
+    history = await guard.client.get_workflow_handle(
+        order_workflow_id(MERCHANT, spec.order_id)).fetch_history()
+    await Replayer(workflows=[OrderWorkflow], data_converter=guard.client.data_converter
+                   ).replay_workflow(history)
 
 
 async def test_a_return_speaks_only_for_itself(guard):
