@@ -190,6 +190,14 @@ class OrderLinesCall(_Model):
     return_ref: str
     idempotency_key: str
 
+    @classmethod
+    def for_return(cls, request: ReturnRequested, return_ref: str, step: str, **fields):
+        """`ReserveOrderLines.for_return(self.request, workflow.info().workflow_id,
+        "order-lines:reserve", lines=[...])`: the order from the return's request, the key
+        `<return_ref>:<step>`."""
+        return cls(order=OrderSpec.of(request.merchant_id, request.order), return_ref=return_ref,
+                   idempotency_key=step_key(return_ref, step), **fields)
+
 
 class ReserveOrderLines(OrderLinesCall):
     lines: list[UnitsOfLine]  # the units of each line that will come back, be refunded or exchanged
@@ -201,6 +209,11 @@ class ReceiveOrderLines(OrderLinesCall):
 
 class ClaimLineRefund(OrderLinesCall):
     lines: list[RefundOfLine]  # per line: units refunded and the money (order's currency)
+
+    @property
+    def amount(self) -> int:
+        """The refund this claim covers: the RefundRequest's amount."""
+        return sum(ln.amount for ln in self.lines)
 
 
 class ConfirmLineRefund(OrderLinesCall):
