@@ -208,6 +208,29 @@ async def test_two_refunds_racing_for_the_last_money_only_one_is_claimed(guard):
     assert f"line L1 of order {spec.order_id}: {ref} cannot refund 1 unit" in lost.message
 
 
+async def test_eight_returns_racing_for_three_units_three_win(guard):
+    """Eight returns of a new order ask for one unit each at once (all of them trying to start the
+    guard, several updates landing in one workflow task): exactly three get one."""
+    spec = order(("L1", 3, 30000))
+    refs = [f"return-{MERCHANT}-{uuid.uuid4().hex[:8]}" for _ in range(8)]
+
+    async def ask(ref: str):
+        acts, env = activities(guard, ref)
+        return await env.run(acts.reserve_order_lines, c.ReserveOrderLines(
+            **call(spec, ref, "order-lines:reserve"), lines=[UnitsOfLine(line_id="L1", units=1)]))
+
+    results = await asyncio.gather(*(ask(ref) for ref in refs), return_exceptions=True)
+    won = [r for r in results if not isinstance(r, BaseException)]
+    lost = [r for r in results if isinstance(r, BaseException)]
+    assert len(won) == 3 and len(lost) == 5, results
+    assert all(isinstance(e, ApplicationError) and e.type == c.ORDER_LINE_REFUSED
+               and "3 ordered, 3 already under return, refunded or exchanged" in e.message
+               and e.message.endswith("0 left") for e in lost), lost
+    [line] = (await guard_status(guard, spec)).lines
+    assert (line.held, line.units_left) == (3, 0)
+    await no_failed_workflow_task(guard, spec)
+
+
 async def test_every_step_answers_and_a_retry_answers_the_same(guard):
     spec = order(("L1", 3, 30000), ("L2", 1, 5000))
     ref = f"return-{MERCHANT}-{uuid.uuid4().hex[:8]}"
