@@ -302,6 +302,10 @@ async def test_another_merchant_is_refused_and_changes_nothing(guard):
             await handle.execute_update("reserve_units", body)
         assert err.value.cause.type == "InvalidInput", bad
         assert "lines[0]." in err.value.cause.message
+    for update in ("reserve_units", "claim_refund", "release_return"):  # the UI's empty input
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(update)
+        assert "request" in err.value.cause.message  # "missing ... argument: 'request'"
     [line] = (await handle.query(OrderWorkflow.status, result_type=OrderLinesStatus)).lines
     assert (line.held, line.units_left) == (1, 0)
     await no_failed_workflow_task(guard, spec)
