@@ -1,4 +1,5 @@
-"""The worker: runs ReturnWorkflow and its activities on the `returns` task queue.
+"""The worker: runs ReturnWorkflow, OrderWorkflow (each order's line guard) and their activities
+on the `returns` task queue.
 
     python worker.py            # connects per temporalio.envconfig (TEMPORAL_ADDRESS, ...)
 
@@ -22,6 +23,7 @@ from temporalio.worker import Worker
 from activities import wiring
 from activities.adapters import AdapterConfigError
 from activities.deadlines import compute_deadline
+from activities.order_lines import OrderLineActivities
 from activities.policy import PolicyActivities
 from returns.policy.registry import PolicyFileError, PolicyRegistry
 from runtime.client import connect, data_converter
@@ -31,14 +33,16 @@ from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
 from runtime.shutdown import exit_now
 import workflows
+from workflows.order_workflow import OrderWorkflow
 from workflows.return_workflow import ReturnWorkflow
 
 log = get_logger("worker")
 
 
-def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
+def build_activities(settings: Settings, registry: PolicyRegistry, client=None) -> list:
     """Every activity the workflow calls, with each merchant's adapters from the adapters file
-    (`RETURNS_ADAPTERS_FILE`; without one, the embedded defaults). Raises AdapterConfigError."""
+    (`RETURNS_ADAPTERS_FILE`; without one, the embedded defaults). Raises AdapterConfigError.
+    With `client`, also the order-line activities, which reach each order's OrderWorkflow."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     policy = PolicyActivities(registry)
     adapters = wiring.load_for(settings, known_merchants=registry.merchant_ids)
@@ -47,6 +51,7 @@ def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
     notifications = wiring.notification_activities(settings, adapters)
     labels = wiring.label_activities(settings, adapters)
     payments = wiring.payment_activities(settings, adapters)
+    order_lines = OrderLineActivities(client, settings.task_queue).all() if client else []
     return with_faults([
         policy.evaluate_return,
         policy.apply_overrides,
@@ -54,6 +59,7 @@ def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
         notifications.send_notification,
         labels.create_return_label,
         payments.issue_refund,
+        *order_lines,
     ], FaultPlan.from_env(os.environ))  # fault tests only: off unless RETURNS_FAULTS is set
 
 
@@ -74,8 +80,8 @@ def build_worker(client, settings: Settings, registry: PolicyRegistry, **kwargs)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ReturnWorkflow],
-        activities=build_activities(settings, registry),
+        workflows=[ReturnWorkflow, OrderWorkflow],
+        activities=build_activities(settings, registry, client),
         **kwargs,
     )
 

@@ -7,14 +7,15 @@ causes a side effect carries an `idempotency_key` derived from the workflow id a
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from returns.actions import ItemOverride
 from returns.events import Address, Payment, ReturnRequested
 from returns.money import format_money
+from returns.order_lines import OrderLedger, OrderSpec, RefundOfLine, UnitsOfLine
 from returns.policy.decision import Calendar, Duration, ReturnDecision
 
 EVALUATE_RETURN = "evaluate_return"
@@ -185,3 +186,81 @@ REFUND_REFUSED = "RefundRefused"  # ApplicationError type: the provider refused;
 # ApplicationError type: no provider is configured for a payment method of the order (or its
 # payments need different providers); not retried, staff record a manual refund.
 NO_REFUND_PROVIDER = "NoRefundProvider"
+
+
+# --- order lines (returns/order_lines.py, workflows/order_workflow.py) ---------------------------
+# Each activity reaches the order's guard workflow (`order-<merchant_id>-<order_id>`) with
+# update-with-start and answers `LinesAnswer`. A request the order line does not allow fails the
+# activity for good: ApplicationError of type ORDER_LINE_REFUSED, its message naming the line and
+# the numbers (no personal data). The same call again (same idempotency_key) answers the same.
+RESERVE_ORDER_LINES = "reserve_order_lines"
+RECEIVE_ORDER_LINES = "receive_order_lines"
+CLAIM_LINE_REFUND = "claim_line_refund"
+CONFIRM_LINE_REFUND = "confirm_line_refund"
+RELEASE_LINE_REFUND = "release_line_refund"
+MARK_LINES_EXCHANGED = "mark_lines_exchanged"
+RELEASE_ORDER_LINES = "release_order_lines"
+
+ORDER_LINE_REFUSED = "OrderLineRefused"  # ApplicationError type: the order line does not allow it
+
+
+class OrderGuardStart(_Model):
+    """The order workflow's input: the order, how long it is kept, and (continue-as-new) its state."""
+
+    order: OrderSpec
+    keep_until: AwareDatetime  # after it, and once no return holds anything, the guard may end
+    idle_end_after: Annotated[timedelta, Field(ge=timedelta(seconds=1))] = timedelta(days=7)
+    history_limit: Annotated[int, Field(ge=20, le=50_000, strict=True)] = 5_000
+    ledger: OrderLedger | None = None  # carried by continue-as-new
+    last_change: AwareDatetime | None = None  # carried by continue-as-new
+
+
+class OrderLinesCall(_Model):
+    """What every order-line activity carries: the order (from the return's request, `OrderSpec.of`),
+    the return (its workflow id) and the step (`step_key(return_ref, "order-lines:reserve")`)."""
+
+    order: OrderSpec
+    return_ref: str
+    idempotency_key: str
+
+    @classmethod
+    def for_return(cls, request: ReturnRequested, return_ref: str, step: str, **fields):
+        """`ReserveOrderLines.for_return(self.request, workflow.info().workflow_id,
+        "order-lines:reserve", lines=[...])`: the order from the return's request, the key
+        `<return_ref>:<step>`."""
+        return cls(order=OrderSpec.of(request.merchant_id, request.order), return_ref=return_ref,
+                   idempotency_key=step_key(return_ref, step), **fields)
+
+
+class ReserveOrderLines(OrderLinesCall):
+    lines: list[UnitsOfLine]  # the units of each line that will come back, be refunded or exchanged
+
+
+class ReceiveOrderLines(OrderLinesCall):
+    lines: list[UnitsOfLine]  # units the warehouse received
+
+
+class ClaimLineRefund(OrderLinesCall):
+    lines: list[RefundOfLine]  # per line: units refunded and the money (order's currency)
+
+    @property
+    def amount(self) -> int:
+        """The refund this claim covers: the RefundRequest's amount."""
+        return sum(ln.amount for ln in self.lines)
+
+
+class ConfirmLineRefund(OrderLinesCall):
+    claim_key: str  # the idempotency_key of the claim
+    amount_paid: int | None = None  # what was paid if less than claimed (a manual refund)
+
+
+class ReleaseLineRefund(OrderLinesCall):
+    claim_key: str
+
+
+class MarkLinesExchanged(OrderLinesCall):
+    lines: list[UnitsOfLine]
+
+
+class ReleaseOrderLines(OrderLinesCall):
+    """The return ended: what it reserved and did not refund or exchange goes back."""

@@ -27,6 +27,7 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
+from activities.contracts import ORDER_LINE_REFUSED
 from runtime.codec import EncryptionCodec, Keyring
 from workflows.names import ACTION_REFUSED
 
@@ -80,7 +81,8 @@ data_converter = DataConverter(payload_converter_class=ReadablePayloadConverter)
 
 # Refusals of operator input: their messages name a field or a state, never personal data, and the
 # Web UI's update dialog shows a failure's message without decoding it through the codec server.
-PLAIN_FAILURE_TYPES = frozenset({ACTION_REFUSED, INVALID_INPUT})
+# An order line's refusal (activities/order_lines.py) names a line, a return and amounts, too.
+PLAIN_FAILURE_TYPES = frozenset({ACTION_REFUSED, INVALID_INPUT, ORDER_LINE_REFUSED})
 
 
 class EncodedFailuresExceptRefusals(DefaultFailureConverter):

@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.ledger import SqliteLedger
 from returns.events import ReturnRequested, workflow_id_for
+from returns.order_lines import order_workflow_id
 from returns.policy.registry import PolicyRegistry
 from runtime.settings import Settings
 from worker import build_worker
@@ -68,6 +69,7 @@ class Harness:
     env: WorkflowEnvironment
     settings: Settings
     handles: list = field(default_factory=list)
+    guards: list = field(default_factory=list)  # each return's order guard (OrderWorkflow)
 
     @property
     def ledger(self) -> SqliteLedger:
@@ -79,6 +81,8 @@ class Harness:
             task_queue=self.settings.task_queue,
         )
         self.handles.append(handle)
+        self.guards.append(self.client.get_workflow_handle(
+            order_workflow_id(event.merchant_id, event.order.order_id)))
         return handle
 
     async def sleep(self, handle: WorkflowHandle, duration: timedelta) -> None:
@@ -134,8 +138,10 @@ async def harness(env, registry, tmp_path, request):
         h = Harness(client=env.client, env=env, settings=settings)
         yield h
         await record_if_asked(h, request.node.name)
-        # The time-skipping clock is shared: leave no workflow running into the next test.
-        for handle in h.handles:
+        # The time-skipping clock is shared, and it stops skipping while a workflow task waits for
+        # a worker that is gone: leave no workflow running into the next test (an order's guard
+        # waits a week idle, or two years after a refund).
+        for handle in h.handles + h.guards:
             try:
                 await handle.terminate("test finished")
             except Exception:  # noqa: BLE001 - already completed
