@@ -52,7 +52,7 @@ TRANSITIONS: dict[ReturnState, set[ReturnState]] = {
     S.received: {S.inspecting, S.cancelled},
     S.inspecting: _OUTCOME | {S.closed, S.cancelled},
     # No cancel while money is moving: the refund either lands or fails to staff first.
-    S.refunding: {S.refunded},
+    S.refunding: {S.refunded, S.closed},  # closed: a partial manual refund
     S.refunded: _OUTCOME | _AFTER_OUTCOME,
     S.exchange_shipping: {S.exchanged, S.cancelled},
     S.exchanged: _OUTCOME | _AFTER_OUTCOME,
@@ -131,6 +131,7 @@ class RefundStatus(StrEnum):
     failing = "failing"  # still retrying, and escalated: due soon
     failed = "failed"  # staff retry it or record a manual refund
     manual = "manual"  # staff refunded outside the system
+    partial = "partial"  # staff refunded less than was due, outside the system
 
 
 class InspectionResult(StrEnum):
@@ -153,6 +154,7 @@ class Outcome(StrEnum):
     """How a return ended; a mixed return has several (refunded, returned to customer)."""
 
     refunded = "refunded"
+    partially_refunded = "partially refunded"
     exchanged = "exchanged"
     repaired = "repaired"
     returned_to_customer = "returned to customer"
@@ -221,6 +223,7 @@ class RefundInfo(_Model):
     amount: int
     currency: str
     refund_id: str | None = None
+    paid: int = 0  # what reached the customer (less than `amount` for a partial manual refund)
     splits: dict[str, int] = {}  # payment_id -> amount
     attempts: int = 0
     last_error: str | None = None

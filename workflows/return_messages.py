@@ -335,8 +335,11 @@ class ReturnMessages:
                                  "units), reference, note?}")
     async def record_manual_refund(self, action: RecordManualRefund) -> ActionResult:
         self.manual_refund = action
-        await workflow.wait_condition(lambda: self.refund.status == RefundStatus.manual)
-        return self._result("manual refund recorded")
+        await workflow.wait_condition(
+            lambda: self.refund.status in (RefundStatus.manual, RefundStatus.partial))
+        return self._result("manual refund recorded" + (
+            "; less than was due, so the return closes as partially refunded"
+            if self.refund.status == RefundStatus.partial else ""))
 
     @record_manual_refund.validator
     def _validate_manual(self, action: RecordManualRefund) -> None:

@@ -49,7 +49,8 @@ with workflow.unsafe.imports_passed_through():
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn
     from returns.inspection import inspection_fee
     from returns.money import format_money
-    from returns.policy.decision import DayUnit, Duration, ReturnDecision
+    from returns.order_lines import LinesAnswer, RefundOfLine, UnitsOfLine
+    from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.refunds import refund_for_accepted
     from returns.status import (
         DEADLINE_LABELS, FINAL, TRANSITIONS, AttentionCause, AuditEntry, Deadline,
@@ -70,6 +71,10 @@ EMAIL = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2
 REFUND_FIRST_TRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                                maximum_attempts=3,
                                non_retryable_error_types=[contracts.REFUND_REFUSED])
+# What must happen in the end (giving units back, confirming money paid): retried until it does.
+UNTIL_DONE = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
+                         maximum_interval=timedelta(minutes=10),
+                         non_retryable_error_types=[contracts.ORDER_LINE_REFUSED])
 REFUND_UNTIL_DUE = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                                maximum_interval=timedelta(hours=1),
                                non_retryable_error_types=[contracts.REFUND_REFUSED])
@@ -117,6 +122,8 @@ class ReturnWorkflow(ReturnMessages):
         self.audit: list[AuditEntry] = []
         self.event_ids: set[str] = {request.event_id}
         self.emails_sent = 0
+        self.approvals = 0
+        self.lines_reserved = False
         self._upserted: dict[str, object] = {}  # search attribute name -> value last upserted
         self._unsent: list = []  # search attribute updates waiting for the next rest
 
@@ -181,7 +188,7 @@ class ReturnWorkflow(ReturnMessages):
                 self._record(self.review.actor, "rejected", self.review.reason)
                 return
             self._record(self.review.actor, "approved", self.review.note or "")
-            if await self._apply_overrides():
+            if await self._apply_overrides() and await self._reserve_order_lines():
                 return
 
     async def _apply_overrides(self) -> bool:
@@ -205,6 +212,21 @@ class ReturnWorkflow(ReturnMessages):
             self._record(approval.actor, "override", f"line {o.line_id}: {o.reason}")
         return True
 
+    async def _reserve_order_lines(self) -> bool:
+        """The units of every eligible item, taken from what the order's lines have left (across
+        all the returns of the order); False (back to review) when a line has too few."""
+        self.approvals += 1
+        refused = await self._order_lines(
+            contracts.RESERVE_ORDER_LINES, contracts.ReserveOrderLines, f"reserve:{self.approvals}",
+            lines=[UnitsOfLine(line_id=i.line_id, units=i.quantity) for i in self._eligible()])
+        if refused:
+            self.review_error = f"the order's lines do not allow it: {refused}"
+            self._record(self.review.actor, "approval not applied", refused)
+            self.review = None
+            return False
+        self.lines_reserved = True
+        return True
+
     async def _approve(self) -> None:
         self._meet(Kind.review)
         self._transition(State.approved, WaitingOn.staff)
@@ -226,13 +248,16 @@ class ReturnWorkflow(ReturnMessages):
         for i in items:
             self.items[i.line_id].quantity_accepted = i.quantity
         ships_too = bool(self._items_to_ship() or self._returnless_exchanges())
-        await self._pay_refund(sum(i.refund_amount for i in items), "returnless",
-                               "returnless refund (no shipment needed)", change_state=not ships_too)
+        await self._pay_refund([RefundOfLine(line_id=i.line_id, units=i.quantity,
+                                             amount=i.refund_amount) for i in items],
+                               "returnless", "returnless refund (no shipment needed)",
+                               change_state=not ships_too)
 
     async def _exchange_without_return(self) -> None:
         refunded = self.refund is not None
         await self._ship_back(State.exchange_shipping, State.exchanged, "exchange_shipping",
                               deadline=Kind.reshipment)
+        await self._mark_exchanged(self._returnless_exchanges())
         await self._close([Outcome.refunded, Outcome.exchanged] if refunded
                           else [Outcome.exchanged])
 
@@ -294,20 +319,24 @@ class ReturnWorkflow(ReturnMessages):
             await self._notify_staff("action_needed", message=notices.postage_todo(
                 self.inspection.postage_reimbursement, self.decision.currency))
         if refunds:
-            amount = sum(refund_for_accepted(i, self.items[i.line_id].quantity_accepted,
-                                             inspection_fee(self.inspection, i.line_id))
-                         for i in refunds)
-            await self._pay_refund(amount, "refund", "refund after inspection")
+            await self._pay_refund([RefundOfLine(
+                line_id=i.line_id, units=self.items[i.line_id].quantity_accepted,
+                amount=refund_for_accepted(i, self.items[i.line_id].quantity_accepted,
+                                           inspection_fee(self.inspection, i.line_id)))
+                for i in refunds], "refund", "refund after inspection")
         if exchanges:
             await self._ship_back(State.exchange_shipping, State.exchanged, "exchange_shipping",
                                   deadline=Kind.reshipment)
+            await self._mark_exchanged(exchanges)
         if repairs:
             await self._notify("repair_started")
             await self._ship_back(State.repairing, State.repaired, "repaired")
         if refused:
             await self._ship_back(State.returning_to_customer, State.closed,
                                   "returned_to_customer")
-        outcomes = [o for o, present in ((Outcome.refunded, refunds),
+        partly = self.refund is not None and self.refund.status == RefundStatus.partial
+        outcomes = [o for o, present in ((Outcome.partially_refunded if partly
+                                          else Outcome.refunded, refunds),
                                          (Outcome.exchanged, exchanges),
                                          (Outcome.repaired, repairs),
                                          (Outcome.returned_to_customer, refused)) if present]
@@ -338,15 +367,20 @@ class ReturnWorkflow(ReturnMessages):
                                   self.withdrawal.reason)
 
     async def _final_status(self) -> ReturnStatus:
+        if self.lines_reserved:  # what was not refunded or exchanged goes back to the order
+            await self._order_lines(contracts.RELEASE_ORDER_LINES, contracts.ReleaseOrderLines,
+                                    "end", retry=UNTIL_DONE)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._upsert_attributes()
         return self._status()
 
     # ---------------------------------------------------------------- outcome steps
-    async def _pay_refund(self, amount: int, step: str, reason: str,
+    async def _pay_refund(self, lines: list[RefundOfLine], step: str, reason: str,
                           change_state: bool = True) -> None:
-        """Refund `amount`; after a failure staff retry it or record a manual refund."""
+        """Refund `lines` once the order's lines allow it (their money is claimed first); after a
+        failure staff retry it or record a manual refund."""
         currency = self.decision.currency
+        amount = sum(ln.amount for ln in lines)
         if amount <= 0:
             self._record("system", "no refund due", reason)
             return
@@ -355,14 +389,18 @@ class ReturnWorkflow(ReturnMessages):
             self._transition(State.refunding, WaitingOn.payment_provider)
         self.refund = RefundInfo(status=RefundStatus.pending, amount=amount, currency=currency)
         self._publish()
+        claim: str | None = None  # the claim's key once the order's lines allowed the money
         while True:
             self.refund.attempts += 1
             self.refund.status = RefundStatus.pending
-            issued = await self._attempt_refund(amount, step, reason)
+            if claim is None:
+                claim = await self._claim(lines, f"{step}:{self.refund.attempts}")
+            issued = await self._attempt_refund(amount, step, reason) if claim else None
             if issued is not None:
                 self.refund.status = RefundStatus.succeeded
                 self.refund.refund_id = issued.refund_id
                 self.refund.splits = issued.splits
+                self.refund.paid = amount
                 self._record("payment provider", "refund issued",
                              f"{format_money(amount, currency)} ({issued.refund_id})")
                 break
@@ -375,20 +413,49 @@ class ReturnWorkflow(ReturnMessages):
                              self.manual_refund is not None)
             self._clear_attention()
             if self.manual_refund is not None:
-                m = self.manual_refund
-                self.refund.status = RefundStatus.manual
-                self.refund.manual_reference = m.reference
-                self._record(m.actor, "manual refund recorded",
-                             f"{format_money(m.amount, currency)} ref {m.reference}")
+                await self._record_manual_refund(lines, step, claim)
                 break
             self._record(self.refund_retry.actor, "refund retry requested",
                          self.refund_retry.note or "")
+        if claim and self.refund.paid:
+            await self._order_lines(
+                contracts.CONFIRM_LINE_REFUND, contracts.ConfirmLineRefund, f"{step}:confirm",
+                retry=UNTIL_DONE, claim_key=claim,
+                amount_paid=self.refund.paid if self.refund.paid < amount else None)
         self._meet(Kind.refund)
         self._clear_attention()
         if change_state:
-            self._transition(State.refunded)
-        paid = self.manual_refund.amount if self.refund.status == RefundStatus.manual else amount
-        await self._notify("refund_issued", refund_total=format_money(paid, currency))
+            self._transition(State.refunded if self.refund.status != RefundStatus.partial
+                             else State.closed)
+        await self._notify("refund_issued", refund_total=format_money(self.refund.paid, currency))
+
+    async def _claim(self, lines: list[RefundOfLine], step: str) -> str | None:
+        """The refund's money claimed on the order's lines: the claim's key, or None (and why in
+        `refund.last_error`) when a line has too little left."""
+        call = contracts.ClaimLineRefund.for_return(self.request, workflow.info().workflow_id,
+                                                    f"order-lines:{step}", lines=lines)
+        refused = await self._order_lines(contracts.CLAIM_LINE_REFUND, call)
+        if refused:
+            self.refund.last_error = f"the order's lines do not allow this refund: {refused}"
+            self._record("order lines", "refund refused", refused)
+            return None
+        return call.idempotency_key
+
+    async def _record_manual_refund(self, lines: list[RefundOfLine], step: str,
+                                    claim: str | None) -> None:
+        """Staff refunded outside the system: recorded as paid (partial when less than due)."""
+        m = self.manual_refund
+        partial = m.amount < self.refund.amount
+        self.refund.status = RefundStatus.partial if partial else RefundStatus.manual
+        self.refund.manual_reference = m.reference
+        self.refund.paid = m.amount
+        self._record(m.actor, "partial manual refund recorded" if partial
+                     else "manual refund recorded",
+                     f"{format_money(m.amount, self.refund.currency)} of "
+                     f"{format_money(self.refund.amount, self.refund.currency)} ref {m.reference}")
+        if claim is None:  # the order's lines refused the money: staff paid it all the same
+            self._attention("a manual refund was recorded that the order's lines did not allow: "
+                            f"{self.refund.last_error}", AttentionCause.refund_failed)
 
     async def _attempt_refund(self, amount: int, step: str,
                               reason: str) -> contracts.RefundIssued | None:
@@ -562,6 +629,29 @@ class ReturnWorkflow(ReturnMessages):
         return await workflow.execute_activity(
             name, arg, result_type=result_type, start_to_close_timeout=ATTEMPT,
             retry_policy=SHORT_STEP, summary=summary)
+
+    # ---------------------------------------------------------------- the order's lines
+    async def _order_lines(self, name: str, call, step: str | None = None,
+                           retry: RetryPolicy = SHORT_STEP, **fields) -> str | None:
+        """Ask the order's guard (docs/order-lines.md); None when the order's lines allow it,
+        else why not (the guard's words, or why it could not be asked)."""
+        if step is not None:
+            call = call.for_return(self.request, workflow.info().workflow_id,
+                                   f"order-lines:{step}", **fields)
+        try:
+            await workflow.execute_activity(
+                name, call, result_type=LinesAnswer, start_to_close_timeout=ATTEMPT,
+                retry_policy=retry, summary=f"order lines: {name.replace('_', ' ')}")
+        except ActivityError as err:
+            return _why(err)
+        return None
+
+    async def _mark_exchanged(self, items: list[ItemDecision]) -> None:
+        await self._order_lines(
+            contracts.MARK_LINES_EXCHANGED, contracts.MarkLinesExchanged, "exchange",
+            retry=UNTIL_DONE, lines=[UnitsOfLine(line_id=i.line_id,
+                                                 units=self.items[i.line_id].quantity_accepted)
+                                     for i in items])
 
     # ---------------------------------------------------------------- emails
     async def _notify(self, template: str, **fields) -> None:

@@ -46,7 +46,9 @@ def for_status(status: ReturnStatus, label: LabelInfo | None) -> list[SearchAttr
         RETURN_STATE.value_set(status.state.value),
         WAITING_ON.value_set(status.waiting_on.value if status.waiting_on else "nobody"),
         NEEDS_ATTENTION.value_set(status.needs_attention),
-        REFUND_AMOUNT.value_set(status.refund_total),
+        # What was paid once the refund is done (less for a partial one), what is due before.
+        REFUND_AMOUNT.value_set(status.refund.paid if status.refund and status.refund.paid
+                                else status.refund_total),
         CURRENCY.value_set(status.currency),
         RESOLUTIONS.value_set(sorted({i.resolution.value for i in status.items
                                       if i.eligible and i.resolution})),

@@ -78,7 +78,7 @@ def test_one_workflow_id_per_order_of_a_merchant():
 
 
 def test_spec_of_an_order_event_is_what_each_line_cost():
-    from tests.lifecycle.events import line, return_requested  # the lifecycle samples
+    from samples.events import line, return_requested  # the lifecycle samples
     event = return_requested(lines=[line("L1", quantity=2, unit_price=15000), line("L2")])
     spec = OrderSpec.of(event.merchant_id, event.order)
     assert spec.merchant_id == event.merchant_id and spec.currency == event.order.currency

@@ -85,6 +85,16 @@ class Harness:
             order_workflow_id(event.merchant_id, event.order.order_id)))
         return handle
 
+    async def finish(self) -> None:
+        """The time-skipping clock is shared, and it stops skipping while a workflow task waits
+        for a worker that is gone: leave no workflow running into the next test (an order's guard
+        waits a week idle, or two years after a refund)."""
+        for handle in self.handles + self.guards:
+            try:
+                await handle.terminate("test finished")
+            except Exception:  # noqa: BLE001 - already completed
+                pass
+
     async def sleep(self, handle: WorkflowHandle, duration: timedelta) -> None:
         """Move the shared clock once `handle` is idle: no activity or workflow task in flight
         (the test server does not skip time reliably while an activity is running)."""
@@ -138,14 +148,7 @@ async def harness(env, registry, tmp_path, request):
         h = Harness(client=env.client, env=env, settings=settings)
         yield h
         await record_if_asked(h, request.node.name)
-        # The time-skipping clock is shared, and it stops skipping while a workflow task waits for
-        # a worker that is gone: leave no workflow running into the next test (an order's guard
-        # waits a week idle, or two years after a refund).
-        for handle in h.handles + h.guards:
-            try:
-                await handle.terminate("test finished")
-            except Exception:  # noqa: BLE001 - already completed
-                pass
+        await h.finish()
 
 
 async def record_if_asked(harness: Harness, test_name: str) -> None:

@@ -8,6 +8,7 @@ staff's emails in the Maildir outbox, the PDF label (its barcode decodes), and t
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 
@@ -366,12 +367,43 @@ async def test_refused_refund_goes_to_staff_then_manual_refund(harness):
         if st.refund.status == "failed" and st.refund.attempts == 2:
             break
         await asyncio.sleep(0.05)
-    await update(handle, "record_manual_refund", {"actor": "sam", "amount": 15000,
+    await update(handle, "record_manual_refund", {"actor": "sam", "amount": st.refund.amount,
                                                   "reference": "BANK-TRANSFER-77"})
     final = await harness.result(handle)
     assert final.state == S.refunded and final.refund.status == "manual"
+    assert final.refund.paid == final.refund.amount
     refunds = await harness.ledger.refunds(order_id=event.order.order_id)
     assert [r.idempotency_key for r in refunds] == ["support-desk-1"]
+
+
+async def test_a_manual_refund_of_less_than_is_due_closes_the_return_as_partial(harness):
+    from tests.lifecycle.test_search_attribute_upserts import upserted
+    """Issue 15: a manual refund for less than is due is recorded as partial, not as refunded,
+    and the RefundAmount search attribute holds what was paid."""
+    event = return_requested("fine-jewelry")
+    payment = event.order.payments[0]
+    await harness.ledger.refund(RefundRequest(  # refunded in full elsewhere: the provider refuses
+        idempotency_key="support-desk-2", return_id="other", order_id=event.order.order_id,
+        currency=event.order.currency, amount=payment.amount, payments=[payment],
+        reason="refunded by the support desk"))
+    handle = await harness.start(event)
+    await wait_state(handle, S.under_review)
+    await approve(handle)
+    await receive_and_inspect(handle, ("L1", 1))
+    for _ in range(200):
+        st = await status(handle)
+        if st.refund and st.refund.status == "failed":
+            break
+        await asyncio.sleep(0.05)
+    result = await update(handle, "record_manual_refund", {
+        "actor": "sam", "amount": st.refund.amount - 5000, "reference": "BANK-78"})
+    assert "partially refunded" in result.message
+    final = await harness.result(handle)
+    assert final.state == S.closed and final.outcome == "partially refunded"
+    assert (final.refund.status, final.refund.paid) == ("partial", st.refund.amount - 5000)
+    amounts = [json.loads(f["RefundAmount"].data) for f in upserted(
+        (await handle.fetch_history()).events) if "RefundAmount" in f]
+    assert amounts[-1] == st.refund.amount - 5000, amounts  # RefundAmount: what was paid
 
 
 async def test_extend_deadline_moves_the_timer(harness):

@@ -17,7 +17,6 @@ from temporalio.worker import Worker
 
 from activities.mail import SmtpTransport
 from activities.notifications import NotificationActivities
-from returns.events import workflow_id_for
 from returns.status import ReturnState
 from runtime.settings import Settings, SmtpSettings
 from tests.lifecycle.conftest import Harness, record_if_asked
@@ -27,6 +26,7 @@ from tests.lifecycle.test_search_attribute_upserts import attributes_in
 from tests.notifications.conftest import smtp_server  # noqa: F401 - the real SMTP server fixture
 from worker import build_activities
 from workflows import search_attributes as sa
+from workflows.order_workflow import OrderWorkflow
 from workflows.return_workflow import ReturnWorkflow
 
 S = ReturnState
@@ -139,17 +139,17 @@ async def test_a_bounced_customer_email_is_raised_to_staff_and_stays_on_the_card
     smtp = NotificationActivities(SmtpTransport(
         SmtpSettings(host=smtp_server.host, port=smtp_server.port, starttls=False),
         tmp_path / "sent.sqlite3", timeout=5))
-    activities = [a for a in build_activities(settings, registry)
+    activities = [a for a in build_activities(settings, registry, env.client)
                   if getattr(a, "__temporal_activity_definition").name != "send_notification"]
     event = return_requested("opalook", customer_type="business", country="US", currency="EUR",
                              items=[item("L1", reason="defective")])
     event = event.model_copy(update={"order": event.order.model_copy(update={
         "customer": event.order.customer.model_copy(update={"email": "ada@refused.example"})})})
-    async with Worker(env.client, task_queue=settings.task_queue, workflows=[ReturnWorkflow],
+    async with Worker(env.client, task_queue=settings.task_queue,
+                      workflows=[ReturnWorkflow, OrderWorkflow],
                       activities=[*activities, smtp.send_notification]):
-        handle = await env.client.start_workflow(
-            ReturnWorkflow.run, event, id=workflow_id_for(event.merchant_id, event.return_id),
-            task_queue=settings.task_queue)
+        harness = Harness(client=env.client, env=env, settings=settings)
+        handle = await harness.start(event)
         await wait_state(handle, S.under_review)
         for _ in range(200):
             st = await status(handle)
@@ -160,6 +160,7 @@ async def test_a_bounced_customer_email_is_raised_to_staff_and_stays_on_the_card
         await update(handle, "approve", {"actor": "claire"})
         with env.auto_time_skipping_disabled():
             final = await handle.result()
+        await harness.finish()
     assert final.state == S.refunded
     assert final.needs_attention and "could not email the customer" in final.attention_reason
     failed = [a for a in final.audit if a.action == "email to customer failed"]
@@ -201,8 +202,9 @@ async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_ha
     settings = replace(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path / "data")}),
                        task_queue=f"returns-{uuid.uuid4()}")
     event = return_requested("fine-jewelry")
-    async with Worker(env.client, task_queue=settings.task_queue, workflows=[ReturnWorkflow],
-                      activities=build_activities(settings, registry)):
+    async with Worker(env.client, task_queue=settings.task_queue,
+                      workflows=[ReturnWorkflow, OrderWorkflow],
+                      activities=build_activities(settings, registry, env.client)):
         harness = Harness(client=env.client, env=env, settings=settings)
         handle = await harness.start(event)
         await wait_state(handle, S.under_review)
@@ -242,6 +244,7 @@ async def test_a_refund_that_keeps_failing_is_escalated_before_it_is_due_then_ha
                                                       "reference": "BANK-TRANSFER-78"})
         final = await harness.result(handle)
         await record_if_asked(harness, "a_refund_that_keeps_failing_is_handed_to_staff")
+        await harness.finish()
     assert final.state == S.refunded and final.refund.status == "manual"
     assert await harness.ledger.refunds(order_id=event.order.order_id) == []
 

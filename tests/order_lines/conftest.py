@@ -15,7 +15,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from tests.adapters.conftest import stripe_mock  # noqa: F401 - the Stripe-compatible server
-from tests.codec_keys import test_data_converter
+from samples.keys import test_data_converter
 from workflows.search_attributes import cli_flags
 
 

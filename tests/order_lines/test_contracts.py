@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from activities import contracts as c
 from returns.order_lines import RefundOfLine, UnitsOfLine
-from tests.lifecycle.events import line, return_requested
+from samples.events import line, return_requested
 
 
 def test_a_call_for_a_return_carries_its_order_and_its_step_key():

@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from activities import contracts as c
 from activities.order_lines import OrderLineActivities
 from returns.order_lines import LineSpec, OrderSpec, UnitsOfLine, order_workflow_id
-from tests.codec_keys import test_data_converter
+from samples.keys import test_data_converter
 from tests.order_lines.conftest import unique
 from workflows.order_workflow import OrderWorkflow
 
