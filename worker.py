@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities import wiring
 from activities.adapters import AdapterConfigError
 from activities.deadlines import compute_deadline
+from activities.metrics import with_metrics
 from activities.policy import PolicyActivities
 from returns.policy.registry import PolicyFileError, PolicyRegistry
 from runtime.client import connect, data_converter
@@ -30,6 +31,7 @@ from runtime.faults import FaultPlan, with_faults
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
 from runtime.shutdown import exit_now
+from runtime import telemetry
 import workflows
 from workflows.return_workflow import ReturnWorkflow
 
@@ -47,14 +49,14 @@ def build_activities(settings: Settings, registry: PolicyRegistry) -> list:
     notifications = wiring.notification_activities(settings, adapters)
     labels = wiring.label_activities(settings, adapters)
     payments = wiring.payment_activities(settings, adapters)
-    return with_faults([
+    return with_metrics(with_faults([
         policy.evaluate_return,
         policy.apply_overrides,
         compute_deadline,
         notifications.send_notification,
         labels.create_return_label,
         payments.issue_refund,
-    ], FaultPlan.from_env(os.environ))  # fault tests only: off unless RETURNS_FAULTS is set
+    ], FaultPlan.from_env(os.environ)))  # faults: fault tests only, off unless RETURNS_FAULTS
 
 
 @functools.cache
@@ -100,16 +102,25 @@ async def main() -> int:
     except CodecKeyError as err:
         print(f"worker: {err}", file=sys.stderr)
         return 2
-    client = await connect()
+    try:  # metrics (RETURNS_METRICS_ADDRESS) and traces (OTEL_EXPORTER_OTLP_*): docs/operations.md
+        metrics_address = telemetry.install_runtime()
+    except telemetry.TelemetryConfigError as err:
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
+    tracing = telemetry.tracing("returns-worker")
+    client = await connect(interceptors=tracing.interceptors())
     worker = build_worker(client, settings, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, merchants=registry.merchant_ids,
-             data_dir=str(settings.data_dir), encryption_key=keyring.current_id)
+             data_dir=str(settings.data_dir), encryption_key=keyring.current_id,
+             metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
+             traces=tracing.endpoint)
     async with worker:
         await stop.wait()
+    tracing.shutdown()
     log.info("worker stopped")
     return 0
 

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         check_transition,
     )
     from returns.status_card import render_status_card
+    from workflows import metrics
     from workflows import names
     from workflows import search_attributes as sa
 
@@ -157,6 +158,7 @@ class ReturnWorkflow:
         else:  # started before it: the markers it recorded say which of the earlier changes apply
             self.since_staff_notices = workflow.patched(STAFF_NOTICES)
             self.since_batched_attributes = workflow.patched(BATCHED_SEARCH_ATTRIBUTES)
+        metrics.return_started(request.merchant_id, self.state.value)
         self._record("system", "return requested", f"event {request.event_id}")
         self._publish()
         try:
@@ -212,6 +214,7 @@ class ReturnWorkflow:
         self.outcome = "rejected"
         self._publish()
         self._flush_attributes(final=True)
+        metrics.return_ended(self.request.merchant_id, self.state.value, self.outcome)
         return self._status()
 
     async def _review(self) -> None:
@@ -400,6 +403,7 @@ class ReturnWorkflow:
     async def _final_status(self) -> ReturnStatus:
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._flush_attributes(final=True)
+        metrics.return_ended(self.request.merchant_id, self.state.value, self.outcome)
         return self._status()
 
     # ---------------------------------------------------------------- outcome steps
@@ -643,11 +647,15 @@ class ReturnWorkflow:
 
     def _meet(self, kind: DeadlineKind) -> None:
         if kind in self.deadlines:
+            if not (self.deadlines[kind].met or self.deadlines[kind].breached):
+                metrics.deadline_met(self.request.merchant_id, kind.value)
             self.deadlines[kind].met = True
             self._resolved(f"deadline:{kind.value}", f"the {kind.value} deadline is met")
             self._publish()
 
     def _breach(self, kind: DeadlineKind) -> None:
+        if not self.deadlines[kind].breached:
+            metrics.deadline_breached(self.request.merchant_id, kind.value)
         self.deadlines[kind].breached = True
         self._record("system", "deadline passed", DEADLINE_LABELS[kind])
         self._publish()
@@ -1080,6 +1088,7 @@ class ReturnWorkflow:
     def _transition(self, new: ReturnState, waiting_on: str | None = "") -> None:
         check_transition(self.state, new)
         self._record("system", "state", f"{self.state.value} -> {new.value}")
+        metrics.state_changed(self.request.merchant_id, self.state.value, new.value)
         self.state = new
         if waiting_on != "":
             self.waiting_on = waiting_on
