@@ -2,7 +2,9 @@
 receiver, each a real process (`worker.py`, `starter.py serve`) with its Prometheus endpoint
 (`RETURNS_METRICS_ADDRESS`), on a Temporal dev server, while returns run through the signed
 webhook; the series it stored are checked against what the returns did (their status, audit
-trail, emails in the outbox, the answers the webhook gave).
+trail, emails in the outbox, the answers the webhook gave). The same Prometheus loads the alert
+rules (monitoring/prometheus-rules.yml) and evaluates them and every query of the Grafana
+dashboard (monitoring/grafana-dashboard.json) against those series.
 
 Each process has its own Temporal runtime, as in production: nothing here shares the test
 process's runtime.
@@ -36,6 +38,7 @@ from returns.status import ReturnStatus
 from runtime.settings import ROOT
 from tests.codec_keys import TEST_KEYS_ENV, test_data_converter
 from tests.lifecycle.events import return_requested
+from tests.metrics.test_rules import RULES, dashboard_queries, product_metrics
 from tests.ops.stack import TEMPORAL_ENV, free_port
 from workflows import metrics as workflow_metrics
 from workflows import names
@@ -158,11 +161,14 @@ async def test_prometheus_scrapes_the_worker_and_the_receiver_while_returns_run(
     logs.mkdir()
     worker_port, receiver_port, webhook_port, prom_port = (free_port() for _ in range(4))
     task_queue = f"returns-metrics-{uuid.uuid4().hex[:8]}"
+    # monitoring/prometheus.example.yml, on this test's ports and scraping every second.
     (tmp_path / "prometheus.yml").write_text(json.dumps({  # YAML is a superset of JSON
         "global": {"scrape_interval": SCRAPE, "evaluation_interval": SCRAPE},
+        "rule_files": [str(RULES)],
         "scrape_configs": [
-            {"job_name": "worker", "static_configs": [{"targets": [f"127.0.0.1:{worker_port}"]}]},
-            {"job_name": "receiver",
+            {"job_name": "returns-worker",
+             "static_configs": [{"targets": [f"127.0.0.1:{worker_port}"]}]},
+            {"job_name": "returns-receiver",
              "static_configs": [{"targets": [f"127.0.0.1:{receiver_port}"]}]},
         ],
     }))
@@ -297,23 +303,57 @@ async def test_prometheus_scrapes_the_worker_and_the_receiver_while_returns_run(
 
             # Temporal's own metrics, from both processes.
             assert await prom.query("sum by (job, instance) (up)") == {
-                key(job="receiver", instance=f"127.0.0.1:{receiver_port}"): 1.0,
-                key(job="worker", instance=f"127.0.0.1:{worker_port}"): 1.0}
-            await scraped('sum(temporal_workflow_completed{job="worker", '
+                key(job="returns-receiver", instance=f"127.0.0.1:{receiver_port}"): 1.0,
+                key(job="returns-worker", instance=f"127.0.0.1:{worker_port}"): 1.0}
+            await scraped('sum(temporal_workflow_completed{job="returns-worker", '
                           f'workflow_type="{names.WORKFLOW_TYPE}"}})', {(): 2.0})
             for sdk_metric in ("temporal_workflow_task_schedule_to_start_latency_bucket",
                                "temporal_activity_execution_latency_bucket",
                                "temporal_worker_task_slots_available",
                                "temporal_sticky_cache_size"):
-                assert await prom.query(f'count({sdk_metric}{{job="worker"}})'), sdk_metric
-            starts = await prom.query('sum(temporal_request{job="receiver", '
+                assert await prom.query(f'count({sdk_metric}{{job="returns-worker"}})'), sdk_metric
+            starts = await prom.query('sum(temporal_request{job="returns-receiver", '
                                       'operation="StartWorkflowExecution"})')
             assert starts and starts[()] >= 2, starts
+
+            # The rules evaluate without error; nothing fires for these two healthy returns; the
+            # recording rule counts no open return.
+            async def evaluated():
+                async with http.get(f"{prom.url}/api/v1/rules") as r:
+                    groups = (await r.json())["data"]["groups"]
+                rules = [rule for g in groups for rule in g["rules"]]
+                return rules if rules and all(rule.get("lastEvaluation", "").startswith("20")
+                                              and not rule["lastEvaluation"].startswith("0001")
+                                              for rule in rules) else None
+            rules = await wait_for("the rules evaluated", evaluated)
+            assert {r["name"]: r["health"] for r in rules} == {r["name"]: "ok" for r in rules}
+            assert not [r["name"] for r in rules if r["type"] == "alerting" and r["alerts"]]
+            open_returns = await wait_for("the recording rule", lambda: prom.query(
+                "returns:open:by_merchant_state"))
+            assert set(open_returns.values()) == {0.0}, open_returns
+
+            # Every query of the dashboard evaluates; the queues, deadlines, refunds, emails and
+            # webhook panels show these returns (once `increase()` has two samples of a series).
+            wanted = {workflow_metrics.STATE_ENTERED, workflow_metrics.DEADLINES_MET,
+                      workflow_metrics.ENDED, activity_metrics.REFUNDS_ISSUED,
+                      activity_metrics.EMAILS_SENT, "returns_webhook_requests_total"}
+
+            async def panels_show():
+                shown = set()
+                for query in dashboard_queries():
+                    if query.startswith("label_values("):
+                        continue  # a Grafana function, not PromQL
+                    if await prom.query(query.replace("$merchant", ".*")):
+                        shown |= product_metrics(query)
+                return shown if wanted <= shown else None
+
+            await wait_for(f"the dashboard's panels to show {sorted(wanted)}", panels_show,
+                           timeout=30)
 
             # No label carries a per-return id or personal data.
             secrets_ = {refunded.return_id, rejected.return_id, refunded.order.order_id,
                         rejected.order.order_id, refunded.order.customer.email,
                         refunded.order.customer.name, refunded.order.customer.id}
-            for series in await prom.series('{job=~"worker|receiver"}'):
+            for series in await prom.series('{job=~"returns-worker|returns-receiver"}'):
                 for label, value in series.items():
                     assert not any(s in value for s in secrets_), (label, value)
