@@ -327,7 +327,9 @@ async def test_prometheus_scrapes_the_worker_and_the_receiver_while_returns_run(
                                               for rule in rules) else None
             rules = await wait_for("the rules evaluated", evaluated)
             assert {r["name"]: r["health"] for r in rules} == {r["name"]: "ok" for r in rules}
-            assert not [r["name"] for r in rules if r["type"] == "alerting" and r["alerts"]]
+            firing = [(r["name"], r["alerts"]) for r in rules if r["type"] == "alerting"
+                      and r["alerts"]]
+            assert not firing, (firing, (logs / "worker.log").read_text()[-5000:])
             open_returns = await wait_for("the recording rule", lambda: prom.query(
                 "returns:open:by_merchant_state"))
             assert set(open_returns.values()) == {0.0}, open_returns
