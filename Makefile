@@ -1,6 +1,7 @@
 # Two commands: `make run` runs the product, `make test` runs the whole suite.
-# `make run` needs only Python (3.11 to 3.13), make and bash; `make test` also needs chromium, a CJK
-# TrueType font and node/npm, which it installs with apt-get when they are missing and it runs as
+# `make run` needs only Python (3.11 to 3.13), make and bash; `make test` also needs chromium, a
+# CJK TrueType font, node/npm and prometheus, which it installs with apt-get when they are missing
+# and it runs as
 # root (CI), and otherwise names what to install.
 # The first Python from 3.11 to 3.13 on the PATH (python3 itself when it is one of them);
 # `make run PYTHON=/path/to/python` to choose.
@@ -51,6 +52,9 @@ test-deps: system-packages $(NODE_STAMP)
 #   chromium          tests/browser drives Debian's chromium (no browser download at run time)
 #   fonts-wqy-zenhei  tests/labels: a CJK TrueType font embedded in the return label
 #   nodejs npm        tests/adapters/test_stripe_refunds.py runs stripe-stateful-mock with node
+#   prometheus        tests/metrics: a real Prometheus scrapes the worker and the receiver;
+#                     promtool checks monitoring/prometheus-rules.yml (the binaries only: its
+#                     systemd service is not used)
 # Not root: nothing is installed; the line below names the packages and the tests that will fail.
 system-packages:
 	@missing=""; failing=""; \
@@ -58,6 +62,7 @@ system-packages:
 	font=""; for f in $(CJK_FONTS); do [ -f "$$f" ] && font="$$f"; done; \
 	[ -n "$$font" ] || { missing="$$missing fonts-wqy-zenhei"; failing="$$failing tests/labels"; }; \
 	command -v npm >/dev/null 2>&1 || { missing="$$missing nodejs npm"; failing="$$failing tests/adapters/test_stripe_refunds.py"; }; \
+	command -v promtool >/dev/null 2>&1 || { missing="$$missing prometheus"; failing="$$failing tests/metrics"; }; \
 	[ -z "$$missing" ] && exit 0; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "make test: installing$$missing"; \

@@ -29,6 +29,7 @@ from runtime.client import connect, connect_config
 from runtime.shutdown import exit_now
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
+from runtime import telemetry
 
 EXIT_NOT_ACCEPTED = 1
 EXIT_UNAVAILABLE = 2
@@ -95,17 +96,28 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
     if tolerance is not None:
         config = replace(config, tolerance_seconds=tolerance)
     log = get_logger("starter")
+    try:  # metrics (RETURNS_METRICS_ADDRESS) and traces (OTEL_EXPORTER_OTLP_*): docs/operations.md
+        metrics_address = telemetry.install_runtime()
+    except telemetry.TelemetryConfigError as err:
+        print(f"starter.py serve: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    tracing = telemetry.tracing("returns-receiver")
 
     async def application() -> web.Application:
         # Lazy: the receiver comes up (and answers 503) while Temporal is still starting or down.
-        client = await connect(lazy=True)
+        client = await connect(lazy=True, interceptors=tracing.interceptors())
         intake = Intake(client, task_queue=settings.task_queue, known_merchant=known)
         log.info("receiver.listening", url=f"http://{host}:{port}/events",
                  temporal=connect_config()["target_host"], task_queue=settings.task_queue,
-                 tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets))
-        return create_app(intake, config, health=temporal_health(client))
+                 tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets),
+                 metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
+                 traces=tracing.endpoint)
+        app = create_app(intake, config, health=temporal_health(client))
+        app.middlewares.append(telemetry.webhook_middleware(telemetry.meter(), tracing.tracer))
+        return app
 
     web.run_app(application(), host=host, port=port, print=None)
+    tracing.shutdown()
     return 0
 
 

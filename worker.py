@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from activities import wiring
 from activities.adapters import AdapterConfigError
 from activities.deadlines import compute_deadline
+from activities.metrics import with_metrics
 from activities.order_lines import OrderLineActivities
 from activities.policy import PolicyActivities
 from returns.policy.registry import PolicyFileError, PolicyRegistry
@@ -32,6 +33,7 @@ from runtime.faults import FaultPlan, with_faults
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
 from runtime.shutdown import exit_now
+from runtime import telemetry
 import workflows
 from workflows.order_workflow import OrderWorkflow
 from workflows.return_workflow import ReturnWorkflow
@@ -52,7 +54,7 @@ def build_activities(settings: Settings, registry: PolicyRegistry, client=None) 
     labels = wiring.label_activities(settings, adapters)
     payments = wiring.payment_activities(settings, adapters)
     order_lines = OrderLineActivities(client, settings.task_queue).all() if client else []
-    return with_faults([
+    return with_metrics(with_faults([
         policy.evaluate_return,
         policy.apply_overrides,
         compute_deadline,
@@ -60,7 +62,7 @@ def build_activities(settings: Settings, registry: PolicyRegistry, client=None) 
         labels.create_return_label,
         payments.issue_refund,
         *order_lines,
-    ], FaultPlan.from_env(os.environ))  # fault tests only: off unless RETURNS_FAULTS is set
+    ], FaultPlan.from_env(os.environ)))  # faults: fault tests only, off unless RETURNS_FAULTS
 
 
 @functools.cache
@@ -106,16 +108,25 @@ async def main() -> int:
     except CodecKeyError as err:
         print(f"worker: {err}", file=sys.stderr)
         return 2
-    client = await connect()
+    try:  # metrics (RETURNS_METRICS_ADDRESS) and traces (OTEL_EXPORTER_OTLP_*): docs/operations.md
+        metrics_address = telemetry.install_runtime()
+    except telemetry.TelemetryConfigError as err:
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
+    tracing = telemetry.tracing("returns-worker")
+    client = await connect(interceptors=tracing.interceptors())
     worker = build_worker(client, settings, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, merchants=registry.merchant_ids,
-             data_dir=str(settings.data_dir), encryption_key=keyring.current_id)
+             data_dir=str(settings.data_dir), encryption_key=keyring.current_id,
+             metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
+             traces=tracing.endpoint)
     async with worker:
         await stop.wait()
+    tracing.shutdown()
     log.info("worker stopped")
     return 0
 

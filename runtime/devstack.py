@@ -19,6 +19,7 @@ its last lines. Ctrl-C stops everything, and nothing is restarted then.
 
 Knobs (environment): RETURNS_DATA_DIR (default .data), RETURNS_TEMPORAL_PORT (7233),
 RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_CODEC_PORT (8081),
+RETURNS_WORKER_METRICS_PORT (9464) and RETURNS_RECEIVER_METRICS_PORT (9465) (Prometheus, /metrics),
 RETURNS_WEBHOOK_SECRETS_<MERCHANT> (one per merchant with a policy; default: generated once into
 .data/webhook-secrets/<merchant>), RETURNS_CODEC_SERVER_TOKEN (default: generated once into
 .data/codec-server-token), RETURNS_DEMO (1 locally, 0 against an external server).
@@ -71,6 +72,8 @@ class Ports:
     ui: int
     webhook: int
     codec: int = 8081
+    worker_metrics: int = 9464  # Prometheus endpoints (docs/operations.md#metrics)
+    receiver_metrics: int = 9465
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -82,7 +85,9 @@ class Ports:
                 raise StartupError(f"{name}={value!r} is not a port number") from None
 
         return cls(port("RETURNS_TEMPORAL_PORT", 7233), port("RETURNS_UI_PORT", 8233),
-                   port("RETURNS_WEBHOOK_PORT", 8000), port("RETURNS_CODEC_PORT", 8081))
+                   port("RETURNS_WEBHOOK_PORT", 8000), port("RETURNS_CODEC_PORT", 8081),
+                   port("RETURNS_WORKER_METRICS_PORT", 9464),
+                   port("RETURNS_RECEIVER_METRICS_PORT", 9465))
 
 
 def _generated_once(path: Path, prefix: str) -> str:
@@ -395,10 +400,11 @@ class DevStack:
                                        what=f"the Temporal frontend answering on {self.address}")
         await self._ensure_search_attributes()
 
-        worker = await self._spawn("worker", [sys.executable, str(ROOT / "worker.py")], env)
+        worker = await self._spawn("worker", [sys.executable, str(ROOT / "worker.py")],
+                                   _with_metrics(env, self.ports.worker_metrics))
         await self._spawn(
             "receiver", [sys.executable, str(ROOT / "starter.py"), "serve", "--port",
-                         str(self.ports.webhook)], env)
+                         str(self.ports.webhook)], _with_metrics(env, self.ports.receiver_metrics))
         await self._step(self._worker_polling(worker), timeout=READY_TIMEOUT,
                          what=f"the worker polling task queue {self.settings.task_queue!r}")
         await self._step(self._healthy(self.health_url), timeout=READY_TIMEOUT,
@@ -409,7 +415,9 @@ class DevStack:
                                                  what="sending the demo events")
 
     def _check_ports(self) -> None:
-        wanted = [("webhook", "RETURNS_WEBHOOK_PORT", self.ports.webhook)]
+        wanted = [("webhook", "RETURNS_WEBHOOK_PORT", self.ports.webhook),
+                  ("worker metrics", "RETURNS_WORKER_METRICS_PORT", self.ports.worker_metrics),
+                  ("receiver metrics", "RETURNS_RECEIVER_METRICS_PORT", self.ports.receiver_metrics)]
         if not self.external:
             wanted = [("Temporal", "RETURNS_TEMPORAL_PORT", self.ports.temporal),
                       ("Temporal Web UI", "RETURNS_UI_PORT", self.ports.ui),
@@ -605,6 +613,9 @@ class DevStack:
                 f"--codec-endpoint {self.codec_url} --codec-auth \"Bearer <token>\"",
             ]
         lines += [
+            f"  Metrics            http://127.0.0.1:{self.ports.worker_metrics}/metrics (worker), "
+            f"http://127.0.0.1:{self.ports.receiver_metrics}/metrics (receiver): Prometheus "
+            "scrape targets (docs/operations.md#metrics)",
             f"  Emails (Maildir)   {_rel(self.settings.outbox_dir)}/new/",
             f"  Return labels      {_rel(self.settings.labels_dir)}/",
             f"  Refund ledger      {_rel(self.settings.ledger_path)}",
@@ -619,6 +630,11 @@ class DevStack:
                       f"  Start from scratch: stop, then rm -rf {_rel(d)}"]
         lines += ["", READY_LINE, ""]
         print("\n".join(lines), file=self.console, flush=True)
+
+
+def _with_metrics(env: dict[str, str], port: int) -> dict[str, str]:
+    """A child's environment with its Prometheus endpoint on loopback (runtime/telemetry.py)."""
+    return {**env, "RETURNS_METRICS_ADDRESS": f"127.0.0.1:{port}"}
 
 
 def _kind_and_return(body: bytes) -> tuple[str | None, str | None, str | None]:

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         check_transition, describe_outcomes,
     )
     from returns.status_card import render_status_card
-    from workflows import names
+    from workflows import metrics, names
     from workflows import search_attributes
 
 
@@ -480,6 +480,7 @@ class ReturnMessages:
 
     def _transition(self, new: State, waiting_on: WaitingOn | None = None) -> None:
         check_transition(self.state, new)
+        metrics.state_changed(self.request.merchant_id, self.state.value, new.value)
         self._record("system", "state", f"{self.state.value} -> {new.value}")
         self.state, self.waiting_on = new, waiting_on
         self._publish()

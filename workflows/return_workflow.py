@@ -56,8 +56,9 @@ with workflow.unsafe.imports_passed_through():
         DEADLINE_LABELS, FINAL, TRANSITIONS, AttentionCause, AuditEntry, Deadline,
         DeadlineKind as Kind, InspectionResult, ItemStatus, LabelInfo, Outcome, ReceiptLog,
         RefundInfo, RefundStatus, ReturnState as State, ReturnStatus, WaitingOn,
+        describe_outcomes,
     )
-    from workflows import names
+    from workflows import metrics, names
     from workflows.return_messages import ReturnMessages
 
 # Policy, deadlines and label: a few quick retries, then the step fails to staff.
@@ -131,6 +132,7 @@ class ReturnWorkflow(ReturnMessages):
     @workflow.run
     async def run(self, request: ReturnRequested) -> ReturnStatus:
         self._record("system", "return requested", f"event {request.event_id}")
+        metrics.return_started(request.merchant_id, self.state.value)
         self._publish()
         try:
             await self._evaluate()
@@ -372,6 +374,8 @@ class ReturnWorkflow(ReturnMessages):
                                     "end", retry=UNTIL_DONE)
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._upsert_attributes()
+        metrics.return_ended(self.request.merchant_id, self.state.value,
+                             describe_outcomes(self.outcomes))
         return self._status()
 
     # ---------------------------------------------------------------- outcome steps
@@ -608,12 +612,16 @@ class ReturnWorkflow(ReturnMessages):
 
     def _meet(self, kind: Kind) -> None:
         if kind in self.deadlines:
+            if not (self.deadlines[kind].met or self.deadlines[kind].breached):
+                metrics.deadline_met(self.request.merchant_id, kind.value)
             self.deadlines[kind].met = True
             if self.attention_cause == AttentionCause.late and self.attention_deadline == kind:
                 self._resolved(f"the {kind.value} deadline is met")
             self._publish()
 
     def _breach(self, kind: Kind) -> None:
+        if not self.deadlines[kind].breached:
+            metrics.deadline_breached(self.request.merchant_id, kind.value)
         self.deadlines[kind].breached = True
         self._record("system", "deadline passed", DEADLINE_LABELS[kind])
         self._publish()

@@ -250,7 +250,8 @@ async def interrupt(process, output: list[str]) -> int:
 async def test_make_run_starts_and_stops_cleanly(tmp_path: Path) -> None:
     data_dir = (tmp_path / "data").resolve()
     ports = {"RETURNS_TEMPORAL_PORT": free_port(), "RETURNS_UI_PORT": free_port(),
-             "RETURNS_WEBHOOK_PORT": free_port()}
+             "RETURNS_WEBHOOK_PORT": free_port(), "RETURNS_WORKER_METRICS_PORT": free_port(),
+             "RETURNS_RECEIVER_METRICS_PORT": free_port()}
     env = clean_env(RETURNS_DATA_DIR=str(data_dir), **{k: str(v) for k, v in ports.items()})
     runs = []
     try:
@@ -264,6 +265,12 @@ async def test_make_run_starts_and_stops_cleanly(tmp_path: Path) -> None:
             assert f"POST http://127.0.0.1:{ports['RETURNS_WEBHOOK_PORT']}/events" in text
             demo = [line for line in output if "demo " in line and "events posted" in line]
             assert demo, text
+            for knob, metric in (("RETURNS_WORKER_METRICS_PORT", "temporal_worker_start"),
+                                 ("RETURNS_RECEIVER_METRICS_PORT", "returns_webhook_requests_total")):
+                url = f"http://127.0.0.1:{ports[knob]}/metrics"
+                assert url in text  # the banner names each Prometheus endpoint
+                async with aiohttp.ClientSession() as http, http.get(url) as response:
+                    assert metric in await response.text(), url
             if attempt == 1:
                 assert "started" in demo[0] and "rejected" not in demo[0], demo[0]
             else:

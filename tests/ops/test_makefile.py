@@ -1,5 +1,5 @@
 """The two commands of the README: `make run` needs only Python 3.11, make and bash; `make test`
-installs what the suite needs beyond the venv (chromium, a CJK font, node/npm) with one
+installs what the suite needs beyond the venv (chromium, a CJK font, node/npm, prometheus) with one
 `apt-get update` when it runs as root, and does nothing when everything is there."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ if [ "$1" = install ]; then
   for p in "$@"; do
     case "$p" in
       chromium|npm) printf '#!/bin/sh\\n' > "{bin}/$p"; chmod +x "{bin}/$p" ;;
+      prometheus) printf '#!/bin/sh\\n' > "{bin}/promtool"; chmod +x "{bin}/promtool" ;;
       fonts-wqy-zenhei) : > "{font}" ;;
     esac
   done
@@ -64,7 +65,7 @@ def test_make_test_installs_the_system_packages_and_the_stripe_mock_first() -> N
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert out.count("apt-get update") == 1
-    for package in ("chromium", "fonts-wqy-zenhei", "nodejs npm"):
+    for package in ("chromium", "fonts-wqy-zenhei", "nodejs npm", "prometheus"):
         assert package in out
     assert "npm ci --prefix tools/stripe-mock" in out
     assert out.index("apt-get update") < out.index("npm ci") < out.index("-m pytest")
@@ -74,10 +75,10 @@ def test_as_root_the_missing_packages_are_installed_with_one_apt_get_update(tmp_
     bin_dir, log, font = fake_system(tmp_path, uid=0)
     run = make("system-packages", f"CJK_FONTS={font}", path=str(bin_dir))
     assert run.returncode == 0, run.stderr
-    assert run.stdout == "make test: installing chromium fonts-wqy-zenhei nodejs npm\n"
+    assert run.stdout == "make test: installing chromium fonts-wqy-zenhei nodejs npm prometheus\n"
     assert log.read_text().splitlines() == [
         "noninteractive update -qq",
-        "noninteractive install -y -qq chromium fonts-wqy-zenhei nodejs npm"]
+        "noninteractive install -y -qq chromium fonts-wqy-zenhei nodejs npm prometheus"]
 
     # Everything is there now: nothing is run, nothing is said.
     again = make("system-packages", f"CJK_FONTS={font}", path=str(bin_dir))
@@ -88,8 +89,9 @@ def test_as_root_the_missing_packages_are_installed_with_one_apt_get_update(tmp_
 def test_as_root_only_what_is_missing_is_installed(tmp_path: Path) -> None:
     bin_dir, log, font = fake_system(tmp_path, uid=0)
     font.write_bytes(b"")
-    (bin_dir / "chromium").write_text("#!/bin/sh\n")
-    (bin_dir / "chromium").chmod(0o755)
+    for tool in ("chromium", "promtool"):
+        (bin_dir / tool).write_text("#!/bin/sh\n")
+        (bin_dir / tool).chmod(0o755)
     run = make("system-packages", f"CJK_FONTS={font}", path=str(bin_dir))
     assert run.returncode == 0, run.stderr
     assert log.read_text().splitlines() == ["noninteractive update -qq",
@@ -102,9 +104,9 @@ def test_not_root_nothing_is_installed_and_the_failing_tests_are_named(tmp_path:
     assert run.returncode == 0, run.stderr
     assert not log.exists()
     assert run.stdout == (
-        "make test: missing chromium fonts-wqy-zenhei nodejs npm (apt-get install chromium "
-        "fonts-wqy-zenhei nodejs npm as root): tests/browser tests/labels "
-        "tests/adapters/test_stripe_refunds.py will fail\n")
+        "make test: missing chromium fonts-wqy-zenhei nodejs npm prometheus (apt-get install "
+        "chromium fonts-wqy-zenhei nodejs npm prometheus as root): tests/browser tests/labels "
+        "tests/adapters/test_stripe_refunds.py tests/metrics will fail\n")
 
 
 def test_make_run_installs_the_product_without_the_test_tools() -> None:
