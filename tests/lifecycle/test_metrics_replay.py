@@ -20,9 +20,9 @@ from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 
 from returns.status import ReturnState as S
 from runtime.settings import Settings
-from tests.codec_keys import test_data_converter
+from samples.keys import test_data_converter
 from tests.lifecycle.conftest import Harness
-from tests.lifecycle.events import return_requested
+from samples.events import return_requested
 from tests.lifecycle.test_paths import approve, receive_and_inspect, wait_state
 from worker import build_worker
 from workflows import metrics

@@ -36,8 +36,8 @@ from returns.actions import ActionResult
 from returns.events import ReturnRequested, workflow_id_for
 from returns.status import ReturnStatus
 from runtime.settings import ROOT
-from tests.codec_keys import TEST_KEYS_ENV, test_data_converter
-from tests.lifecycle.events import return_requested
+from samples.keys import TEST_KEYS_ENV, test_data_converter
+from samples.events import return_requested
 from tests.metrics.test_rules import RULES, dashboard_queries, product_metrics
 from tests.ops.stack import TEMPORAL_ENV, free_port
 from workflows import metrics as workflow_metrics

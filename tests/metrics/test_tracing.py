@@ -27,8 +27,8 @@ from returns.policy.registry import PolicyRegistry
 from returns.status import ReturnStatus
 from runtime import telemetry
 from runtime.settings import Settings
-from tests.codec_keys import test_data_converter
-from tests.lifecycle.events import return_requested
+from samples.keys import test_data_converter
+from samples.events import return_requested
 from tests.loopback import serving
 from worker import build_worker
 from workflows import names
