@@ -27,7 +27,7 @@ from activities.metrics import with_metrics
 from activities.order_lines import OrderLineActivities
 from activities.policy import PolicyActivities
 from returns.policy.registry import PolicyFileError, PolicyRegistry
-from runtime.client import connect, data_converter
+from runtime.client import connect, worker_data_converter
 from runtime.codec import CodecKeyError
 from runtime.faults import FaultPlan, with_faults
 from runtime.logging import configure_logging, get_logger
@@ -104,7 +104,7 @@ async def main() -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     try:  # every payload is encrypted: no key, no worker (docs/security.md)
-        keyring = data_converter.payload_codec.keyring
+        keyring = worker_data_converter.payload_codec.keyring
     except CodecKeyError as err:
         print(f"worker: {err}", file=sys.stderr)
         return 2
@@ -114,7 +114,8 @@ async def main() -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     tracing = telemetry.tracing("returns-worker")
-    client = await connect(interceptors=tracing.interceptors())
+    client = await connect(interceptors=tracing.interceptors(),
+                           data_converter=worker_data_converter)
     worker = build_worker(client, settings, registry)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

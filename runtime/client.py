@@ -31,6 +31,9 @@ def external_server_configured() -> bool:
 # One converter per process: its keyring is read on first use (RETURNS_CODEC_KEYS, ...), so
 # commands that never touch a payload (search attributes, health checks) need no key.
 data_converter = encrypted_data_converter()
+# The worker's: a signal or update whose payload does not decrypt (a key-rotation mistake, a
+# truncated or clear-text payload) fails only that message, never the workflow task.
+worker_data_converter = encrypted_data_converter(tolerant=True)
 
 
 async def connect(**overrides) -> Client:

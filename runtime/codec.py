@@ -44,6 +44,11 @@ _KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
+# The encoding of what a tolerant codec hands on for a payload it could not decrypt; its data is
+# why, in words (runtime/converter.py turns it back into an error at the handler that needs it).
+UNDECRYPTABLE = b"binary/undecryptable"
+
+
 class CodecKeyError(ValueError):
     """The keyring is missing or malformed; the message says where to look (never a key)."""
 
@@ -186,8 +191,12 @@ class EncryptionCodec(PayloadCodec):
     payload cannot be relabelled with another key id), the whole original payload (metadata and
     data) inside."""
 
-    def __init__(self, keyring: Keyring | Callable[[], Keyring]) -> None:
+    def __init__(self, keyring: Keyring | Callable[[], Keyring], tolerant: bool = False) -> None:
+        """`tolerant` (the worker's codec): a payload that does not decrypt is handed on as an
+        `UNDECRYPTABLE` payload saying why, instead of failing the whole workflow activation: the
+        signal or update it carries is refused and reported, and the return goes on."""
         super().__init__()
+        self.tolerant = tolerant
         self._keyring = keyring if isinstance(keyring, Keyring) else None
         self._load = None if isinstance(keyring, Keyring) else keyring
         self._ciphers: dict[str, AESGCM] = {}
@@ -211,7 +220,14 @@ class EncryptionCodec(PayloadCodec):
         return [self.encrypt(p) for p in payloads]
 
     async def decode(self, payloads: Iterable[Payload]) -> list[Payload]:
-        return [self.decrypt(p) for p in payloads]
+        return [self._decrypt_or_explain(p) if self.tolerant else self.decrypt(p)
+                for p in payloads]
+
+    def _decrypt_or_explain(self, payload: Payload) -> Payload:
+        try:
+            return self.decrypt(payload)
+        except UndecryptablePayload as err:
+            return Payload(metadata={"encoding": UNDECRYPTABLE}, data=str(err).encode())
 
     def encrypt(self, payload: Payload) -> Payload:
         key_id = self.keyring.current_id

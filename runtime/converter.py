@@ -23,12 +23,13 @@ from temporalio.converter import (
     BinaryNullPayloadConverter,
     DataConverter,
     DefaultFailureConverter,
+    EncodingPayloadConverter,
     JSONPlainPayloadConverter,
 )
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import ORDER_LINE_REFUSED
-from runtime.codec import EncryptionCodec, Keyring
+from runtime.codec import UNDECRYPTABLE, EncryptionCodec, Keyring
 from workflows.names import ACTION_REFUSED
 
 INVALID_INPUT = "InvalidInput"
@@ -67,6 +68,22 @@ class _NullIsNotAnObject(BinaryNullPayloadConverter):
         return value
 
 
+class _Undecryptable(EncodingPayloadConverter):
+    """A payload the worker's codec could not decrypt (runtime/codec.py, tolerant): converting
+    it raises, naming why, so the one message it carried is refused, not the workflow task."""
+
+    @property
+    def encoding(self) -> str:
+        return UNDECRYPTABLE.decode()
+
+    def to_payload(self, value: Any) -> Payload | None:
+        return None  # never written
+
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        raise ApplicationError(f"the payload could not be decrypted: {payload.data.decode()}",
+                               type=INVALID_INPUT, non_retryable=True)
+
+
 class ReadablePayloadConverter(PydanticPayloadConverter):
     def __init__(self) -> None:
         super().__init__()
@@ -75,6 +92,7 @@ class ReadablePayloadConverter(PydanticPayloadConverter):
                   else _NullIsNotAnObject() if isinstance(conv, BinaryNullPayloadConverter) else conv)
             for enc, conv in self.converters.items()
         }
+        self.converters[UNDECRYPTABLE] = _Undecryptable()
 
 
 data_converter = DataConverter(payload_converter_class=ReadablePayloadConverter)
@@ -99,8 +117,10 @@ class EncodedFailuresExceptRefusals(DefaultFailureConverter):
             failure.stack_trace = ""
 
 
-def encrypted_data_converter(keyring: Keyring | Callable[[], Keyring] = Keyring.from_env) -> DataConverter:
-    """The readable converter plus the AES-GCM codec; `keyring` may be loaded on first use."""
+def encrypted_data_converter(keyring: Keyring | Callable[[], Keyring] = Keyring.from_env,
+                             tolerant: bool = False) -> DataConverter:
+    """The readable converter plus the AES-GCM codec; `keyring` may be loaded on first use.
+    `tolerant` for the worker: an undecryptable payload fails only the message it carries."""
     return DataConverter(payload_converter_class=ReadablePayloadConverter,
-                         payload_codec=EncryptionCodec(keyring),
+                         payload_codec=EncryptionCodec(keyring, tolerant=tolerant),
                          failure_converter_class=EncodedFailuresExceptRefusals)
