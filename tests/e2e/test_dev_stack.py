@@ -174,7 +174,7 @@ async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: 
             await in_state(handle, "inspecting", children)
 
             await handle.execute_update(names.UPDATE_RECORD_INSPECTION, {
-                "actor": "warehouse:e2e", "receipt_id": "scan-e2e",
+                "actor": "warehouse:e2e",
                 "items": [{"line_id": i["line_id"], "passed": True} for i in items]})
             final = await asyncio.wait_for(handle.result(), STEP_TIMEOUT)
         finally:

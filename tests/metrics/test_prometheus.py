@@ -44,7 +44,9 @@ from workflows import metrics as workflow_metrics
 from workflows import names
 from workflows.search_attributes import cli_flags
 
-SECRET = "whsec_metrics_test_0b1d"
+SECRET = "whsec_metrics_test_0b1d"  # fine-jewelry's; each merchant has its own
+OPALOOK_SECRET = "whsec_metrics_test_opalook_7c2e"
+PEARL_SECRET = "whsec_metrics_test_pearl_41aa"
 STEP_TIMEOUT = 60.0
 SCRAPE = "1s"
 
@@ -139,8 +141,9 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes, secret: st
         return response.status
 
 
-async def in_state(client, return_id: str, state: str) -> ReturnStatus:
-    handle = client.get_workflow_handle(workflow_id_for(return_id))
+async def in_state(client, event: ReturnRequested, state: str) -> ReturnStatus:
+    return_id = event.return_id
+    handle = client.get_workflow_handle(workflow_id_for(event.merchant_id, return_id))
 
     async def check():
         st = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus)
@@ -181,7 +184,10 @@ async def test_prometheus_scrapes_the_worker_and_the_receiver_while_returns_run(
         address = client.service_client.config.target_host
         worker_env = child_env(address, tmp_path, task_queue,
                                RETURNS_METRICS_ADDRESS=f"127.0.0.1:{worker_port}")
-        receiver_env = child_env(address, tmp_path, task_queue, RETURNS_WEBHOOK_SECRET=SECRET,
+        receiver_env = child_env(address, tmp_path, task_queue,
+                                 RETURNS_WEBHOOK_SECRETS_FINE_JEWELRY=SECRET,
+                                 RETURNS_WEBHOOK_SECRETS_OPALOOK=OPALOOK_SECRET,
+                                 RETURNS_WEBHOOK_SECRETS_PEARL_PLATFORM=PEARL_SECRET,
                                  RETURNS_METRICS_ADDRESS=f"127.0.0.1:{receiver_port}")
         async with process("worker", [sys.executable, str(ROOT / "worker.py")], worker_env, logs), \
                 process("receiver", [sys.executable, str(ROOT / "starter.py"), "serve",
@@ -203,7 +209,8 @@ async def test_prometheus_scrapes_the_worker_and_the_receiver_while_returns_run(
             refunded = return_requested("fine-jewelry")
             rejected = return_requested("opalook")
             answers = collections.Counter()
-            for body, secret in [(event_body(refunded), SECRET), (event_body(rejected), SECRET),
+            for body, secret in [(event_body(refunded), SECRET),
+                                 (event_body(rejected), OPALOOK_SECRET),
                                  (event_body(refunded), SECRET),  # again: a duplicate
                                  (event_body(rejected), "not-the-secret"),
                                  (b'{"type": "return.requested", "event_id": "evt-x"}', SECRET)]:
@@ -211,22 +218,22 @@ async def test_prometheus_scrapes_the_worker_and_the_receiver_while_returns_run(
             assert answers[200] == 3 and answers[401] == 1, answers
 
             # Staff carry one return to its refund and reject the other.
-            await in_state(client, refunded.return_id, "under_review")
-            a = client.get_workflow_handle(workflow_id_for(refunded.return_id))
+            await in_state(client, refunded, "under_review")
+            a = client.get_workflow_handle(workflow_id_for(refunded.merchant_id, refunded.return_id))
             await a.execute_update(names.UPDATE_APPROVE, {"actor": "sam"}, result_type=ActionResult)
-            await in_state(client, refunded.return_id, "awaiting_shipment")
+            await in_state(client, refunded, "awaiting_shipment")
             await a.signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
-                "actor": "warehouse:anna", "items": [{"line_id": "L1", "quantity": 1}]})
-            await in_state(client, refunded.return_id, "inspecting")
+                "actor": "warehouse:anna", "receipt_id": "scan-1", "items": [{"line_id": "L1", "quantity": 1}]})
+            await in_state(client, refunded, "inspecting")
             await a.execute_update(names.UPDATE_RECORD_INSPECTION, {
                 "actor": "ines", "items": [{"line_id": "L1", "passed": True}]},
                 result_type=ActionResult)
-            await in_state(client, rejected.return_id, "under_review")
-            b = client.get_workflow_handle(workflow_id_for(rejected.return_id))
+            await in_state(client, rejected, "under_review")
+            b = client.get_workflow_handle(workflow_id_for(rejected.merchant_id, rejected.return_id))
             await b.execute_update(names.UPDATE_REJECT, {"actor": "sam", "reason": "worn"},
                                    result_type=ActionResult)
             finals = {r.return_id: await client.get_workflow_handle(
-                workflow_id_for(r.return_id), result_type=ReturnStatus).result()
+                workflow_id_for(r.merchant_id, r.return_id), result_type=ReturnStatus).result()
                 for r in (refunded, rejected)}
             a_final, b_final = finals[refunded.return_id], finals[rejected.return_id]
             assert a_final.state.value == "refunded" and b_final.state.value == "rejected"

@@ -82,7 +82,7 @@ async def test_one_trace_from_the_webhook_to_the_activities_exported_over_otlp(
                                       "RETURNS_TASK_QUEUE": f"returns-{uuid.uuid4().hex[:8]}"})
         registry = PolicyRegistry.load(settings.policies_dir)
         app = create_app(Intake(client, task_queue=settings.task_queue,
-                                known_merchant=lambda m: True), WebhookConfig(secrets=(SECRET,)))
+                                known_merchant=lambda m: True), WebhookConfig(secrets={"fine-jewelry": (SECRET,)}))
         app.middlewares.append(telemetry.webhook_middleware(telemetry.meter(), tracing.tracer))
         event = return_requested("fine-jewelry")
         body = event.model_dump_json().encode()
@@ -91,7 +91,7 @@ async def test_one_trace_from_the_webhook_to_the_activities_exported_over_otlp(
             async with http.post(f"{receiver}/events", data=body, headers={
                     SIGNATURE_HEADER: sign(body, SECRET, int(time.time()))}) as response:
                 assert response.status == 200, await response.text()
-            handle = client.get_workflow_handle(workflow_id_for(event.return_id))
+            handle = client.get_workflow_handle(workflow_id_for(event.merchant_id, event.return_id))
             for _ in range(200):  # the policy evaluated, the deadline computed, emails sent
                 st = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus)
                 if any(a.detail == "review_needed" for a in st.audit):
