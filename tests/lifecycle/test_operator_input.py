@@ -51,3 +51,38 @@ async def test_an_approve_and_a_reject_that_race_leave_only_what_took_effect(har
     decisions = [(a.actor, a.action) for a in st.audit if a.action in ("approved", "rejected")]
     assert decisions == ([("sam", "approved")] if st.state == S.awaiting_shipment
                          else [("lea", "rejected")]), st.audit
+
+
+async def test_a_second_return_of_a_line_already_returned_cannot_be_approved(harness):
+    """Issue 15: two returns of the same order line (a duplicate request for a parcel lost in
+    transit, say): the first approval takes the line's unit; the second is refused with the order
+    guard's words and stays under review; once the first return ends without a refund (here
+    cancelled), its unit is back and the second can be approved."""
+    first = return_requested("fine-jewelry")
+    second = first.model_copy(update={"return_id": first.return_id + "B",
+                                      "event_id": first.event_id + "b"})
+    a = await harness.start(first)
+    b = await harness.start(second)
+    await wait_state(a, S.under_review)
+    await wait_state(b, S.under_review)
+    await approve(a)
+    try:
+        await update(b, "approve", {"actor": "lea"})
+        raise AssertionError("the second return of the same unit was approved")
+    except WorkflowUpdateFailedError as err:
+        message = err.cause.message
+    assert "not approved: the order's lines do not allow it" in message and "L1" in message
+    st = await status(b)
+    assert st.state == S.under_review
+    assert [e.actor for e in st.audit if e.action == "approval not applied"] == ["lea"]
+    await update(a, "cancel", {"actor": "sam", "reason": "duplicate request"})
+    await wait_state(a, S.cancelled)
+    for _ in range(100):  # the cancelled return gives its unit back as it ends
+        try:
+            await update(b, "approve", {"actor": "lea"})
+            break
+        except WorkflowUpdateFailedError:
+            await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the unit never came back")
+    await wait_state(b, S.awaiting_shipment)
