@@ -37,10 +37,13 @@ class Action(StrEnum):
 # The customer may withdraw until the warehouse has the parcel (003 §II.4, 004 §3.1).
 OPEN_BEFORE_RECEIPT = frozenset({S.requested, S.under_review, S.approved, S.awaiting_shipment,
                                  S.in_transit})
-# Where a warehouse receipt is taken (until the inspection is recorded).
-RECEIPT_STATES = frozenset({S.awaiting_shipment, S.in_transit, S.received, S.inspecting})
-RECEIPT_WINDOW = ("receipts are recorded from awaiting_shipment (the customer has the label) until "
-                  "the inspection is recorded")
+# Where a warehouse receipt is taken: from the approval (a parcel can be scanned in the moment
+# between the approval and the ship-by wait, e.g. while the approval email goes out or a worker
+# restarts) until the inspection is recorded. What is expected back is decided per line
+# (returns/receipts.py): nothing, for a return refunded without a shipment.
+RECEIPT_STATES = frozenset({S.approved, S.awaiting_shipment, S.in_transit, S.received,
+                            S.inspecting})
+RECEIPT_WINDOW = "receipts are recorded from the approval until the inspection is recorded"
 SHIPPING_BACK = frozenset({S.exchange_shipping, S.repairing, S.returning_to_customer})
 
 

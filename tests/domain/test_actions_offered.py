@@ -134,6 +134,7 @@ def test_each_resting_state_offers_what_the_policy_lets_staff_do():
                                           "cancel"]
     assert shown(S.repairing) == ["ship_to_customer", "cancel"]
     assert shown(S.under_review, needs_attention=True)[-1] == "acknowledge (what needs attention)"
+    assert shown(S.approved) == ["signal warehouse_receipt", "cancel"]
     for state in FINAL:
         assert shown(state) == []
 
@@ -143,8 +144,8 @@ def test_each_resting_state_offers_what_the_policy_lets_staff_do():
      "awaiting_shipment, not under_review"),
     (Action.approve, Now(state=S.under_review, decision_pending=True), "already being applied"),
     (Action.record_inspection, Now(state=S.received), "not inspecting"),
-    (Action.warehouse_receipt, Now(state=S.under_review), "receipts are recorded from "
-     "awaiting_shipment"),
+    (Action.warehouse_receipt, Now(state=S.under_review), "receipts are recorded from the "
+     "approval"),
     (Action.cancel, Now(state=S.refunding), "the refund is in progress"),
     (Action.acknowledge, Now(state=S.refunding, refund=RefundStatus.failed,
                              needs_attention=True), "retry_refund or record_manual_refund"),
