@@ -4,6 +4,8 @@ seeded random moments and restarted, and the payment provider, mail and label se
 their answers or hang (RETURNS_FAULTS, runtime/faults.py). Afterwards `verify` checks what an
 operations team would: every return in the state its inputs dictate, exactly one refund per
 refunded return and none for the others, no email or label produced twice.
+
+bench/lifecycle.py drives its returns through the same paths (`PATHS`, `drive`), without faults.
 """
 
 from __future__ import annotations
