@@ -4,6 +4,8 @@ seeded random moments and restarted, and the payment provider, mail and label se
 their answers or hang (RETURNS_FAULTS, runtime/faults.py). Afterwards `verify` checks what an
 operations team would: every return in the state its inputs dictate, exactly one refund per
 refunded return and none for the others, no email or label produced twice.
+
+bench/lifecycle.py drives its returns through the same paths (`PATHS`, `drive`), without faults.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,10 +153,10 @@ async def drive(client: Client, path: ReturnPath, event: ReturnRequested, task_q
                 raise
             await asyncio.sleep(0.5)
         except asyncio.TimeoutError:
-            raise TimeoutError(await _unfinished(handle, path)) from None
+            raise TimeoutError(await where_it_stands(handle, path)) from None
 
 
-async def _unfinished(handle: WorkflowHandle, path: ReturnPath) -> str:
+async def where_it_stands(handle: WorkflowHandle, path: ReturnPath) -> str:
     """What a return that missed the deadline was doing, for the failure message."""
     try:
         st = await status(handle, time.monotonic() + 15)
@@ -229,21 +231,21 @@ async def chaos(pool: WorkerPool, rng: random.Random, kills: int, first_after: f
 
 
 # --- what must hold afterwards -------------------------------------------------------------------
-async def verify(runs: list[tuple[ReturnPath, ReturnRequested, ReturnStatus]], data_dir: Path,
-                 records: list[dict]) -> list[str]:
+Run = tuple[ReturnPath, ReturnRequested, ReturnStatus]
+
+
+async def verify(runs: list[Run], data_dir: Path, records: list[dict],
+                 unfinished: Sequence[Run] = ()) -> list[str]:
+    """`runs`: finished returns with their final status. `unfinished`: returns that missed the
+    deadline, with their status so far: only their emails are accounted for (the caller reports
+    them), so the outbox check does not count their emails as strays."""
     problems = []
     ledger = SqliteLedger(data_dir / "ledger.sqlite3")
     expected_ids: set[str] = set()
     emailed = gave_up = 0
-    for path, event, final in runs:
+    everything = [(run, True) for run in runs] + [(run, False) for run in unfinished]
+    for (path, event, final), finished in everything:
         wid = workflow_id_for(event.merchant_id, event.return_id)
-        if final.state.value != path.final:
-            problems.append(f"{wid} ({path.name}): ended {final.state.value}, expected {path.final}")
-        refunds = await ledger.refunds(order_id=event.order.order_id)
-        if len(refunds) != (1 if path.refunded else 0):
-            problems.append(f"{wid} ({path.name}): {len(refunds)} refunds in the ledger")
-        elif path.refunded and refunds[0].amount != final.refund_total:
-            problems.append(f"{wid}: refunded {refunds[0].amount}, due {final.refund_total}")
         sends = [a for a in final.audit if a.action.startswith("emailed ")]
         failed = [a for a in final.audit if a.action.startswith("email to ")]
         emailed += len(sends)
@@ -252,6 +254,15 @@ async def verify(runs: list[tuple[ReturnPath, ReturnRequested, ReturnStatus]], d
         count = len(sends) + len(failed)
         expected_ids |= {message_id_for(f"{wid}:notify:{n}:{t}")
                          for n in range(1, count + 1) for t in templates}
+        if not finished:
+            continue
+        if final.state.value != path.final:
+            problems.append(f"{wid} ({path.name}): ended {final.state.value}, expected {path.final}")
+        refunds = await ledger.refunds(order_id=event.order.order_id)
+        if len(refunds) != (1 if path.refunded else 0):
+            problems.append(f"{wid} ({path.name}): {len(refunds)} refunds in the ledger")
+        elif path.refunded and refunds[0].amount != final.refund_total:
+            problems.append(f"{wid}: refunded {refunds[0].amount}, due {final.refund_total}")
         if (final.label is not None) != path.label:
             problems.append(f"{wid} ({path.name}): label {'missing' if path.label else 'unexpected'}")
     box = mailbox.Maildir(data_dir / "outbox", create=False)

@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from temporalio.client import Client  # noqa: E402
+from temporalio.service import RPCError  # noqa: E402
 
-from bench.faultlib import PATHS, WorkerPool, chaos, drive, fault_counts, returns_for, verify  # noqa: E402
+from bench.faultlib import (PATHS, WorkerPool, chaos, drive, fault_counts,  # noqa: E402
+                            returns_for, status, verify, where_it_stands)
 from bench.procs import free_port  # noqa: E402
+from returns.events import workflow_id_for  # noqa: E402
 from runtime import processes  # noqa: E402
 from samples.keys import TEST_KEYS_ENV, test_data_converter  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
@@ -101,16 +104,25 @@ async def main() -> int:
         finals = await asyncio.gather(*(drive(client, p, e, queue, deadline) for p, e in runs),
                                       return_exceptions=True)
         await asyncio.gather(*tasks)
+        took = time.monotonic() - started
+        # Where the unfinished ones stand, asked while the workers still answer (their emails are
+        # theirs, not strays).
+        unfinished, so_far = [], []
+        for (p, e), f in zip(runs, finals):
+            if isinstance(f, BaseException):
+                handle = client.get_workflow_handle(workflow_id_for(e.merchant_id, e.return_id))
+                unfinished.append(f"not finished within the budget: {await where_it_stands(handle, p)}")
+                try:
+                    so_far.append((p, e, await status(handle, time.monotonic() + 15)))
+                except (TimeoutError, RPCError):
+                    pass
     finally:
         await pool.stop()
         await processes.stop_all([server], grace=5)
-    took = time.monotonic() - started
     records = pool.log_records()
-    unfinished = [f"{e.return_id} ({p.name}): not finished within the budget ({f!r})"
-                  for (p, e), f in zip(runs, finals) if isinstance(f, BaseException)]
     problems = unfinished + await verify(
         [(p, e, f) for (p, e), f in zip(runs, finals) if not isinstance(f, BaseException)],
-        data_dir, records)
+        data_dir, records, so_far)
     print(f"{len(runs)} returns, {args.workers} workers, seed {args.seed}: "
           f"{len(runs) - len(unfinished)} finished in {took:.0f}s")
     print(f"worker starts: {pool.started}; injected faults: {dict(fault_counts(records))}")

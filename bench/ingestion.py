@@ -28,6 +28,7 @@ import aiohttp  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from ingestion.intake import parse_event, start_options  # noqa: E402
+from ingestion.merchant_secrets import env_name  # noqa: E402
 from ingestion.signing import SIGNATURE_HEADER, sign  # noqa: E402
 from returns.events import workflow_id_for  # noqa: E402
 from bench.procs import cpu_seconds, free_port  # noqa: E402
@@ -37,15 +38,12 @@ from samples.events import return_requested  # noqa: E402
 from workflows import names  # noqa: E402
 from workflows.search_attributes import cli_flags  # noqa: E402
 
-SECRET = "whsec_bench_" + uuid.uuid4().hex  # fine-jewelry's: the merchant of events()
-
-
-
-
+MERCHANT = "fine-jewelry"  # every event's merchant, and the one secret the receiver holds
+SECRET = "whsec_bench_" + uuid.uuid4().hex
 
 
 def events(count: int) -> list[bytes]:
-    return [return_requested("fine-jewelry").model_dump_json().encode() for _ in range(count)]
+    return [return_requested(MERCHANT).model_dump_json().encode() for _ in range(count)]
 
 
 async def run(count: int, concurrency: int, send, prepare=lambda body: body) -> float:
@@ -76,7 +74,7 @@ async def main() -> None:
         port = free_port()
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RETURNS_"))}
         child_env.update(TEMPORAL_ADDRESS=client.service_client.config.target_host,
-                         RETURNS_CODEC_KEYS=TEST_KEYS_ENV, RETURNS_WEBHOOK_SECRETS_FINE_JEWELRY=SECRET,
+                         RETURNS_CODEC_KEYS=TEST_KEYS_ENV, **{env_name(MERCHANT): SECRET},
                          RETURNS_DATA_DIR=str(work), RETURNS_TASK_QUEUE="bench-ingestion",
                          RETURNS_LOG_FORMAT="json", RETURNS_LOG_LEVEL="WARNING")
         receiver = await processes.start(
