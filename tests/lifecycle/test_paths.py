@@ -325,16 +325,21 @@ async def test_receipt_that_does_not_fit_is_raised_to_staff(harness):
     assert templates(harness).count("receipt_problem") == 3
 
 
+async def refunded_elsewhere(harness, event, key: str) -> None:
+    """The support desk refunded the order's payment in full by hand: the provider now refuses."""
+    payment = event.order.payments[0]
+    await harness.ledger.refund(RefundRequest(
+        idempotency_key=key, return_id="other", order_id=event.order.order_id,
+        currency=event.order.currency, amount=payment.amount, payments=[payment],
+        reason="refunded by the support desk"))
+
+
 async def test_refused_refund_goes_to_staff_then_manual_refund(harness):
     """The provider refuses (support already refunded this payment by hand, so nothing is left
     to refund): staff are told, may retry, and record a manual refund; the ledger never holds a
     refund it refused."""
     event = return_requested("fine-jewelry")
-    payment = event.order.payments[0]
-    await harness.ledger.refund(RefundRequest(
-        idempotency_key="support-desk-1", return_id="other", order_id=event.order.order_id,
-        currency=event.order.currency, amount=payment.amount, payments=[payment],
-        reason="refunded by the support desk"))
+    await refunded_elsewhere(harness, event, "support-desk-1")
     handle = await harness.start(event)
     await wait_state(handle, S.under_review)
     await approve(handle)
@@ -377,15 +382,11 @@ async def test_refused_refund_goes_to_staff_then_manual_refund(harness):
 
 
 async def test_a_manual_refund_of_less_than_is_due_closes_the_return_as_partial(harness):
-    from tests.lifecycle.test_search_attribute_upserts import upserted
     """Issue 15: a manual refund for less than is due is recorded as partial, not as refunded,
     and the RefundAmount search attribute holds what was paid."""
+    from tests.lifecycle.test_search_attribute_upserts import upserted  # (it imports this module)
     event = return_requested("fine-jewelry")
-    payment = event.order.payments[0]
-    await harness.ledger.refund(RefundRequest(  # refunded in full elsewhere: the provider refuses
-        idempotency_key="support-desk-2", return_id="other", order_id=event.order.order_id,
-        currency=event.order.currency, amount=payment.amount, payments=[payment],
-        reason="refunded by the support desk"))
+    await refunded_elsewhere(harness, event, "support-desk-2")
     handle = await harness.start(event)
     await wait_state(handle, S.under_review)
     await approve(handle)
