@@ -332,8 +332,8 @@ async def test_a_carrier_label_barcode_finds_its_return(stack: Stack) -> None:
     run = await returns(stack, "receive", "--item", "L1=1", stdin=f"{tracking}\n")  # a scanner
     assert (run.code, run.error_line) == (1, (
         f"returns: not recorded for return {return_id}: the return is under_review; receipts are "
-        "recorded from awaiting_shipment (the customer has the label) until the inspection is "
-        "recorded (--force sends it anyway and alerts staff)"))
+        "recorded from the approval until the inspection is recorded (--force sends it anyway "
+        "and alerts staff)"))
     run = await returns(stack, "approve", tracking, "--actor", "sam")
     assert run.code == 0, run.err
     assert run.out.startswith("approve: approved") and f"(return {return_id} is now" in run.out
@@ -419,8 +419,8 @@ async def test_every_error_is_one_readable_line(stack: Stack) -> None:
         # receipts that do not fit the return
         (["receive", review, "--item", "L1=1"], 1,
          f"returns: not recorded for return {review}: the return is under_review; receipts are "
-         "recorded from awaiting_shipment (the customer has the label) until the inspection is "
-         "recorded (--force sends it anyway and alerts staff)"),
+         "recorded from the approval until the inspection is recorded (--force sends it anyway "
+         "and alerts staff)"),
         (["receive", review], 2, "returns: no items: give --item LINE=QUANTITY (repeatable) or "
                                  "--all; in a terminal you are asked line by line"),
         (["receive", review, "--item", "L1=x"], 1, "returns: --item: quantity 'x' is not a whole number"),
