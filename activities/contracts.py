@@ -152,6 +152,10 @@ class LabelRequest(_Model):
     ship_by: datetime | None = None
     timezone: str | None = None  # the merchant's time zone, to print ship_by as a local date
     merchant_id: str | None = None  # picks the merchant's label adapter; None: the default one
+    # A carrier label is bought (and paid by the merchant) only when the merchant bears the return
+    # shipping of everything in the parcel (returns.postage.prepaid_label, 004 §3.4); otherwise
+    # the customer posts the parcel at their cost with the PDF RMA label.
+    prepaid: bool = True
 
 
 class LabelCreated(_Model):

@@ -85,7 +85,8 @@ class LabelActivities:
     @activity.defn(name=CREATE_RETURN_LABEL)
     async def create_return_label(self, req: LabelRequest) -> LabelCreated:
         _validate(req)
-        carrier = self.carrier_for(req.merchant_id)
+        # 004 §3.4: never buy a carrier label for a parcel whose postage the customer bears.
+        carrier = self.carrier_for(req.merchant_id) if req.prepaid else None
         if carrier is None:
             made = await asyncio.to_thread(self._create, req)
         else:

@@ -42,7 +42,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import contracts
-    from returns import notices
+    from returns import notices, postage
     from returns.actions import (
         Approve, Cancel, RecordInspection, RecordManualRefund, Reject, RetryRefund, ShipToCustomer,
     )
@@ -536,7 +536,8 @@ class ReturnWorkflow(ReturnMessages):
             customer_address=self.request.order.shipping_address,
             lines=[contracts.LabelLine(sku=i.sku, title=i.title, quantity=i.quantity)
                    for i in self._items_to_ship()],
-            ship_by=self._due(Kind.ship_by), timezone=self.decision.sla.calendar.timezone)
+            ship_by=self._due(Kind.ship_by), timezone=self.decision.sla.calendar.timezone,
+            prepaid=postage.prepaid_label(self._items_to_ship()))
         try:
             made = await self._step(contracts.CREATE_RETURN_LABEL, request,
                                     contracts.LabelCreated, f"print return label {rma}")

@@ -104,7 +104,7 @@ def _draft(policy: MerchantPolicy, request: ReturnRequested, item: RequestedItem
 
 def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
     f = draft.facts
-    cap = refund_cap(policy, f.paid, f.paid_excluding_tax)
+    cap = refund_cap(policy, f.paid, f.paid_excluding_tax, draft.ground)
     # Not eligible (refused, or waiting for a person to accept it): no resolution, nothing owed.
     resolution = draft.resolution if draft.eligible else None
     fees = fees_for(policy, quality=f.quality, resolution=resolution, attributes=f.attributes,
@@ -138,16 +138,19 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
         staff_review_required=draft.needs_person,
         staff_review_points=draft.review_points,
         inspection_checks=draft.inspection_checks,
-        inspection_fee_clause=_inspection_fee_clause(f),
+        inspection_fee_clause=_inspection_fee_clause(f, draft),
         refusals=list(draft.refusals),
         reasons=reasons + [fee.reason for fee in fees],
         line_attributes=sorted(f.attributes),
     )
 
 
-def _inspection_fee_clause(f) -> str | None:
-    """The clause under which staff may charge this item an inspection fee, if any."""
+def _inspection_fee_clause(f, draft: Draft) -> str | None:
+    """The clause under which staff may charge this item an inspection fee, if any; none on a
+    ground that excludes it (003 §II.4 EU cooling-off)."""
     rule = f.policy.inspection_fee
+    if draft.ground is not None and draft.ground.no_inspection_fee is not None:
+        return None
     if rule is None or (rule.quality is not None and rule.quality != f.quality):
         return None
     return f"{rule.clause}: {rule.text}"

@@ -200,6 +200,9 @@ class GroundAndWindow:
             for note in ground.notes:
                 if note.applies_to(resolution):
                     draft.reasons.append(note.reason())
+            for cited in (ground.refund_limit, ground.no_inspection_fee):  # 000 §1.2, 003 §II.4
+                if cited is not None:
+                    draft.reasons.append(Reason(clause=cited.clause, text=cited.text))
             if ground.verdict == "review":
                 for point in ground.review_points:
                     draft.review(point)
@@ -500,9 +503,12 @@ def fees_for(policy: MerchantPolicy, *, quality: bool, resolution: Resolution | 
     return fees
 
 
-def refund_cap(policy: MerchantPolicy, paid: int, paid_excluding_tax: int) -> int:
-    """The most that may be refunded for the item (000 §2.1: price excluding tax)."""
-    if policy.refund.limit == "price_excluding_tax":
+def refund_cap(policy: MerchantPolicy, paid: int, paid_excluding_tax: int,
+               ground: Ground | None = None) -> int:
+    """The most that may be refunded for the item (000 §2.1: price excluding tax), unless its
+    ground says otherwise (000 §1.2: an L221-3 withdrawal refunds all sums paid)."""
+    limit = ground.refund_limit if ground is not None and ground.refund_limit else policy.refund
+    if limit.limit == "price_excluding_tax":
         return min(paid, paid_excluding_tax)
     return paid
 

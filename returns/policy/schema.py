@@ -205,6 +205,12 @@ class Ground(_Model):
     review_points: list[Text] = []  # always shown to staff when this ground applies
     review_points_by_resolution: dict[Resolution, list[Text]] = {}  # e.g. exchange: check stock
     notes: list[Note] = []  # conditions checked later (e.g. unworn, verified at inspection)
+    # This ground refunds otherwise than `[refund]` (000 §1.2: a withdrawal accepted under the
+    # Consumer Code L221-3 exception refunds all sums paid, L221-24, not 000 §2.1's guarantee cap).
+    refund_limit: "GroundRefundLimit | None" = None
+    # No inspection fee on this ground, whatever `[inspection_fee]` says, and the customer is told
+    # (003 §II.4: EU cooling-off returns "without bearing the return freight", the Directive).
+    no_inspection_fee: Cited | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> "Ground":
@@ -382,6 +388,15 @@ class InspectionFailed(_Model):
 class RefundLimit(_Model):
     limit: Literal["price_paid", "price_excluding_tax"] = "price_paid"
     clause: Clause
+
+
+class GroundRefundLimit(RefundLimit):
+    """A ground's own limit, told to the customer with `text` (000 §1.2 L221-3 withdrawal)."""
+
+    text: Text
+
+
+Ground.model_rebuild()
 
 
 class ComparisonPurchaseCheck(_Model):

@@ -96,12 +96,21 @@ def test_special_approval_of_a_custom_return_costs_30_percent(fine):
 
 def test_accepting_the_l221_3_exception(opalook):
     """000 §1.2: staff confirm the L221-3 exception: the professional withdraws, pays the return
-    (Consumer Code L221-23) and gets the price excluding tax (000 §2.1)."""
+    (Consumer Code L221-23) and gets all sums paid, tax included (L221-24): 000 §2.1's cap to the
+    price excluding tax is the guarantee's, not a withdrawal's (docs/policies.md)."""
     decision = decide(opalook, opalook_request(items=[requested_item(reason="changed_mind")]))
     item = apply_overrides(decision, [_override(accept_exception=True)], "sophie", opalook).items[0]
     assert item.eligible and item.resolution == Resolution.refund
-    assert item.refund_amount == 10_000
+    assert item.paid == 12_000 and item.refund_cap == 12_000 and item.refund_amount == 12_000
     assert item.return_shipping_paid_by == Party.customer
+    assert any(r.clause.startswith("000 §1.2 (Consumer Code L221-3") and "refunded in full" in r.text
+               for r in item.reasons)
+
+
+def test_a_guarantee_claim_is_still_capped_at_the_price_excluding_tax(opalook):
+    """000 §2.1: "limited to the amount excluding tax paid by the buyer" for a defect."""
+    item = decide(opalook, opalook_request(items=[requested_item(reason="defective")])).items[0]
+    assert item.eligible and item.refund_cap == 10_000 and item.refund_amount == 10_000
 
 
 def test_exchange_without_stock_converted_to_refund(pearl):

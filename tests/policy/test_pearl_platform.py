@@ -92,6 +92,21 @@ def test_eu_consumer_cooling_off_with_free_return(pearl):
     assert item.refund_amount == PAID and item.fees == []
 
 
+def test_a_cooling_off_return_bears_no_inspection_fee_and_the_consumer_is_told(pearl):
+    """003 §II.4 "without bearing the return freight", §I.3 the EU Directive applies: the §V.1.4
+    inspection fee is not open to staff on a cooling-off return (docs/policies.md), and the
+    consumer reads why; after the 14 days (§II.3) the fee is possible again."""
+    cooling = decide(pearl, pearl_platform_request(days_after_delivery=5, items=[
+        requested_item(reason="changed_mind")])).items[0]
+    assert cooling.inspection_fee_clause is None
+    assert any(r.clause == "003 §II.4, §I.3" and "no inspection fee" in r.text
+               for r in cooling.reasons)
+    later = decide(pearl, pearl_platform_request(days_after_delivery=15, items=[
+        requested_item(reason="changed_mind")])).items[0]
+    assert later.inspection_fee_clause is not None and later.inspection_fee_clause.startswith(
+        "003 §V.1.4")
+
+
 def test_eu_cooling_off_exchange_is_reshipped_at_the_consumers_cost(pearl):
     """003 §II.4 / §V.2.4 waive the *return* freight in the cooling-off period; choice
     (docs/policies.md): the waiver names return freight only, so an exchange's reshipping stays
