@@ -70,7 +70,7 @@ async def full_return(client, queue: str) -> str:
         "items": [{"line_id": "L1", "quantity": 1}]})
     await until("inspecting")
     await handle.execute_update(names.UPDATE_RECORD_INSPECTION, {
-        "actor": "bench", "items": [{"line_id": "L1", "passed": True}]})
+        "actor": "bench", "items": [{"line_id": "L1", "passed": True, "checks_confirmed": True}]})
     final = await handle.result()
     assert final.state.value == "refunded", final.state
     return handle.id

@@ -71,6 +71,10 @@ class ItemInspection(BaseModel):
     checks_confirmed: bool = Field(
         False, description="every check the policy asks of this line's inspection was done and "
                            "confirmed (the status card lists them, e.g. 003 §IV.2 certificate match)")
+    failed_checks: Annotated[list[Annotated[int, Field(ge=1, le=50)]], Field(max_length=50)] = Field(
+        [], description="the numbers (as the status card lists them for this line) of the checks "
+                        "the item failed, e.g. 004 §2.3 worn; the customer is told each one "
+                        "with its clause. Only with passed: false")
 
 
 class PostageReimbursement(BaseModel):

@@ -27,6 +27,14 @@ def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
                 return (f"items: line {r.line_id}: inspection_fee {r.inspection_fee} is more than "
                         f"the {due} refund it is deducted from")
         checks = received[r.line_id].inspection_checks  # e.g. 003 §IV.2 certificate match
+        for n in r.failed_checks:
+            if n > len(checks):
+                listed = f"1 to {len(checks)}" if checks else "none"
+                return (f"items: line {r.line_id}: failed_checks {n} is not one of its checks "
+                        f"(listed on the status card: {listed})")
+        if r.failed_checks and r.passed:
+            return (f"items: line {r.line_id} failed check(s) "
+                    f"{', '.join(str(n) for n in r.failed_checks)}: record it with passed: false")
         if r.passed and checks and not r.checks_confirmed:
             return (f"items: line {r.line_id} can pass only once the inspection confirmed: "
                     f"{'; '.join(checks)}. Set checks_confirmed: true, or record it as not passed")
@@ -47,3 +55,14 @@ def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
 def inspection_fee(action: RecordInspection, line_id: str) -> int:
     """What staff charged for inspecting this line, where the policy allows it (003 §V.1.4)."""
     return next((r.inspection_fee or 0 for r in action.items if r.line_id == line_id), 0)
+
+
+def failed_checks(checks: list[str], numbers: list[int]) -> list[str]:
+    """The checks an item failed, from the numbers staff gave (as the status card lists them)."""
+    return [checks[n - 1] for n in dict.fromkeys(numbers) if 1 <= n <= len(checks)]
+
+
+def failed_check_sentence(check: str) -> str:
+    """A check ("<clause>: <text>") as the customer reads it: the text, its clause in brackets."""
+    clause, _, text = check.partition(": ")
+    return f"{text} ({clause})" if text else check

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from returns.actions import PostageReimbursement
 from returns.events import RequestedItem, Resolution
+from returns.inspection import failed_check_sentence
 from returns.money import format_money
 from returns.policy.decision import ReturnDecision
 from returns.policy.refunds import exchange_fees
@@ -45,8 +46,10 @@ def inspection_todo(items: dict[str, ItemStatus]) -> str:
 
 def inspection_failed(decision: ReturnDecision, items: dict[str, ItemStatus]) -> str:
     """For the customer: which items failed and who ships them back (004 §3.7, 003 §III.4)."""
-    failed = "; ".join(f"{i.title}: {i.inspection_notes or 'did not pass'}"
-                       for i in items.values() if i.inspection == "failed")
+    failed = "; ".join(f"{i.title}: " + "; ".join(
+        [*(f"did not meet: {failed_check_sentence(c)}" for c in i.failed_checks),
+         *([i.inspection_notes] if i.inspection_notes else [])] or ["did not pass"])
+        for i in items.values() if i.inspection == "failed")
     shipping = decision.inspection_failed_shipping
     return failed + (f"\n\n{shipping}" if shipping else "")
 

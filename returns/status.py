@@ -193,6 +193,7 @@ class ItemStatus(_Model):
     condition_notes: list[str] = []
     inspection: InspectionResult | None = None
     inspection_notes: str | None = None
+    failed_checks: list[str] = []  # the inspection_checks this item failed ("<clause>: <text>")
     quantity_accepted: int = 0
 
 

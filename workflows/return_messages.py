@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from returns.allowed import OPEN_BEFORE_RECEIPT, Action, Now, deadline_refusal, offered, refusal
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn, ScanKind
-    from returns.inspection import inspection_problem
+    from returns.inspection import failed_checks, inspection_problem
     from returns.money import format_money
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.overrides import approval_problem
@@ -233,7 +233,8 @@ class ReturnMessages:
     # ---------------------------------------------------------------- updates: inspection
     @workflow.update(name=names.UPDATE_RECORD_INSPECTION,
                      description="Record the inspection: {actor, items: [{line_id, passed, "
-                                 "quantity?, notes?, checks_confirmed?, inspection_fee?}], "
+                                 "quantity?, notes?, checks_confirmed?, failed_checks?, "
+                                 "inspection_fee?}], "
                                  "postage_reimbursement?} for every received line")
     async def record_inspection(self, action: RecordInspection) -> ActionResult:
         currency = self.decision.currency
@@ -241,6 +242,7 @@ class ReturnMessages:
             status = self.items[r.line_id]
             status.inspection = InspectionResult.passed if r.passed else InspectionResult.failed
             status.inspection_notes = r.notes
+            status.failed_checks = failed_checks(status.inspection_checks, r.failed_checks)
             accepted = status.quantity_received if r.quantity is None else r.quantity
             status.quantity_accepted = accepted if r.passed else 0
             if r.inspection_fee:

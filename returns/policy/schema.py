@@ -158,6 +158,13 @@ class Note(Cited):
     """A condition shown with the decision, optionally only for some resolutions."""
 
     resolutions: list[Resolution] = []  # empty: always
+    # The condition is also an inspection check (003 §IV.2's way): listed on the status card as
+    # "<clause>: <text>", confirmed per item by `record_inspection`, named to the customer when
+    # it fails (004 §2.3, §6.2, 003 §II.3, §VI.1, 000 §2.1).
+    inspection_check: bool = False
+
+    def check(self) -> str:
+        return f"{self.clause}: {self.text}"
 
     def applies_to(self, resolution: Resolution | None) -> bool:
         return not self.resolutions or resolution in self.resolutions
@@ -168,6 +175,13 @@ class PolicyNote(Note):
 
     # Only when the order ships to another country than the merchant's return address (customs).
     abroad_only: bool = False
+
+
+class MissingEvidenceRefusal(Cited):
+    """The ground does not apply when the customer declares one of `evidence` missing
+    (003 §VI.2: packaging, certificates or labels missing → no unconditional return)."""
+
+    evidence: Annotated[list[EvidenceKind], Field(min_length=1)]
 
 
 class Ground(_Model):
@@ -211,6 +225,8 @@ class Ground(_Model):
     # No inspection fee on this ground, whatever `[inspection_fee]` says, and the customer is told
     # (003 §II.4: EU cooling-off returns "without bearing the return freight", the Directive).
     no_inspection_fee: Cited | None = None
+    # Declared missing by the customer (`RequestedItem.evidence_declared_missing`): refused.
+    refused_without: list[MissingEvidenceRefusal] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> "Ground":
