@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from returns.actions import RecordInspection
+from returns.money import format_money
 from returns.policy.decision import Party, ReturnDecision
 from returns.policy.refunds import refund_for_accepted
 from returns.status import ItemStatus
@@ -49,6 +50,22 @@ def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
             for r in action.items):  # 004 §3.4
         return ("postage_reimbursement: under this policy the customer bears the return shipping "
                 "of every line that passed; nothing to reimburse")
+    return postage_cap_problem(decision, action)
+
+
+def postage_cap_problem(decision: ReturnDecision, action: RecordInspection) -> str | None:
+    """Return postage is reimbursed up to standard shipping where the policy says so (004 §3.4)."""
+    postage, cap = action.postage_reimbursement, decision.postage_standard_only
+    if postage is None or cap is None:
+        return None
+    if postage.standard_shipping is None:
+        return (f"postage_reimbursement.standard_shipping: give the standard shipping rate for "
+                f"this parcel; the policy reimburses up to it ({cap})")
+    if postage.amount > postage.standard_shipping:
+        currency = decision.currency
+        return (f"postage_reimbursement.amount: {format_money(postage.amount, currency)} is more "
+                f"than the {format_money(postage.standard_shipping, currency)} standard shipping; "
+                f"reimburse at most that ({cap})")
     return None
 
 

@@ -251,5 +251,7 @@ class ReturnStatus(_Model):
     waiting_on: WaitingOn | None = None
     requested_at: datetime | None = None
     next_actions: list[str] = []
+    # What the customer pays before the next shipment, and why (004 §4.4, §4.5, §3.7).
+    customer_owes: str | None = None
     receipts: list[ReceiptLog] = []
     audit: list[AuditEntry] = []

@@ -78,6 +78,9 @@ def render_status_card(status: ReturnStatus) -> str:
         lines.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}"
                      + (f", id {r.refund_id}" if r.refund_id else "")
                      + (f", last error: {r.last_error}" if r.last_error and r.status != "succeeded" else ""))
+    if status.customer_owes:
+        lines.append(f"\n**The customer owes** (ship_to_customer needs their payment recorded)\n"
+                     f"\n{status.customer_owes}")
     if status.label:
         lines.append(f"Label: {status.label.rma_number}")
     if status.next_actions:

@@ -204,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("approve", parents=[acting, one], help="approve a return under review")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--note", help="a note for the customer's email")
+    p.add_argument("--stock-confirmed", dest="stock_confirmed", action="append", default=[],
+                   metavar="LINE", help="the stock for this line's exchange is confirmed "
+                                        "(003 §III.2: required where the policy checks stock)")
 
     p = sub.add_parser("reject", parents=[acting, one], help="reject a return under review")
     p.add_argument("ret", metavar="RETURN")
@@ -615,7 +618,8 @@ async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
 
 async def cmd_approve(client: Client, args: argparse.Namespace) -> int:
     return_id = await resolve(client, args.ret, args.timeout, args.merchant)
-    action = model(Approve, "approval", actor=actor_of(args), note=args.note)
+    action = model(Approve, "approval", actor=actor_of(args), note=args.note,
+                   stock_confirmed=args.stock_confirmed)
     return report(return_id, names.UPDATE_APPROVE,
                   await send_update(client, return_id, names.UPDATE_APPROVE, action, args.timeout))
 

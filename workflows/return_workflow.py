@@ -304,7 +304,8 @@ class ReturnWorkflow(ReturnMessages):
             await self._wait(lambda: self.inspection is not None)
         self._meet(Kind.inspection)
         if any(i.quantity_accepted for i in self.items.values()):
-            await self._notify("inspection_passed")
+            await self._notify("inspection_passed",  # and what is owed first (004 §4.4, §4.5)
+                               message=notices.owed_after_inspection(self.decision, self.items))
         if any(i.inspection == InspectionResult.failed for i in self.items.values()):
             await self._notify("inspection_failed",
                                message=notices.inspection_failed(self.decision, self.items))

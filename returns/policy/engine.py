@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from returns.events import OrderLine, RequestedItem, ReturnRequested
+from returns.events import OrderLine, RequestedItem, Resolution, ReturnRequested
 from returns.money import prorate
 from returns.policy.decision import ItemDecision, Party, Reason, ReturnDecision
 from returns.policy.rules import (
@@ -64,6 +64,9 @@ def decide(policy: MerchantPolicy, request: ReturnRequested) -> ReturnDecision:
         auto_reject_reasons=auto_reject_reasons,
         inspection_failed_shipping=policy.inspection_failed.sentence(),
         inspection_failed_shipping_paid_by=policy.inspection_failed.paid_by,
+        inspection_failed_shipping_clause=policy.inspection_failed.clause,
+        postage_standard_only=(policy.return_postage.cap() if policy.return_postage
+                               and policy.return_postage.standard_only else None),
         decided_on=request.occurred_at.astimezone(tz).date().isoformat(),
     )
 
@@ -139,6 +142,12 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
         staff_review_points=draft.review_points,
         inspection_checks=draft.inspection_checks,
         inspection_fee_clause=_inspection_fee_clause(f, draft),
+        shipping_clause=draft.ground.shipping_clause if draft.ground else None,
+        stock_check=(f"{draft.ground.stock_check.clause}: {draft.ground.stock_check.text}"
+                     if draft.ground and draft.ground.stock_check
+                     and draft.resolution == Resolution.exchange else None),
+        owed_before_reshipping=draft.owed if resolution in (Resolution.exchange,
+                                                            Resolution.repair) else [],
         refusals=list(draft.refusals),
         reasons=reasons + [fee.reason for fee in fees],
         line_attributes=sorted(f.attributes),

@@ -69,6 +69,7 @@ class Draft:
     review_points: list[str] = field(default_factory=list)
     inspection_checks: list[str] = field(default_factory=list)
     evidence_required: list[EvidenceKind] = field(default_factory=list)
+    owed: list[Reason] = field(default_factory=list)  # paid before reshipping (004 §4.4)
 
     @property
     def eligible(self) -> bool:
@@ -207,6 +208,8 @@ class GroundAndWindow:
                     draft.reasons.append(note.reason())
                     if note.inspection_check:
                         draft.add_check(note.check())
+                    if note.collect_before_shipping:
+                        draft.owed.append(note.reason())
             for cited in (ground.refund_limit, ground.no_inspection_fee):  # 000 §1.2, 003 §II.4
                 if cited is not None:
                     draft.reasons.append(Reason(clause=cited.clause, text=cited.text))

@@ -162,6 +162,9 @@ class Note(Cited):
     # "<clause>: <text>", confirmed per item by `record_inspection`, named to the customer when
     # it fails (004 §2.3, §6.2, 003 §II.3, §VI.1, 000 §2.1).
     inspection_check: bool = False
+    # Money the customer pays before the reshipment, in an amount staff quote (004 §4.4 price
+    # difference): collected, or recorded with a payment reference, before ship_to_customer.
+    collect_before_shipping: bool = False
 
     def check(self) -> str:
         return f"{self.clause}: {self.text}"
@@ -225,6 +228,9 @@ class Ground(_Model):
     # No inspection fee on this ground, whatever `[inspection_fee]` says, and the customer is told
     # (003 §II.4: EU cooling-off returns "without bearing the return freight", the Directive).
     no_inspection_fee: Cited | None = None
+    # An exchange on this ground is approved only once staff confirm the stock for it
+    # (003 §III.2 "The platform will give priority to confirming inventory"): `Approve.stock_confirmed`.
+    stock_check: Cited | None = None
     # Declared missing by the customer (`RequestedItem.evidence_declared_missing`): refused.
     refused_without: list[MissingEvidenceRefusal] = []
 
@@ -401,6 +407,19 @@ class InspectionFailed(_Model):
         return f"{text[:1].upper()}{text[1:]} ({self.clause})."
 
 
+class ReturnPostage(_Model):
+    """How much of the customer's return postage is reimbursed where the merchant bears it
+    (004 §3.4: "limited to standard shipping fees, excluding value-added fees such as expedited
+    and dedicated line services")."""
+
+    standard_only: bool = True
+    clause: Clause
+    text: Text
+
+    def cap(self) -> str:
+        return f"{self.clause}: {self.text}"
+
+
 class RefundLimit(_Model):
     limit: Literal["price_paid", "price_excluding_tax"] = "price_paid"
     clause: Clause
@@ -454,6 +473,7 @@ class MerchantPolicy(_Model):
     refund: RefundLimit
     inspection_failed: InspectionFailed
     inspection_fee: InspectionFee | None = None
+    return_postage: ReturnPostage | None = None
     returnless_refund: ReturnlessRefund | None = None
     address: AddressRules | None = None
     comparison_purchase: ComparisonPurchaseCheck | None = None

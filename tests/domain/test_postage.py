@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from returns.actions import ItemInspection, PostageReimbursement, RecordInspection
+from returns.inspection import inspection_problem
 from returns.policy.engine import decide
 from returns.policy.registry import PolicyRegistry
 from returns.postage import prepaid_label
+from returns.status import ItemStatus
 from tests.policy.builders import (
     POLICIES_DIR, fine_jewelry_request, merchant_line, requested_item,
 )
@@ -39,3 +42,30 @@ def test_a_parcel_with_an_item_the_customer_pays_for_is_not_prepaid(fine):
         requested_item(line_id="L2", reason="changed_mind")]))
     assert not prepaid_label(i for i in decision.items if i.needs_return_shipment)
     assert not prepaid_label([])
+
+
+def _inspected(postage):
+    return RecordInspection(actor="ines", items=[ItemInspection(
+        line_id="L1", passed=True, checks_confirmed=True)], postage_reimbursement=postage)
+
+
+def test_return_postage_is_reimbursed_up_to_standard_shipping_only(fine):
+    """004 §3.4 quality issues: "borne by us upon presentation of valid courier documents
+    (limited to standard shipping fees, excluding value-added fees such as expedited …)": the
+    inspector gives the standard rate, and more than it is refused naming the field."""
+    decision = decide(fine, fine_jewelry_request(items=[requested_item(reason="defective")]))
+    assert decision.postage_standard_only.startswith("004 §3.4: limited to standard shipping")
+    items = {"L1": ItemStatus(line_id="L1", sku="S", title="Ring", quantity_requested=1,
+                              eligible=True, resolution=decision.items[0].resolution,
+                              quantity_received=1,
+                              inspection_checks=decision.items[0].inspection_checks)}
+    express = PostageReimbursement(amount=4500, courier_reference="SF-1")
+    assert inspection_problem(decision, items, _inspected(express)).startswith(
+        "postage_reimbursement.standard_shipping: give the standard shipping rate")
+    express = PostageReimbursement(amount=4500, courier_reference="SF-1", standard_shipping=1200)
+    assert inspection_problem(decision, items, _inspected(express)) == (
+        "postage_reimbursement.amount: 45.00 USD is more than the 12.00 USD standard shipping; "
+        "reimburse at most that (004 §3.4: limited to standard shipping fees, excluding "
+        "value-added fees such as expedited and dedicated line services)")
+    standard = PostageReimbursement(amount=1200, courier_reference="SF-1", standard_shipping=1200)
+    assert inspection_problem(decision, items, _inspected(standard)) is None

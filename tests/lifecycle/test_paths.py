@@ -205,9 +205,16 @@ async def test_inspection_failure_returns_item_to_customer(harness):
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
         {"line_id": "L1", "passed": False, "notes": "scratches from wear", "failed_checks": [1]}]})
-    await wait_state(handle, S.returning_to_customer)
+    st = await wait_state(handle, S.returning_to_customer)
+    assert "(004 §3.7)" in st.customer_owes  # paid before it is sent back
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "UPS",
+                                                  "tracking_number": "1Z12345E0205271688"})
+    assert refused.value.cause.message.startswith("customer_payment: ")
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "UPS",
-                                              "tracking_number": "1Z12345E0205271688"})
+                                              "tracking_number": "1Z12345E0205271688",
+                                              "customer_payment": {"reference": "PP-77",
+                                                                   "amount": 1800}})
     final = await harness.result(handle)
     assert final.state == S.closed
     assert final.items[0].inspection == "failed"
@@ -216,6 +223,7 @@ async def test_inspection_failure_returns_item_to_customer(harness):
     failed = next(m for m in harness.outbox() if m["X-Notification"] == "inspection_failed")
     text = failed.get_body(("plain",)).get_content()
     assert "scratches from wear" in text and "(004 §3.7)" in text
+    assert "To pay before we ship: the cost of shipping back" in " ".join(text.split())
     assert "did not meet: wear, oxidation, human damage and natural inclusions are not quality " \
            "issues; verified at inspection (004 §6.2)" in " ".join(text.split())
     assert final.items[0].failed_checks[0].startswith("004 §6.2: ")

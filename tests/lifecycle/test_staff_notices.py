@@ -58,8 +58,10 @@ def bodies(messages) -> str:
 
 async def test_staff_are_asked_to_inspect_then_to_ship_and_exchange_fees_come_first(harness):
     """004 §3.5 inspection within 3-5 business days and §3.6 reshipment: staff get an
-    action_needed email for each; §4.5 the 50% fee on exchanging an engraved product is collected
-    before the exchange ships (ship_to_customer without fee_payment_reference is refused)."""
+    action_needed email for each; §4.5 the 50% fee on exchanging an engraved product, and §4.4
+    the price difference and the reshipping cost, are collected before the exchange ships:
+    the customer reads what they owe, ship_to_customer without the customer's payment is
+    refused, and the payment recorded by staff is in the audit."""
     event = return_requested("fine-jewelry", delivered_days_ago=20,
                              lines=[line("L1", engraved=True)],
                              items=[item("L1", reason="size_fit", resolution="exchange",
@@ -78,21 +80,27 @@ async def test_staff_are_asked_to_inspect_then_to_ship_and_exchange_fees_come_fi
     assert len(asked) == 2, [str(m["Subject"]) for m in asked]
     assert "record_inspection" in text and "L1 Gold ring x1" in text
     assert "Ship the exchange: Gold ring x1 -> size 54" in text
-    assert "fee_payment_reference" in text and "100.00" in text
+    assert "customer_payment" in text and "100.00" in text and "price difference" in text
+    passed = next(m for m in harness.outbox() if m["X-Notification"] == "inspection_passed")
+    told = " ".join(bodies([passed]).split())
+    assert "To pay before we ship:" in told and "(004 §4.5)" in told and "(004 §4.4)" in told
+    assert "(004 §4.4)" in (await status(handle)).customer_owes  # on the status card too
 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
-                                                  "tracking_number": "JD0146000065"})
-    assert "fee_payment_reference" in refused.value.cause.message
+                                                  "tracking_number": "JD0146000065",
+                                                  "fee_payment_reference": "PAY-4411"})
+    assert refused.value.cause.message.startswith("customer_payment: ")
     assert "004 §4.5" in refused.value.cause.message
     assert (await status(handle)).state == S.exchange_shipping
 
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
                                               "tracking_number": "JD0146000065",
-                                              "fee_payment_reference": "PAY-4411"})
+                                              "customer_payment": {"reference": "PAY-4411",
+                                                                   "amount": 12000}})
     final = await harness.result(handle)
     assert final.state == S.exchanged
-    assert any("fees paid, ref PAY-4411" in a.detail for a in final.audit)
+    assert any("customer paid 120.00 USD, ref PAY-4411" in a.detail for a in final.audit)
 
 
 async def test_an_exception_that_cannot_apply_is_refused_and_the_return_stays_under_review(harness):
@@ -322,7 +330,8 @@ async def test_return_postage_is_reimbursed_only_where_the_merchant_bears_it(har
     assert "charges no inspection fee" in refused.value.cause.message
     await update(quality, "record_inspection", {"actor": "ines", "items": [
         {"line_id": "L1", "passed": True, "checks_confirmed": True}],
-        "postage_reimbursement": {"amount": 1200, "courier_reference": "SF-1234"}})
+        "postage_reimbursement": {"amount": 1200, "courier_reference": "SF-1234",
+                                  "standard_shipping": 1200}})  # 004 §3.4 standard only
     final = await harness.result(quality)
     assert final.state == S.refunded
     assert any(a.action == "return postage to reimburse" and "SF-1234" in a.detail

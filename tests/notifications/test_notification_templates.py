@@ -81,7 +81,7 @@ SHOWS = {
     "parcel_in_transit": {"tracking", "deadline"},
     "received": {"message", "deadline"},
     "receipt_problem": {"message"},
-    "inspection_passed": {"deadline", "refund_total"},
+    "inspection_passed": {"message", "deadline", "refund_total"},  # message: what is owed (004 §4.4)
     "inspection_failed": {"message", "tracking"},
     "escalation": {"message", "deadline", "refund_total"},
     "action_needed": {"message", "deadline"},

@@ -8,7 +8,7 @@ from returns.actions import ItemOverride
 from returns.events import Resolution
 from returns.policy.decision import FeeKind, Party
 from returns.policy.engine import decide
-from returns.policy.overrides import apply_overrides
+from returns.policy.overrides import apply_overrides, approval_problem
 from returns.policy.refunds import refund_for_accepted
 
 from .builders import (
@@ -206,3 +206,23 @@ def test_refund_for_accepted_checks_the_quantity(fine, quantity):
     item = decide(fine, fine_jewelry_request()).items[0]
     with pytest.raises(ValueError, match="accepted_quantity"):
         refund_for_accepted(item, quantity)
+
+
+def test_an_exchange_is_approved_only_once_its_stock_is_confirmed(pearl):
+    """003 §III.2 "The platform will give priority to confirming inventory. If there is no
+    inventory, it can be converted to a return process": approving the exchange needs
+    stock_confirmed for its line, or an override to refund."""
+    decision = decide(pearl, pearl_platform_request(items=[requested_item(resolution="exchange")]))
+    item = decision.items[0]
+    assert item.stock_check.startswith("003 §III.2: ")
+    problem = approval_problem(decision, [])
+    assert problem.startswith("stock_confirmed: line L1 (Freshwater pearl necklace) is to be "
+                              "exchanged: 003 §III.2")
+    assert approval_problem(decision, [], ["L1"]) is None
+    assert approval_problem(decision, [_override(resolution=Resolution.refund)]) is None
+
+
+def test_a_refund_needs_no_stock_check(pearl):
+    """003 §III.2 concerns exchanges only."""
+    decision = decide(pearl, pearl_platform_request())
+    assert decision.items[0].stock_check is None and approval_problem(decision, []) is None
