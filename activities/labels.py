@@ -500,7 +500,8 @@ def render_label(req: LabelRequest) -> bytes:
     y = table_header(y)
     total = 0
     for line in req.lines:
-        title_lines = _wrap(line.title, 10, title_w, max_lines=2)
+        title = line.title + (f" - for {line.wanted}" if line.wanted else "")
+        title_lines = _wrap(title, 10, title_w, max_lines=3)
         needed = 13 * len(title_lines) + 2
         if y - needed < margin:
             footer()

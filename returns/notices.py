@@ -9,7 +9,7 @@ from returns.events import RequestedItem, Resolution
 from returns.inspection import failed_check_sentence
 from returns.money import format_money
 from returns.owed import owed_before, owed_text
-from returns.policy.decision import ReturnDecision
+from returns.policy.decision import ItemDecision, ReturnDecision
 from returns.status import ItemStatus, ReturnState
 
 
@@ -105,3 +105,31 @@ def owed_after_inspection(decision: ReturnDecision, items: dict[str, ItemStatus]
     due = [o for state in (ReturnState.exchange_shipping, ReturnState.repairing)
            for o in owed_before(state, decision, items)]
     return owed_text(due, decision.currency)
+
+
+def wanted(item: ItemDecision, requested: list[RequestedItem]) -> str | None:
+    """What the item comes back for, for the packing slip: "refund", "exchange: size 54" (003
+    §III.3 "a return list (indicating the order number and return/exchange needs)", 004 §3.1)."""
+    if item.resolution is None:
+        return None
+    target = next((r.exchange_for for r in requested if r.line_id == item.line_id), None)
+    if item.resolution == Resolution.exchange and target:
+        return f"exchange: {target}"
+    return item.resolution.value.replace("_", " ")
+
+
+# Each deadline as the customer knows it (they were told every one of them by email).
+_DEADLINE_WORDS = {
+    "review": "Our review of your request",
+    "ship_by": "The date by which to send your parcel",
+    "inspection": "Our inspection of your items",
+    "refund": "Your refund",
+    "reshipment": "Shipping your exchange or repaired item",
+}
+
+
+def deadline_extended(kind: str, reason: str, clause: str | None = None) -> str:
+    """For the customer when staff move a date they were given: what moved and why (003 §III.4
+    "for special styles that need customization, the time will be notified separately")."""
+    words = _DEADLINE_WORDS.get(kind, kind.replace("_", " ").capitalize())
+    return f"{words} needs more time: {reason}" + (f" ({clause.split(':')[0]})" if clause else "")

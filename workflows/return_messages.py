@@ -286,7 +286,12 @@ class ReturnMessages:
                      f"{DEADLINE_LABELS[action.deadline]} to {new_due.isoformat()}: "
                      f"{action.reason}")
         self._publish()
-        return self._result(f"{DEADLINE_LABELS[action.deadline]} is now {new_due.isoformat()}")
+        await self._notify("deadline_extended", deadline=new_due,  # 003 §III.4: told separately
+                           message=notices.deadline_extended(
+                               action.deadline.value, action.reason,
+                               self.decision.sla.clauses.get(action.deadline.value)))
+        return self._result(f"{DEADLINE_LABELS[action.deadline]} is now {new_due.isoformat()}; "
+                            f"the customer is told")
 
     @extend_deadline.validator
     def _validate_extend(self, action: ExtendDeadline) -> None:

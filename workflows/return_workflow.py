@@ -535,7 +535,8 @@ class ReturnWorkflow(ReturnMessages):
             merchant_address=self.decision.merchant.return_address,
             customer_name=self.request.order.customer.name,
             customer_address=self.request.order.shipping_address,
-            lines=[contracts.LabelLine(sku=i.sku, title=i.title, quantity=i.quantity)
+            lines=[contracts.LabelLine(sku=i.sku, title=i.title, quantity=i.quantity,
+                                       wanted=notices.wanted(i, self.request.items))
                    for i in self._items_to_ship()],
             ship_by=self._due(Kind.ship_by), timezone=self.decision.sla.calendar.timezone,
             prepaid=postage.prepaid_label(self._items_to_ship()))

@@ -474,6 +474,8 @@ class MerchantPolicy(_Model):
     inspection_failed: InspectionFailed
     inspection_fee: InspectionFee | None = None
     return_postage: ReturnPostage | None = None
+    # The original packaging must be used (003 §III.3, 004 §2.3): the approval email says "must".
+    original_packaging: Cited | None = None
     returnless_refund: ReturnlessRefund | None = None
     address: AddressRules | None = None
     comparison_purchase: ComparisonPurchaseCheck | None = None

@@ -106,3 +106,12 @@ def test_the_staff_email_and_status_card_say_what_is_owed_and_why():
         return_id="R-1", merchant_id="fine-jewelry", order_id="O-1", state=S.exchange_shipping,
         currency="USD", items=list(items.values()), customer_owes=owed))
     assert "The customer owes" in card and "(004 §3.4, §4.4)" in card
+
+
+def test_a_moved_date_is_told_to_the_customer_with_its_clause():
+    """003 §III.4 "for special styles that need customization, the time will be notified
+    separately": the customer reads which date moved, why, and the clause that set it."""
+    assert notices.deadline_extended(
+        "reshipment", "this style is made to order", "003 §III.4: exchanges shipped in 3-5") == (
+        "Shipping your exchange or repaired item needs more time: this style is made to order "
+        "(003 §III.4)")

@@ -69,3 +69,14 @@ def test_return_postage_is_reimbursed_up_to_standard_shipping_only(fine):
         "value-added fees such as expedited and dedicated line services)")
     standard = PostageReimbursement(amount=1200, courier_reference="SF-1", standard_shipping=1200)
     assert inspection_problem(decision, items, _inspected(standard)) is None
+
+
+def test_the_slip_names_what_each_item_comes_back_for(fine):
+    """003 §III.3 / 004 §3.1: the packing slip says refund or exchange (and the size wanted)."""
+    from returns.notices import wanted
+    request = fine_jewelry_request(items=[requested_item(resolution="exchange",
+                                                         exchange_for="size 54")])
+    item = decide(fine, request).items[0]
+    assert wanted(item, request.items) == "exchange: size 54"
+    refund = decide(fine, fine_jewelry_request()).items[0]
+    assert wanted(refund, []) == "refund"

@@ -226,3 +226,16 @@ async def test_a_parcel_the_customer_pays_for_gets_the_pdf_label_not_a_carrier_l
             acts.create_return_label, label_request(rma="RMA-R2", merchant_id="fine-jewelry",
                                                     idempotency_key="return-R2:label",
                                                     return_id="R2"))
+
+
+async def test_the_packing_slip_says_whether_each_item_is_for_a_refund_or_an_exchange(tmp_path):
+    """003 §III.3 "a return list (indicating the order number and return/exchange needs) must be
+    attached"; 004 §3.1 "stating … requirements": the slip names what each line comes back for."""
+    made = await create(tmp_path, label_request(lines=[
+        LabelLine(sku="NK-AKOYA-18", title="Akoya pearl necklace", quantity=1,
+                  wanted="exchange: 45 cm"),
+        LabelLine(sku="ER-TAHITI-01", title="Tahitian pearl earrings", quantity=2,
+                  wanted="refund")]))
+    text = " ".join(page_text(made.path).split())
+    assert "Akoya pearl necklace - for exchange: 45 cm" in text
+    assert "Tahitian pearl earrings - for refund" in text

@@ -257,6 +257,16 @@ async def test_exchange(harness):
     await receive_and_inspect(handle, ("L1", 1))
     st = await wait_state(handle, S.exchange_shipping)
     assert any(d.kind.value == "reshipment" and not d.met for d in st.deadlines)
+    # 003 §III.4 "for special styles that need customization, the time will be notified
+    # separately" (and 004 §3.6 alike): moving the reshipment date tells the customer why.
+    result = await update(handle, "extend_deadline", {
+        "actor": "sam", "deadline": "reshipment", "days": 10,
+        "reason": "size 54 is made to order for you"})
+    assert result.message.endswith("the customer is told")
+    told = next(m for m in harness.outbox() if m["X-Notification"] == "deadline_extended")
+    text = " ".join(told.get_body(("plain",)).get_content().split())
+    assert "Shipping your exchange or repaired item needs more time: size 54 is made to order " \
+           "for you (004 §3.6)" in text
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
                                               "tracking_number": "JD014600006543210987"})
     final = await harness.result(handle)
