@@ -160,6 +160,9 @@ class ShipToCustomer(_Action):
     ] | None = Field(None, description="the customer's payment of the exchange fees or price "
                                        "difference, required before an exchange with fees ships "
                                        "(004 §4.4, §4.5)")
+    checks_confirmed: bool = Field(
+        False, description="what the policy asks of the product sent in exchange was checked "
+                           "(003 §V.2.3: new, same quality, with its quality certificate)")
     customer_payment: CustomerPayment | None = Field(
         None, description="what the customer paid for what they owe before this shipment (the "
                           "status card lists it: fees, price difference, reshipping, shipping "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from returns.actions import RecordInspection
+from returns.actions import RecordInspection, ShipToCustomer
 from returns.money import format_money
 from returns.policy.decision import Party, ReturnDecision
 from returns.policy.refunds import refund_for_accepted
-from returns.status import ItemStatus
+from returns.status import ItemStatus, ReturnState
 
 
 def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
@@ -83,3 +83,15 @@ def failed_check_sentence(check: str) -> str:
     """A check ("<clause>: <text>") as the customer reads it: the text, its clause in brackets."""
     clause, _, text = check.partition(": ")
     return f"{text} ({clause})" if text else check
+
+
+def exchange_check_problem(state: ReturnState, decision: ReturnDecision,
+                           action: ShipToCustomer) -> str | None:
+    """An exchange ships only once staff confirm what the policy asks of the product sent
+    (003 §V.2.3 "new products of the same quality … with a quality inspection certificate")."""
+    if state != ReturnState.exchange_shipping or not decision.exchange_checks:
+        return None
+    if not action.checks_confirmed:
+        return (f"checks_confirmed: before the exchange ships, confirm "
+                f"{'; '.join(decision.exchange_checks)}")
+    return None

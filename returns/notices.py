@@ -73,6 +73,9 @@ def shipment_todo(state: ReturnState, decision: ReturnDecision, items: dict[str,
             for i in decision.items
             if i.resolution == Resolution.exchange and items[i.line_id].quantity_accepted)
         todo += _collect_first(state, decision, items)
+        if decision.exchange_checks:  # 003 §V.2.3
+            todo += (". Check the product you send: " + "; ".join(decision.exchange_checks)
+                     + " (checks_confirmed: true)")
     elif state == ReturnState.repairing:
         todo = "Repair and send back: " + ", ".join(
             f"{i.title} x{i.quantity_accepted}" for i in items.values()

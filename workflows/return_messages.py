@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from returns.allowed import OPEN_BEFORE_RECEIPT, Action, Now, deadline_refusal, offered, refusal
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn, ScanKind
-    from returns.inspection import failed_checks, inspection_problem
+    from returns.inspection import exchange_check_problem, failed_checks, inspection_problem
     from returns.owed import owed_before, owed_text, payment_problem
     from returns.money import format_money
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
@@ -360,7 +360,7 @@ class ReturnMessages:
                      description="Record the shipment to the customer (exchange, repaired item, "
                                  "refused item): {actor, carrier, tracking_number, "
                                  "fee_payment_reference?, customer_payment?: {reference, "
-                                 "amount}, note?}")
+                                 "amount}, checks_confirmed?, note?}")
     async def ship_to_customer(self, action: ShipToCustomer) -> ActionResult:
         self.shipment = action
         self._record(action.actor, "shipped to customer", f"{action.carrier} "
@@ -377,6 +377,7 @@ class ReturnMessages:
     def _validate_ship(self, action: ShipToCustomer) -> None:
         self._check(Action.ship_to_customer)
         self._refuse_if(payment_problem(self.state, self.decision, self.items, action))
+        self._refuse_if(exchange_check_problem(self.state, self.decision, action))  # 003 §V.2.3
 
     # ---------------------------------------------------------------- query
     @workflow.query(name=names.QUERY_STATUS,

@@ -157,6 +157,8 @@ class ReturnDecision(_Model):
     inspection_failed_shipping_clause: str | None = None
     # Return postage reimbursed up to standard shipping only: "<clause>: <text>" (004 §3.4).
     postage_standard_only: str | None = None
+    # Confirmed by staff before an exchange ships, "<clause>: <text>" (003 §V.2.3).
+    exchange_checks: list[str] = []
     # The clause requiring the original packaging for the return parcel (003 §III.3, 004 §2.3).
     original_packaging_clause: str | None = None
     decided_on: str  # ISO date of the request the decision was made for

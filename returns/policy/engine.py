@@ -65,6 +65,8 @@ def decide(policy: MerchantPolicy, request: ReturnRequested) -> ReturnDecision:
         inspection_failed_shipping=policy.inspection_failed.sentence(),
         inspection_failed_shipping_paid_by=policy.inspection_failed.paid_by,
         inspection_failed_shipping_clause=policy.inspection_failed.clause,
+        exchange_checks=[f"{c.clause}: {c.text}" for c in policy.exchange_shipment.checks]
+        if policy.exchange_shipment else [],
         original_packaging_clause=(policy.original_packaging.clause
                                    if policy.original_packaging else None),
         postage_standard_only=(policy.return_postage.cap() if policy.return_postage

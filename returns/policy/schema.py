@@ -420,6 +420,14 @@ class ReturnPostage(_Model):
         return f"{self.clause}: {self.text}"
 
 
+class ExchangeShipment(_Model):
+    """What the product sent in exchange must be, confirmed by staff before `ship_to_customer`
+    (003 §V.2.3 "The exchanged products must be new products of the same quality as the original
+    products, with a quality inspection certificate attached")."""
+
+    checks: Annotated[list[Cited], Field(min_length=1)]
+
+
 class RefundLimit(_Model):
     limit: Literal["price_paid", "price_excluding_tax"] = "price_paid"
     clause: Clause
@@ -474,6 +482,8 @@ class MerchantPolicy(_Model):
     inspection_failed: InspectionFailed
     inspection_fee: InspectionFee | None = None
     return_postage: ReturnPostage | None = None
+    # What staff confirm before an exchange ships (003 §V.2.3: new, same quality, certificate).
+    exchange_shipment: ExchangeShipment | None = None
     # The original packaging must be used (003 §III.3, 004 §2.3): the approval email says "must".
     original_packaging: Cited | None = None
     returnless_refund: ReturnlessRefund | None = None

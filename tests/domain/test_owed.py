@@ -115,3 +115,22 @@ def test_a_moved_date_is_told_to_the_customer_with_its_clause():
         "reshipment", "this style is made to order", "003 §III.4: exchanges shipped in 3-5") == (
         "Shipping your exchange or repaired item needs more time: this style is made to order "
         "(003 §III.4)")
+
+
+def test_an_exchange_ships_only_once_the_product_sent_is_confirmed():
+    """003 §V.2.3 "The exchanged products must be new products of the same quality as the
+    original products, with a quality inspection certificate attached": the staff email asks for
+    it and ship_to_customer is refused without checks_confirmed, naming the field and clause."""
+    from returns.inspection import exchange_check_problem
+    decision = _decided("pearl-platform", reason="defective", resolution="exchange")
+    assert decision.exchange_checks[0].startswith("003 §V.2.3: the product sent in exchange is new")
+    problem = exchange_check_problem(S.exchange_shipping, decision, _ship())
+    assert problem.startswith("checks_confirmed: before the exchange ships, confirm 003 §V.2.3")
+    assert exchange_check_problem(S.exchange_shipping, decision, _ship(checks_confirmed=True)) \
+        is None
+    assert exchange_check_problem(S.returning_to_customer, decision, _ship()) is None
+    todo = notices.shipment_todo(S.exchange_shipping, decision, _items(decision), [])
+    assert "Check the product you send: 003 §V.2.3" in todo
+    fine = _decided("fine-jewelry", reason="defective", resolution="exchange")
+    assert fine.exchange_checks == [] and exchange_check_problem(S.exchange_shipping, fine,
+                                                                 _ship()) is None
