@@ -92,6 +92,8 @@ class Notification(_Model):
     label_path: str | None = None  # PDF to attach
     tracking: str | None = None
     merchant_id: str | None = None  # picks the merchant's email adapter; None: the default one
+    # The policy requires the original packaging (003 §III.3, 004 §2.3): the clause, else None.
+    packaging_clause: str | None = None
 
     @classmethod
     def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,
@@ -123,7 +125,8 @@ class Notification(_Model):
             deadline_at=deadline, timezone=decision.sla.calendar.timezone,
             refund_total=refund_total or (format_money(decision.refund_total, currency)
                                           if decision.refund_total else None),
-            label_path=label_path, tracking=tracking)
+            label_path=label_path, tracking=tracking,
+            packaging_clause=decision.original_packaging_clause)
 
 
 class NotificationSent(_Model):
@@ -137,6 +140,10 @@ class LabelLine(_Model):
     sku: str
     title: str
     quantity: int
+    # What the customer asked for, printed on the packing slip so the warehouse knows without
+    # looking it up (003 §III.3 "a return list (indicating … return/exchange needs)"):
+    # "refund", "exchange: size 54", "repair". None in labels of older returns.
+    wanted: str | None = None
 
 
 class LabelRequest(_Model):
@@ -152,6 +159,10 @@ class LabelRequest(_Model):
     ship_by: datetime | None = None
     timezone: str | None = None  # the merchant's time zone, to print ship_by as a local date
     merchant_id: str | None = None  # picks the merchant's label adapter; None: the default one
+    # A carrier label is bought (and paid by the merchant) only when the merchant bears the return
+    # shipping of everything in the parcel (returns.postage.prepaid_label, 004 §3.4); otherwise
+    # the customer posts the parcel at their cost with the PDF RMA label.
+    prepaid: bool = True
 
 
 class LabelCreated(_Model):

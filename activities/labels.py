@@ -85,7 +85,8 @@ class LabelActivities:
     @activity.defn(name=CREATE_RETURN_LABEL)
     async def create_return_label(self, req: LabelRequest) -> LabelCreated:
         _validate(req)
-        carrier = self.carrier_for(req.merchant_id)
+        # 004 §3.4: never buy a carrier label for a parcel whose postage the customer bears.
+        carrier = self.carrier_for(req.merchant_id) if req.prepaid else None
         if carrier is None:
             made = await asyncio.to_thread(self._create, req)
         else:
@@ -499,7 +500,8 @@ def render_label(req: LabelRequest) -> bytes:
     y = table_header(y)
     total = 0
     for line in req.lines:
-        title_lines = _wrap(line.title, 10, title_w, max_lines=2)
+        title = line.title + (f" - for {line.wanted}" if line.wanted else "")
+        title_lines = _wrap(title, 10, title_w, max_lines=3)
         needed = 13 * len(title_lines) + 2
         if y - needed < margin:
             footer()

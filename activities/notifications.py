@@ -69,6 +69,7 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "refund_failed": "staff",
     "exchange_shipping": "customer",
     "repair_started": "customer",
+    "deadline_extended": "customer",  # a date the customer was given moved (003 §III.4)
     "returned_to_customer": "customer",
     "withdrawn": "customer",
     "cancelled": "customer",

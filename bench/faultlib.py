@@ -140,10 +140,13 @@ async def drive(client: Client, path: ReturnPath, event: ReturnRequested, task_q
                 "reason": "decided to keep it"})
         elif step in ("inspect_pass", "inspect_fail"):
             await update(names.UPDATE_RECORD_INSPECTION, {"actor": "ines", "items": [
-                {"line_id": "L1", "passed": step == "inspect_pass", "notes": "checked"}]})
+                {"line_id": "L1", "passed": step == "inspect_pass", "notes": "checked",
+                 "checks_confirmed": True}]})
         elif step == "ship":
             await update(names.UPDATE_SHIP_TO_CUSTOMER, {
-                "actor": "sam", "carrier": "UPS", "tracking_number": "1Z999AA10123456784"})
+                "actor": "sam", "carrier": "UPS", "tracking_number": "1Z999AA10123456784",
+                # what the customer owes for sending back a failed item (004 §3.7), collected
+                "customer_payment": {"reference": "PAY-FAULTS", "amount": 2500}})
     while True:  # the result, waiting out worker kills and server restarts
         try:
             return await asyncio.wait_for(handle.result(),

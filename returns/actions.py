@@ -46,6 +46,9 @@ class ItemOverride(BaseModel):
 class Approve(_Action):
     note: Note | None = None
     overrides: list[ItemOverride] = []
+    stock_confirmed: Annotated[list[Identifier], Field(max_length=200)] = Field(
+        [], description="lines to be exchanged whose stock staff confirmed (003 §III.2); an "
+                        "exchange the policy checks stock for is approved only with it")
 
 
 class Reject(_Action):
@@ -71,6 +74,10 @@ class ItemInspection(BaseModel):
     checks_confirmed: bool = Field(
         False, description="every check the policy asks of this line's inspection was done and "
                            "confirmed (the status card lists them, e.g. 003 §IV.2 certificate match)")
+    failed_checks: Annotated[list[Annotated[int, Field(ge=1, le=50)]], Field(max_length=50)] = Field(
+        [], description="the numbers (as the status card lists them for this line) of the checks "
+                        "the item failed, e.g. 004 §2.3 worn; the customer is told each one "
+                        "with its clause. Only with passed: false")
 
 
 class PostageReimbursement(BaseModel):
@@ -82,6 +89,10 @@ class PostageReimbursement(BaseModel):
     amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] = Field(description="minor units")
     courier_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
                                                         max_length=100)]
+    standard_shipping: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
+        None, description="minor units: the standard (not expedited) rate for this parcel; "
+                          "required where the policy reimburses standard shipping only "
+                          "(004 §3.4), and the reimbursement is at most this")
 
 
 class RecordInspection(_Action):
@@ -101,7 +112,7 @@ class ExtendDeadline(_Action):
     days: Annotated[int, Field(ge=1, le=60)] = Field(
         description="how far to move it, in the policy's unit for that deadline"
     )
-    reason: Why
+    reason: Why = Field(description="why, written for the customer, who is told (003 §III.4)")
 
 
 class Cancel(_Action):
@@ -125,6 +136,20 @@ class RecordManualRefund(_Action):
     note: Note | None = None
 
 
+class CustomerPayment(BaseModel):
+    """What the customer paid before a shipment that depends on it, recorded by staff where no
+    payment provider collects it (004 §4.4 price difference and reshipping, §4.5 fees, §3.7
+    shipping back a failed item)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
+                                                max_length=100)] = Field(
+        description="the payment's reference in the merchant's payment system")
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] = Field(
+        description="minor units paid, in the return's currency")
+
+
 class ShipToCustomer(_Action):
     """Exchange reshipped, repaired item sent back, or refused item returned to the customer."""
 
@@ -135,6 +160,13 @@ class ShipToCustomer(_Action):
     ] | None = Field(None, description="the customer's payment of the exchange fees or price "
                                        "difference, required before an exchange with fees ships "
                                        "(004 §4.4, §4.5)")
+    checks_confirmed: bool = Field(
+        False, description="what the policy asks of the product sent in exchange was checked "
+                           "(003 §V.2.3: new, same quality, with its quality certificate)")
+    customer_payment: CustomerPayment | None = Field(
+        None, description="what the customer paid for what they owe before this shipment (the "
+                          "status card lists it: fees, price difference, reshipping, shipping "
+                          "back a failed item); required when they owe anything but fees")
     note: Note | None = None
 
 

@@ -175,10 +175,18 @@ class RequestedItem(_Model):
     resolution: Resolution = Resolution.refund
     exchange_for: ShortText | None = Field(None, description="style/size wanted in exchange")
     customer_note: LongText | None = None
-    evidence: list[EvidenceKind] = []
+    evidence: list[EvidenceKind] = Field([], description="evidence the customer uploaded")
+    evidence_declared_missing: list[EvidenceKind] = Field(
+        [], description="evidence the customer declares they no longer have (a lost certificate, "
+                        "packaging thrown away), as opposed to not uploaded yet; policies decide "
+                        "on it at request time where their text is clear (003 §VI.2, 004 §5.5)")
 
     @model_validator(mode="after")
     def _exchange_target(self) -> "RequestedItem":
+        both = sorted(set(self.evidence) & set(self.evidence_declared_missing))
+        if both:
+            raise ValueError(f"evidence_declared_missing: {', '.join(both)} is also in evidence "
+                             f"(uploaded); list each kind in one of them only")
         if self.resolution == Resolution.returnless_refund:
             raise ValueError("resolution: customers ask for refund, exchange or repair; "
                              "returnless refund is the merchant's decision")

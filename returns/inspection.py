@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from returns.actions import RecordInspection
+from returns.actions import RecordInspection, ShipToCustomer
+from returns.money import format_money
 from returns.policy.decision import Party, ReturnDecision
 from returns.policy.refunds import refund_for_accepted
-from returns.status import ItemStatus
+from returns.status import ItemStatus, ReturnState
 
 
 def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
@@ -27,6 +28,14 @@ def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
                 return (f"items: line {r.line_id}: inspection_fee {r.inspection_fee} is more than "
                         f"the {due} refund it is deducted from")
         checks = received[r.line_id].inspection_checks  # e.g. 003 §IV.2 certificate match
+        for n in r.failed_checks:
+            if n > len(checks):
+                listed = f"1 to {len(checks)}" if checks else "none"
+                return (f"items: line {r.line_id}: failed_checks {n} is not one of its checks "
+                        f"(listed on the status card: {listed})")
+        if r.failed_checks and r.passed:
+            return (f"items: line {r.line_id} failed check(s) "
+                    f"{', '.join(str(n) for n in r.failed_checks)}: record it with passed: false")
         if r.passed and checks and not r.checks_confirmed:
             return (f"items: line {r.line_id} can pass only once the inspection confirmed: "
                     f"{'; '.join(checks)}. Set checks_confirmed: true, or record it as not passed")
@@ -41,9 +50,48 @@ def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
             for r in action.items):  # 004 §3.4
         return ("postage_reimbursement: under this policy the customer bears the return shipping "
                 "of every line that passed; nothing to reimburse")
+    return postage_cap_problem(decision, action)
+
+
+def postage_cap_problem(decision: ReturnDecision, action: RecordInspection) -> str | None:
+    """Return postage is reimbursed up to standard shipping where the policy says so (004 §3.4)."""
+    postage, cap = action.postage_reimbursement, decision.postage_standard_only
+    if postage is None or cap is None:
+        return None
+    if postage.standard_shipping is None:
+        return (f"postage_reimbursement.standard_shipping: give the standard shipping rate for "
+                f"this parcel; the policy reimburses up to it ({cap})")
+    if postage.amount > postage.standard_shipping:
+        currency = decision.currency
+        return (f"postage_reimbursement.amount: {format_money(postage.amount, currency)} is more "
+                f"than the {format_money(postage.standard_shipping, currency)} standard shipping; "
+                f"reimburse at most that ({cap})")
     return None
 
 
 def inspection_fee(action: RecordInspection, line_id: str) -> int:
     """What staff charged for inspecting this line, where the policy allows it (003 §V.1.4)."""
     return next((r.inspection_fee or 0 for r in action.items if r.line_id == line_id), 0)
+
+
+def failed_checks(checks: list[str], numbers: list[int]) -> list[str]:
+    """The checks an item failed, from the numbers staff gave (as the status card lists them)."""
+    return [checks[n - 1] for n in dict.fromkeys(numbers) if 1 <= n <= len(checks)]
+
+
+def failed_check_sentence(check: str) -> str:
+    """A check ("<clause>: <text>") as the customer reads it: the text, its clause in brackets."""
+    clause, _, text = check.partition(": ")
+    return f"{text} ({clause})" if text else check
+
+
+def exchange_check_problem(state: ReturnState, decision: ReturnDecision,
+                           action: ShipToCustomer) -> str | None:
+    """An exchange ships only once staff confirm what the policy asks of the product sent
+    (003 §V.2.3 "new products of the same quality … with a quality inspection certificate")."""
+    if state != ReturnState.exchange_shipping or not decision.exchange_checks:
+        return None
+    if not action.checks_confirmed:
+        return (f"checks_confirmed: before the exchange ships, confirm "
+                f"{'; '.join(decision.exchange_checks)}")
+    return None

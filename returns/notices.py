@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from returns.actions import PostageReimbursement
 from returns.events import RequestedItem, Resolution
+from returns.inspection import failed_check_sentence
 from returns.money import format_money
-from returns.policy.decision import ReturnDecision
-from returns.policy.refunds import exchange_fees
+from returns.owed import owed_before, owed_text
+from returns.policy.decision import ItemDecision, ReturnDecision
 from returns.status import ItemStatus, ReturnState
 
 
@@ -45,10 +46,14 @@ def inspection_todo(items: dict[str, ItemStatus]) -> str:
 
 def inspection_failed(decision: ReturnDecision, items: dict[str, ItemStatus]) -> str:
     """For the customer: which items failed and who ships them back (004 §3.7, 003 §III.4)."""
-    failed = "; ".join(f"{i.title}: {i.inspection_notes or 'did not pass'}"
-                       for i in items.values() if i.inspection == "failed")
+    failed = "; ".join(f"{i.title}: " + "; ".join(
+        [*(f"did not meet: {failed_check_sentence(c)}" for c in i.failed_checks),
+         *([i.inspection_notes] if i.inspection_notes else [])] or ["did not pass"])
+        for i in items.values() if i.inspection == "failed")
     shipping = decision.inspection_failed_shipping
-    return failed + (f"\n\n{shipping}" if shipping else "")
+    due = owed_text(owed_before(ReturnState.returning_to_customer, decision, items),
+                    decision.currency)  # 004 §3.7: paid before it is sent back
+    return failed + (f"\n\n{shipping}" if shipping else "") + (f"\n\n{due}" if due else "")
 
 
 def postage_todo(postage: PostageReimbursement, currency: str) -> str:
@@ -67,26 +72,67 @@ def shipment_todo(state: ReturnState, decision: ReturnDecision, items: dict[str,
             + (f" -> {wanted[i.line_id]}" if wanted.get(i.line_id) else "")
             for i in decision.items
             if i.resolution == Resolution.exchange and items[i.line_id].quantity_accepted)
-        fees = exchange_fees(decision, items)
-        if fees:
-            todo += (f". First collect {format_money(fees, decision.currency)} of fees from the "
-                     f"customer and give its reference as fee_payment_reference")
+        todo += _collect_first(state, decision, items)
+        if decision.exchange_checks:  # 003 §V.2.3
+            todo += (". Check the product you send: " + "; ".join(decision.exchange_checks)
+                     + " (checks_confirmed: true)")
     elif state == ReturnState.repairing:
         todo = "Repair and send back: " + ", ".join(
             f"{i.title} x{i.quantity_accepted}" for i in items.values()
             if i.quantity_accepted and i.resolution == Resolution.repair)
+        todo += _collect_first(state, decision, items)
     else:
         todo = "Send back to the customer what did not pass: " + ", ".join(
             f"{i.title} x{i.quantity_received - i.quantity_accepted}"
             for i in items.values() if i.quantity_received > i.quantity_accepted)
+        todo += _collect_first(state, decision, items)
     return todo + "; then record it (update ship_to_customer: carrier, tracking_number)."
 
 
-def fee_reference_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
-                          fee_payment_reference: str | None) -> str | None:
-    """An exchange with unwaived fees ships only once they are paid (004 §4.4, §4.5)."""
-    fees = exchange_fees(decision, items)
-    if fees and not fee_payment_reference:
-        return (f"fee_payment_reference: the exchange carries {format_money(fees, decision.currency)}"
-                f" of fees (004 §4.5); collect them first and give the payment's reference")
-    return None
+def _collect_first(state: ReturnState, decision: ReturnDecision,
+                   items: dict[str, ItemStatus]) -> str:
+    """For staff: what the customer pays before this shipment, and how to record it."""
+    due = owed_before(state, decision, items)
+    if not due:
+        return ""
+    fees_only = all(o.fee for o in due)
+    return (". First collect from the customer: "
+            + "; ".join(o.sentence(decision.currency) for o in due)
+            + (" and give its reference as fee_payment_reference (or customer_payment)"
+               if fees_only else " and record it as customer_payment: {reference, amount}"))
+
+
+def owed_after_inspection(decision: ReturnDecision, items: dict[str, ItemStatus]) -> str | None:
+    """For the customer, with the inspection's result: what they pay before the exchange or the
+    repaired item ships (004 §4.4, §4.5)."""
+    due = [o for state in (ReturnState.exchange_shipping, ReturnState.repairing)
+           for o in owed_before(state, decision, items)]
+    return owed_text(due, decision.currency)
+
+
+def wanted(item: ItemDecision, requested: list[RequestedItem]) -> str | None:
+    """What the item comes back for, for the packing slip: "refund", "exchange: size 54" (003
+    §III.3 "a return list (indicating the order number and return/exchange needs)", 004 §3.1)."""
+    if item.resolution is None:
+        return None
+    target = next((r.exchange_for for r in requested if r.line_id == item.line_id), None)
+    if item.resolution == Resolution.exchange and target:
+        return f"exchange: {target}"
+    return item.resolution.value.replace("_", " ")
+
+
+# Each deadline as the customer knows it (they were told every one of them by email).
+_DEADLINE_WORDS = {
+    "review": "Our review of your request",
+    "ship_by": "The date by which to send your parcel",
+    "inspection": "Our inspection of your items",
+    "refund": "Your refund",
+    "reshipment": "Shipping your exchange or repaired item",
+}
+
+
+def deadline_extended(kind: str, reason: str, clause: str | None = None) -> str:
+    """For the customer when staff move a date they were given: what moved and why (003 §III.4
+    "for special styles that need customization, the time will be notified separately")."""
+    words = _DEADLINE_WORDS.get(kind, kind.replace("_", " ").capitalize())
+    return f"{words} needs more time: {reason}" + (f" ({clause.split(':')[0]})" if clause else "")

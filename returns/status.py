@@ -193,6 +193,7 @@ class ItemStatus(_Model):
     condition_notes: list[str] = []
     inspection: InspectionResult | None = None
     inspection_notes: str | None = None
+    failed_checks: list[str] = []  # the inspection_checks this item failed ("<clause>: <text>")
     quantity_accepted: int = 0
 
 
@@ -250,5 +251,7 @@ class ReturnStatus(_Model):
     waiting_on: WaitingOn | None = None
     requested_at: datetime | None = None
     next_actions: list[str] = []
+    # What the customer pays before the next shipment, and why (004 §4.4, §4.5, §3.7).
+    customer_owes: str | None = None
     receipts: list[ReceiptLog] = []
     audit: list[AuditEntry] = []

@@ -61,12 +61,13 @@ def render_status_card(status: ReturnStatus) -> str:
             lines += [f"- {line}: {r.clause}: {r.text}" for line, r in reasons]
         points = [(i.line_id, p) for i in status.items for p in i.staff_review_points] if reviewing else []
         if status.state in (ReturnState.received, ReturnState.inspecting):
-            checks = [(i.line_id, c) for i in status.items if i.quantity_received
-                      for c in i.inspection_checks]
+            checks = [(i.line_id, n, c) for i in status.items if i.quantity_received
+                      for n, c in enumerate(i.inspection_checks, 1)]
             if checks:
                 lines.append("\n**The inspection must confirm** (record_inspection with "
-                             "checks_confirmed: true)\n")
-                lines += [f"- {line}: {c}" for line, c in checks]
+                             "checks_confirmed: true, or failed_checks: [numbers] and passed: "
+                             "false)\n")
+                lines += [f"- {line} check {n}: {c}" for line, n, c in checks]
         if points:
             lines.append("\n**For staff to check**\n")
             lines += [f"- {line}: {p}" for line, p in points]
@@ -77,6 +78,9 @@ def render_status_card(status: ReturnStatus) -> str:
         lines.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}"
                      + (f", id {r.refund_id}" if r.refund_id else "")
                      + (f", last error: {r.last_error}" if r.last_error and r.status != "succeeded" else ""))
+    if status.customer_owes:
+        lines.append(f"\n**The customer owes** (ship_to_customer needs their payment recorded)\n"
+                     f"\n{status.customer_owes}")
     if status.label:
         lines.append(f"Label: {status.label.rma_number}")
     if status.next_actions:

@@ -194,10 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a line that failed")
     p.add_argument("--notes", action="append", default=[], metavar="[LINE=]TEXT",
                    help="inspection notes, for every line or one line")
+    p.add_argument("--confirmed", action="append", default=[], metavar="LINE",
+                   help="every check the status card lists for this line was confirmed "
+                        "(checks_confirmed; required for a pass where the policy lists checks)")
+    p.add_argument("--failed-check", dest="failed_checks", action="append", default=[],
+                   metavar="LINE=N", help="the line failed its check number N (as the status card "
+                                          "numbers them); the customer is told its clause")
 
     p = sub.add_parser("approve", parents=[acting, one], help="approve a return under review")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--note", help="a note for the customer's email")
+    p.add_argument("--stock-confirmed", dest="stock_confirmed", action="append", default=[],
+                   metavar="LINE", help="the stock for this line's exchange is confirmed "
+                                        "(003 §III.2: required where the policy checks stock)")
 
     p = sub.add_parser("reject", parents=[acting, one], help="reject a return under review")
     p.add_argument("ret", metavar="RETURN")
@@ -561,10 +570,14 @@ def prompt_inspection(status: ReturnStatus) -> list[ItemInspection]:
     for line in status.items:
         if line.quantity_received <= 0:
             continue
-        passed = ask_yes(f"{line.line_id}  {line.title}: {line.quantity_received} received; "
-                         f"passed? [Y/n] ")
+        failed = [n for n, check in enumerate(line.inspection_checks, 1)
+                  if not ask_yes(f"{line.line_id} check {n}: {check}\n  confirmed? [Y/n] ")]
+        passed = not failed and ask_yes(f"{line.line_id}  {line.title}: "
+                                        f"{line.quantity_received} received; passed? [Y/n] ")
         notes = ask("  notes (Enter for none): ") or None
-        results.append(ItemInspection(line_id=line.line_id, passed=passed, notes=notes))
+        results.append(ItemInspection(line_id=line.line_id, passed=passed, notes=notes,
+                                      checks_confirmed=passed and bool(line.inspection_checks),
+                                      failed_checks=failed))
     return results
 
 
@@ -582,10 +595,20 @@ async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
         if both:
             raise CliError(f"line {both[0]} cannot both pass and fail", EXIT_USAGE)
         common, notes = per_line_texts(args.notes, set(passed) | set(failed), "--notes")
+        confirmed = {split_line(v, "--confirmed")[0] for v in args.confirmed}
+        failed_checks: dict[str, list[int]] = {}
+        for v in args.failed_checks:
+            line, number = split_line(v, "--failed-check")
+            if number is None:
+                raise CliError(f"--failed-check: expected LINE=N, got {v!r}", EXIT_USAGE)
+            failed_checks.setdefault(line, []).append(quantity(number, "--failed-check"))
         results = [ItemInspection(line_id=line, passed=True, notes=notes.get(line, common),
-                                  quantity=quantity(qty, "--pass") if qty is not None else None)
+                                  quantity=quantity(qty, "--pass") if qty is not None else None,
+                                  checks_confirmed=line in confirmed,
+                                  failed_checks=failed_checks.get(line, []))
                    for line, qty in passed.items()]
-        results += [ItemInspection(line_id=line, passed=False, notes=notes.get(line, common))
+        results += [ItemInspection(line_id=line, passed=False, notes=notes.get(line, common),
+                                   failed_checks=failed_checks.get(line, []))
                     for line in failed]
     action = model(RecordInspection, "inspection", actor=actor_of(args), items=results)
     return report(return_id, names.UPDATE_RECORD_INSPECTION,
@@ -595,7 +618,8 @@ async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
 
 async def cmd_approve(client: Client, args: argparse.Namespace) -> int:
     return_id = await resolve(client, args.ret, args.timeout, args.merchant)
-    action = model(Approve, "approval", actor=actor_of(args), note=args.note)
+    action = model(Approve, "approval", actor=actor_of(args), note=args.note,
+                   stock_confirmed=args.stock_confirmed)
     return report(return_id, names.UPDATE_APPROVE,
                   await send_update(client, return_id, names.UPDATE_APPROVE, action, args.timeout))
 

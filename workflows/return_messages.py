@@ -23,7 +23,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from returns.allowed import OPEN_BEFORE_RECEIPT, Action, Now, deadline_refusal, offered, refusal
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn, ScanKind
-    from returns.inspection import inspection_problem
+    from returns.inspection import exchange_check_problem, failed_checks, inspection_problem
+    from returns.owed import owed_before, owed_text, payment_problem
     from returns.money import format_money
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.overrides import approval_problem
@@ -203,7 +204,7 @@ class ReturnMessages:
     @approve.validator
     def _validate_approve(self, action: Approve) -> None:
         self._check(Action.approve)
-        self._refuse_if(approval_problem(self.decision, action.overrides))
+        self._refuse_if(approval_problem(self.decision, action.overrides, action.stock_confirmed))
 
     @workflow.update(name=names.UPDATE_REJECT, description="Reject the return: {actor, reason}")
     async def reject(self, action: Reject) -> ActionResult:
@@ -233,7 +234,8 @@ class ReturnMessages:
     # ---------------------------------------------------------------- updates: inspection
     @workflow.update(name=names.UPDATE_RECORD_INSPECTION,
                      description="Record the inspection: {actor, items: [{line_id, passed, "
-                                 "quantity?, notes?, checks_confirmed?, inspection_fee?}], "
+                                 "quantity?, notes?, checks_confirmed?, failed_checks?, "
+                                 "inspection_fee?}], "
                                  "postage_reimbursement?} for every received line")
     async def record_inspection(self, action: RecordInspection) -> ActionResult:
         currency = self.decision.currency
@@ -241,6 +243,7 @@ class ReturnMessages:
             status = self.items[r.line_id]
             status.inspection = InspectionResult.passed if r.passed else InspectionResult.failed
             status.inspection_notes = r.notes
+            status.failed_checks = failed_checks(status.inspection_checks, r.failed_checks)
             accepted = status.quantity_received if r.quantity is None else r.quantity
             status.quantity_accepted = accepted if r.passed else 0
             if r.inspection_fee:
@@ -283,7 +286,12 @@ class ReturnMessages:
                      f"{DEADLINE_LABELS[action.deadline]} to {new_due.isoformat()}: "
                      f"{action.reason}")
         self._publish()
-        return self._result(f"{DEADLINE_LABELS[action.deadline]} is now {new_due.isoformat()}")
+        await self._notify("deadline_extended", deadline=new_due,  # 003 §III.4: told separately
+                           message=notices.deadline_extended(
+                               action.deadline.value, action.reason,
+                               self.decision.sla.clauses.get(action.deadline.value)))
+        return self._result(f"{DEADLINE_LABELS[action.deadline]} is now {new_due.isoformat()}; "
+                            f"the customer is told")
 
     @extend_deadline.validator
     def _validate_extend(self, action: ExtendDeadline) -> None:
@@ -351,12 +359,16 @@ class ReturnMessages:
     @workflow.update(name=names.UPDATE_SHIP_TO_CUSTOMER,
                      description="Record the shipment to the customer (exchange, repaired item, "
                                  "refused item): {actor, carrier, tracking_number, "
-                                 "fee_payment_reference?, note?}")
+                                 "fee_payment_reference?, customer_payment?: {reference, "
+                                 "amount}, checks_confirmed?, note?}")
     async def ship_to_customer(self, action: ShipToCustomer) -> ActionResult:
         self.shipment = action
         self._record(action.actor, "shipped to customer", f"{action.carrier} "
                      f"{action.tracking_number}" + (f"; fees paid, ref {action.fee_payment_reference}"
-                                                    if action.fee_payment_reference else ""))
+                                                    if action.fee_payment_reference else "")
+                     + (f"; customer paid {self._money(action.customer_payment.amount)}, "
+                        f"ref {action.customer_payment.reference}"
+                        if action.customer_payment else ""))
         state = self.state
         await workflow.wait_condition(lambda: self.state != state)
         return self._result(f"shipment recorded; now {self.state.value}")
@@ -364,9 +376,8 @@ class ReturnMessages:
     @ship_to_customer.validator
     def _validate_ship(self, action: ShipToCustomer) -> None:
         self._check(Action.ship_to_customer)
-        if self.state == State.exchange_shipping:
-            self._refuse_if(notices.fee_reference_problem(self.decision, self.items,
-                                                          action.fee_payment_reference))
+        self._refuse_if(payment_problem(self.state, self.decision, self.items, action))
+        self._refuse_if(exchange_check_problem(self.state, self.decision, action))  # 003 §V.2.3
 
     # ---------------------------------------------------------------- query
     @workflow.query(name=names.QUERY_STATUS,
@@ -392,6 +403,9 @@ class ReturnMessages:
         if problem:
             raise refused(problem)
 
+    def _money(self, amount: int) -> str:
+        return format_money(amount, self.decision.currency)
+
     def _status(self, with_actions: bool = True) -> ReturnStatus:
         currency = self.decision.currency if self.decision else self.request.order.currency
         status = ReturnStatus(
@@ -404,7 +418,9 @@ class ReturnMessages:
             label=self.label, refund=self.refund,
             needs_attention=self._attention_reason() is not None,
             attention_reason=self._attention_reason(), waiting_on=self.waiting_on,
-            requested_at=self.request.occurred_at, receipts=self.receipts, audit=self.audit)
+            requested_at=self.request.occurred_at, receipts=self.receipts, audit=self.audit,
+            customer_owes=owed_text(owed_before(self.state, self.decision, self.items), currency)
+            if self.decision and self.shipment is None else None)
         if with_actions:
             status.next_actions = offered(Now.of(
                 status, decision_pending=self.review is not None,

@@ -42,7 +42,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities import contracts
-    from returns import notices
+    from returns import notices, postage
     from returns.actions import (
         Approve, Cancel, RecordInspection, RecordManualRefund, Reject, RetryRefund, ShipToCustomer,
     )
@@ -304,7 +304,8 @@ class ReturnWorkflow(ReturnMessages):
             await self._wait(lambda: self.inspection is not None)
         self._meet(Kind.inspection)
         if any(i.quantity_accepted for i in self.items.values()):
-            await self._notify("inspection_passed")
+            await self._notify("inspection_passed",  # and what is owed first (004 §4.4, §4.5)
+                               message=notices.owed_after_inspection(self.decision, self.items))
         if any(i.inspection == InspectionResult.failed for i in self.items.values()):
             await self._notify("inspection_failed",
                                message=notices.inspection_failed(self.decision, self.items))
@@ -534,9 +535,11 @@ class ReturnWorkflow(ReturnMessages):
             merchant_address=self.decision.merchant.return_address,
             customer_name=self.request.order.customer.name,
             customer_address=self.request.order.shipping_address,
-            lines=[contracts.LabelLine(sku=i.sku, title=i.title, quantity=i.quantity)
+            lines=[contracts.LabelLine(sku=i.sku, title=i.title, quantity=i.quantity,
+                                       wanted=notices.wanted(i, self.request.items))
                    for i in self._items_to_ship()],
-            ship_by=self._due(Kind.ship_by), timezone=self.decision.sla.calendar.timezone)
+            ship_by=self._due(Kind.ship_by), timezone=self.decision.sla.calendar.timezone,
+            prepaid=postage.prepaid_label(self._items_to_ship()))
         try:
             made = await self._step(contracts.CREATE_RETURN_LABEL, request,
                                     contracts.LabelCreated, f"print return label {rma}")

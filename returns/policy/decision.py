@@ -109,6 +109,13 @@ class ItemDecision(_Model):
     staff_review_points: list[str] = []
     inspection_checks: list[str] = []  # the inspection must confirm these before it passes
     inspection_fee_clause: str | None = None  # staff may charge an inspection fee (003 §V.1.4)
+    # An exchange approved only once staff confirm its stock: "<clause>: <text>" (003 §III.2).
+    stock_check: str | None = None
+    # Who pays each leg comes from this clause (the ground's `shipping_clause`); None in old decisions.
+    shipping_clause: str | None = None
+    # Money the customer pays before an exchange or repair ships, beyond fees and reshipping, whose
+    # amount staff quote (004 §4.4 "the difference must be paid before arranging shipment").
+    owed_before_reshipping: list[Reason] = []
     # Why the item is not (or not yet) eligible, each citing its clause; also in `reasons`. Empty
     # for an eligible item; never empty for one that is neither eligible nor waiting for staff.
     refusals: list[Reason] = []
@@ -147,6 +154,13 @@ class ReturnDecision(_Model):
     # clause ([inspection_failed] of the policy file: 004 §3.7, 003 §III.4). None in old decisions.
     inspection_failed_shipping: str | None = None
     inspection_failed_shipping_paid_by: Party | None = None
+    inspection_failed_shipping_clause: str | None = None
+    # Return postage reimbursed up to standard shipping only: "<clause>: <text>" (004 §3.4).
+    postage_standard_only: str | None = None
+    # Confirmed by staff before an exchange ships, "<clause>: <text>" (003 §V.2.3).
+    exchange_checks: list[str] = []
+    # The clause requiring the original packaging for the return parcel (003 §III.3, 004 §2.3).
+    original_packaging_clause: str | None = None
     decided_on: str  # ISO date of the request the decision was made for
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from returns.events import OrderLine, RequestedItem, ReturnRequested
+from returns.events import OrderLine, RequestedItem, Resolution, ReturnRequested
 from returns.money import prorate
 from returns.policy.decision import ItemDecision, Party, Reason, ReturnDecision
 from returns.policy.rules import (
@@ -64,6 +64,13 @@ def decide(policy: MerchantPolicy, request: ReturnRequested) -> ReturnDecision:
         auto_reject_reasons=auto_reject_reasons,
         inspection_failed_shipping=policy.inspection_failed.sentence(),
         inspection_failed_shipping_paid_by=policy.inspection_failed.paid_by,
+        inspection_failed_shipping_clause=policy.inspection_failed.clause,
+        exchange_checks=[f"{c.clause}: {c.text}" for c in policy.exchange_shipment.checks]
+        if policy.exchange_shipment else [],
+        original_packaging_clause=(policy.original_packaging.clause
+                                   if policy.original_packaging else None),
+        postage_standard_only=(policy.return_postage.cap() if policy.return_postage
+                               and policy.return_postage.standard_only else None),
         decided_on=request.occurred_at.astimezone(tz).date().isoformat(),
     )
 
@@ -104,7 +111,7 @@ def _draft(policy: MerchantPolicy, request: ReturnRequested, item: RequestedItem
 
 def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
     f = draft.facts
-    cap = refund_cap(policy, f.paid, f.paid_excluding_tax)
+    cap = refund_cap(policy, f.paid, f.paid_excluding_tax, draft.ground)
     # Not eligible (refused, or waiting for a person to accept it): no resolution, nothing owed.
     resolution = draft.resolution if draft.eligible else None
     fees = fees_for(policy, quality=f.quality, resolution=resolution, attributes=f.attributes,
@@ -138,16 +145,25 @@ def _item_decision(policy: MerchantPolicy, draft: Draft) -> ItemDecision:
         staff_review_required=draft.needs_person,
         staff_review_points=draft.review_points,
         inspection_checks=draft.inspection_checks,
-        inspection_fee_clause=_inspection_fee_clause(f),
+        inspection_fee_clause=_inspection_fee_clause(f, draft),
+        shipping_clause=draft.ground.shipping_clause if draft.ground else None,
+        stock_check=(f"{draft.ground.stock_check.clause}: {draft.ground.stock_check.text}"
+                     if draft.ground and draft.ground.stock_check
+                     and draft.resolution == Resolution.exchange else None),
+        owed_before_reshipping=draft.owed if resolution in (Resolution.exchange,
+                                                            Resolution.repair) else [],
         refusals=list(draft.refusals),
         reasons=reasons + [fee.reason for fee in fees],
         line_attributes=sorted(f.attributes),
     )
 
 
-def _inspection_fee_clause(f) -> str | None:
-    """The clause under which staff may charge this item an inspection fee, if any."""
+def _inspection_fee_clause(f, draft: Draft) -> str | None:
+    """The clause under which staff may charge this item an inspection fee, if any; none on a
+    ground that excludes it (003 §II.4 EU cooling-off)."""
     rule = f.policy.inspection_fee
+    if draft.ground is not None and draft.ground.no_inspection_fee is not None:
+        return None
     if rule is None or (rule.quality is not None and rule.quality != f.quality):
         return None
     return f"{rule.clause}: {rule.text}"

@@ -28,12 +28,21 @@ def override_problem(decision: ReturnDecision, overrides: list[ItemOverride]) ->
     return None
 
 
-def approval_problem(decision: ReturnDecision, overrides: list[ItemOverride]) -> str | None:
+def approval_problem(decision: ReturnDecision, overrides: list[ItemOverride],
+                     stock_confirmed: list[str] | tuple[str, ...] = ()) -> str | None:
     """Why an approval with `overrides` cannot be taken (the approve validator): the overrides
-    must apply, and something must be eligible once they do."""
+    must apply, something must be eligible once they do, and an exchange whose stock the policy
+    checks first must have it confirmed (003 §III.2)."""
     problem = override_problem(decision, overrides)
     if problem:
         return problem
+    resolutions = {o.line_id: o.resolution for o in overrides if o.resolution is not None}
+    for i in decision.items:
+        exchanged = resolutions.get(i.line_id, i.resolution) == Resolution.exchange
+        if i.stock_check and i.eligible and exchanged and i.line_id not in stock_confirmed:
+            return (f"stock_confirmed: line {i.line_id} ({i.title}) is to be exchanged: "
+                    f"{i.stock_check}. Confirm it with stock_confirmed: [\"{i.line_id}\"], or "
+                    f"override its resolution to refund")
     accepted = {o.line_id for o in overrides if o.accept_exception}
     if not any(i.eligible or i.line_id in accepted for i in decision.items):
         return ("no item is eligible: reject the return, or accept an exception with overrides "

@@ -69,6 +69,7 @@ class Draft:
     review_points: list[str] = field(default_factory=list)
     inspection_checks: list[str] = field(default_factory=list)
     evidence_required: list[EvidenceKind] = field(default_factory=list)
+    owed: list[Reason] = field(default_factory=list)  # paid before reshipping (004 §4.4)
 
     @property
     def eligible(self) -> bool:
@@ -94,6 +95,11 @@ class Draft:
         self.needs_person = True
         if point not in self.review_points:
             self.review_points.append(point)
+
+    def add_check(self, check: str) -> None:
+        """Something the inspection must confirm before the item passes ("<clause>: <text>")."""
+        if check not in self.inspection_checks:
+            self.inspection_checks.append(check)
 
     def grant(self, resolution: Resolution, why: Reason | None) -> None:
         self.resolution = resolution
@@ -200,6 +206,13 @@ class GroundAndWindow:
             for note in ground.notes:
                 if note.applies_to(resolution):
                     draft.reasons.append(note.reason())
+                    if note.inspection_check:
+                        draft.add_check(note.check())
+                    if note.collect_before_shipping:
+                        draft.owed.append(note.reason())
+            for cited in (ground.refund_limit, ground.no_inspection_fee):  # 000 §1.2, 003 §II.4
+                if cited is not None:
+                    draft.reasons.append(Reason(clause=cited.clause, text=cited.text))
             if ground.verdict == "review":
                 for point in ground.review_points:
                     draft.review(point)
@@ -312,8 +325,8 @@ class AttributeConditions:
             points = list(rule.review_points) + (list(rule.quality_review_points) if f.quality else [])
             for point in points:
                 draft.review(point)
-            draft.inspection_checks += [c for c in rule.inspection_checks
-                                        if c not in draft.inspection_checks]
+            for check in rule.inspection_checks:
+                draft.add_check(check)
             if rule.require_certificate_number:
                 number = f.line.attributes.certificate_number
                 if number:
@@ -356,6 +369,33 @@ class EvidenceRequired:
             draft.review(check.staff_point(missing=", ".join(k.value for k in missing)))
 
 
+class DeclaredMissing:
+    """Evidence the customer declares missing (not merely not uploaded), decided where the policy's
+    text is clear (003 §VI.2 unconditional returns, 004 §5.5 / §2.3 non-quality returns); where it
+    is not, a person sees what was declared."""
+
+    def apply(self, draft: Draft) -> None:
+        f = draft.facts
+        declared = f.item.evidence_declared_missing
+        if not declared or not draft.open:
+            return
+        ground = draft.ground
+        assert ground is not None
+        for rule in ground.refused_without:
+            gone = [k for k in rule.evidence if k in declared]
+            if gone:
+                words = ", ".join(EVIDENCE_WORDS[k] for k in gone)
+                draft.refuse(Reason(clause=rule.clause,
+                                    text=f"{rule.text} (you told us you no longer have: {words})"))
+                # Clear: nothing left for a person to decide on this item.
+                draft.needs_person = False
+                draft.review_points.clear()
+                return
+        draft.review(f"{f.policy.checks.evidence_missing.clause}: the customer declares missing: "
+                     f"{', '.join(k.value for k in declared)}; decide whether the request can "
+                     f"proceed without it")
+
+
 class DeliveryDateKnown:
     """Windows count from the carrier's signature; without it, from the order date, and a person
     checks (004 §2 note, 003 §II "of receipt", 000 §1.4 "after receipt")."""
@@ -389,11 +429,13 @@ class PolicyNotes:
         for note in f.policy.notes:
             if note.applies_to(draft.resolution) and (abroad or not note.abroad_only):
                 draft.reasons.append(note.reason())
+                if note.inspection_check:
+                    draft.add_check(note.check())
 
 
-ITEM_RULES = (ReasonCategory(), AttributeRestrictions(), GroundAndWindow(), AttributeConditions(),
-              GroundReviewPoints(), EvidenceRequired(), DeliveryDateKnown(), BusinessBuyerNote(),
-              PolicyNotes())
+ITEM_RULES = (ReasonCategory(), AttributeRestrictions(), GroundAndWindow(), DeclaredMissing(),
+              AttributeConditions(), GroundReviewPoints(), EvidenceRequired(), DeliveryDateKnown(),
+              BusinessBuyerNote(), PolicyNotes())
 
 
 # --- request rules -----------------------------------------------------------------------------------
@@ -500,9 +542,12 @@ def fees_for(policy: MerchantPolicy, *, quality: bool, resolution: Resolution | 
     return fees
 
 
-def refund_cap(policy: MerchantPolicy, paid: int, paid_excluding_tax: int) -> int:
-    """The most that may be refunded for the item (000 §2.1: price excluding tax)."""
-    if policy.refund.limit == "price_excluding_tax":
+def refund_cap(policy: MerchantPolicy, paid: int, paid_excluding_tax: int,
+               ground: Ground | None = None) -> int:
+    """The most that may be refunded for the item (000 §2.1: price excluding tax), unless its
+    ground says otherwise (000 §1.2: an L221-3 withdrawal refunds all sums paid)."""
+    limit = ground.refund_limit if ground is not None and ground.refund_limit else policy.refund
+    if limit.limit == "price_excluding_tax":
         return min(paid, paid_excluding_tax)
     return paid
 

@@ -158,6 +158,16 @@ class Note(Cited):
     """A condition shown with the decision, optionally only for some resolutions."""
 
     resolutions: list[Resolution] = []  # empty: always
+    # The condition is also an inspection check (003 §IV.2's way): listed on the status card as
+    # "<clause>: <text>", confirmed per item by `record_inspection`, named to the customer when
+    # it fails (004 §2.3, §6.2, 003 §II.3, §VI.1, 000 §2.1).
+    inspection_check: bool = False
+    # Money the customer pays before the reshipment, in an amount staff quote (004 §4.4 price
+    # difference): collected, or recorded with a payment reference, before ship_to_customer.
+    collect_before_shipping: bool = False
+
+    def check(self) -> str:
+        return f"{self.clause}: {self.text}"
 
     def applies_to(self, resolution: Resolution | None) -> bool:
         return not self.resolutions or resolution in self.resolutions
@@ -168,6 +178,13 @@ class PolicyNote(Note):
 
     # Only when the order ships to another country than the merchant's return address (customs).
     abroad_only: bool = False
+
+
+class MissingEvidenceRefusal(Cited):
+    """The ground does not apply when the customer declares one of `evidence` missing
+    (003 §VI.2: packaging, certificates or labels missing → no unconditional return)."""
+
+    evidence: Annotated[list[EvidenceKind], Field(min_length=1)]
 
 
 class Ground(_Model):
@@ -205,6 +222,17 @@ class Ground(_Model):
     review_points: list[Text] = []  # always shown to staff when this ground applies
     review_points_by_resolution: dict[Resolution, list[Text]] = {}  # e.g. exchange: check stock
     notes: list[Note] = []  # conditions checked later (e.g. unworn, verified at inspection)
+    # This ground refunds otherwise than `[refund]` (000 §1.2: a withdrawal accepted under the
+    # Consumer Code L221-3 exception refunds all sums paid, L221-24, not 000 §2.1's guarantee cap).
+    refund_limit: "GroundRefundLimit | None" = None
+    # No inspection fee on this ground, whatever `[inspection_fee]` says, and the customer is told
+    # (003 §II.4: EU cooling-off returns "without bearing the return freight", the Directive).
+    no_inspection_fee: Cited | None = None
+    # An exchange on this ground is approved only once staff confirm the stock for it
+    # (003 §III.2 "The platform will give priority to confirming inventory"): `Approve.stock_confirmed`.
+    stock_check: Cited | None = None
+    # Declared missing by the customer (`RequestedItem.evidence_declared_missing`): refused.
+    refused_without: list[MissingEvidenceRefusal] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> "Ground":
@@ -379,9 +407,39 @@ class InspectionFailed(_Model):
         return f"{text[:1].upper()}{text[1:]} ({self.clause})."
 
 
+class ReturnPostage(_Model):
+    """How much of the customer's return postage is reimbursed where the merchant bears it
+    (004 §3.4: "limited to standard shipping fees, excluding value-added fees such as expedited
+    and dedicated line services")."""
+
+    standard_only: bool = True
+    clause: Clause
+    text: Text
+
+    def cap(self) -> str:
+        return f"{self.clause}: {self.text}"
+
+
+class ExchangeShipment(_Model):
+    """What the product sent in exchange must be, confirmed by staff before `ship_to_customer`
+    (003 §V.2.3 "The exchanged products must be new products of the same quality as the original
+    products, with a quality inspection certificate attached")."""
+
+    checks: Annotated[list[Cited], Field(min_length=1)]
+
+
 class RefundLimit(_Model):
     limit: Literal["price_paid", "price_excluding_tax"] = "price_paid"
     clause: Clause
+
+
+class GroundRefundLimit(RefundLimit):
+    """A ground's own limit, told to the customer with `text` (000 §1.2 L221-3 withdrawal)."""
+
+    text: Text
+
+
+Ground.model_rebuild()
 
 
 class ComparisonPurchaseCheck(_Model):
@@ -423,6 +481,11 @@ class MerchantPolicy(_Model):
     refund: RefundLimit
     inspection_failed: InspectionFailed
     inspection_fee: InspectionFee | None = None
+    return_postage: ReturnPostage | None = None
+    # What staff confirm before an exchange ships (003 §V.2.3: new, same quality, certificate).
+    exchange_shipment: ExchangeShipment | None = None
+    # The original packaging must be used (003 §III.3, 004 §2.3): the approval email says "must".
+    original_packaging: Cited | None = None
     returnless_refund: ReturnlessRefund | None = None
     address: AddressRules | None = None
     comparison_purchase: ComparisonPurchaseCheck | None = None

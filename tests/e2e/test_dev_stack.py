@@ -175,7 +175,8 @@ async def test_return_is_refunded_end_to_end(tmp_path: Path, temporal_cli_path: 
 
             await handle.execute_update(names.UPDATE_RECORD_INSPECTION, {
                 "actor": "warehouse:e2e",
-                "items": [{"line_id": i["line_id"], "passed": True} for i in items]})
+                "items": [{"line_id": i["line_id"], "passed": True, "checks_confirmed": True}
+                          for i in items]})
             final = await asyncio.wait_for(handle.result(), STEP_TIMEOUT)
         finally:
             await processes.stop_all(list(reversed(children)))

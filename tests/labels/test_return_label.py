@@ -204,3 +204,38 @@ async def test_ship_by_is_optional_and_shows_a_time_unless_end_of_day(tmp_path):
 async def test_labels_directory_is_created(tmp_path):
     made = await create(tmp_path / "data" / "labels", label_request())
     assert Path(made.path).parent == tmp_path / "data" / "labels"
+
+
+class _CarrierThatMustNotBeCalled:
+    name = "easypost"
+
+    async def create(self, req: LabelRequest):
+        raise AssertionError("a carrier label was bought for a parcel the customer pays for")
+
+
+async def test_a_parcel_the_customer_pays_for_gets_the_pdf_label_not_a_carrier_label(tmp_path):
+    """004 §3.4 non-quality: "the shipping cost of returning the product shall be borne by you":
+    even for a merchant with a carrier configured, `prepaid=False` prints the PDF RMA label and
+    buys nothing on the customer's behalf."""
+    acts = LabelActivities(tmp_path, carriers={"fine-jewelry": _CarrierThatMustNotBeCalled()})
+    made = await ActivityEnvironment().run(
+        acts.create_return_label, label_request(merchant_id="fine-jewelry", prepaid=False))
+    assert Path(made.path) == tmp_path / "RMA-R1.pdf"
+    with pytest.raises(AssertionError, match="carrier label was bought"):
+        await ActivityEnvironment().run(
+            acts.create_return_label, label_request(rma="RMA-R2", merchant_id="fine-jewelry",
+                                                    idempotency_key="return-R2:label",
+                                                    return_id="R2"))
+
+
+async def test_the_packing_slip_says_whether_each_item_is_for_a_refund_or_an_exchange(tmp_path):
+    """003 §III.3 "a return list (indicating the order number and return/exchange needs) must be
+    attached"; 004 §3.1 "stating … requirements": the slip names what each line comes back for."""
+    made = await create(tmp_path, label_request(lines=[
+        LabelLine(sku="NK-AKOYA-18", title="Akoya pearl necklace", quantity=1,
+                  wanted="exchange: 45 cm"),
+        LabelLine(sku="ER-TAHITI-01", title="Tahitian pearl earrings", quantity=2,
+                  wanted="refund")]))
+    text = " ".join(page_text(made.path).split())
+    assert "Akoya pearl necklace - for exchange: 45 cm" in text
+    assert "Tahitian pearl earrings - for refund" in text

@@ -63,7 +63,7 @@ async def test_a_receipt_that_fits_clears_what_a_refused_one_raised(harness):
     assert "acknowledge (what needs attention)" not in st.next_actions
     assert await listed(harness, handle, False) is False
     await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True}]})
+        {"line_id": "L1", "passed": True, "checks_confirmed": True}]})
     assert (await harness.result(handle)).state == S.refunded
 
 

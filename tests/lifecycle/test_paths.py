@@ -64,7 +64,8 @@ async def receive_and_inspect(handle, *lines: tuple[str, int], passed: bool = Tr
     await receive(handle, *lines)
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": line_id, "passed": passed} for line_id, _ in lines]})
+        {"line_id": line_id, "passed": passed, "checks_confirmed": passed}
+        for line_id, _ in lines]})
 
 
 async def settled(handle) -> ReturnStatus:
@@ -111,7 +112,7 @@ async def test_approve_receive_inspect_refund(harness):
     assert st.items[0].quantity_received == 1
 
     await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True, "notes": "prong broken as described"}]})
+        {"line_id": "L1", "passed": True, "checks_confirmed": True, "notes": "prong broken as described"}]})
     final = await harness.result(handle)
     assert final.state == S.refunded
     assert final.refund.status == "succeeded"
@@ -194,17 +195,26 @@ async def test_review_escalation_keeps_waiting(harness):
 
 async def test_inspection_failure_returns_item_to_customer(harness):
     """004 §3.7: if the inspection fails the product is shipped back as is, the secondary
-    shipping borne by the customer (the policy's sentence is in the email); no refund."""
+    shipping borne by the customer (the policy's sentence is in the email); no refund. The check
+    it failed (004 §6.2 wear is not a quality issue, check 1 on the status card) is named to the
+    customer with its clause."""
     handle = await harness.start(return_requested("fine-jewelry"))
     await wait_state(handle, S.under_review)
     await approve(handle)
     await receive(handle, ("L1", 1))
     await wait_state(handle, S.inspecting)
     await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": False, "notes": "scratches from wear"}]})
-    await wait_state(handle, S.returning_to_customer)
+        {"line_id": "L1", "passed": False, "notes": "scratches from wear", "failed_checks": [1]}]})
+    st = await wait_state(handle, S.returning_to_customer)
+    assert "(004 §3.7)" in st.customer_owes  # paid before it is sent back
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "UPS",
+                                                  "tracking_number": "1Z12345E0205271688"})
+    assert refused.value.cause.message.startswith("customer_payment: ")
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "UPS",
-                                              "tracking_number": "1Z12345E0205271688"})
+                                              "tracking_number": "1Z12345E0205271688",
+                                              "customer_payment": {"reference": "PP-77",
+                                                                   "amount": 1800}})
     final = await harness.result(handle)
     assert final.state == S.closed
     assert final.items[0].inspection == "failed"
@@ -213,6 +223,10 @@ async def test_inspection_failure_returns_item_to_customer(harness):
     failed = next(m for m in harness.outbox() if m["X-Notification"] == "inspection_failed")
     text = failed.get_body(("plain",)).get_content()
     assert "scratches from wear" in text and "(004 §3.7)" in text
+    assert "To pay before we ship: the cost of shipping back" in " ".join(text.split())
+    assert "did not meet: wear, oxidation, human damage and natural inclusions are not quality " \
+           "issues; verified at inspection (004 §6.2)" in " ".join(text.split())
+    assert final.items[0].failed_checks[0].startswith("004 §6.2: ")
     assert await harness.ledger.refunds(order_id=final.order_id) == []
 
 
@@ -243,6 +257,16 @@ async def test_exchange(harness):
     await receive_and_inspect(handle, ("L1", 1))
     st = await wait_state(handle, S.exchange_shipping)
     assert any(d.kind.value == "reshipment" and not d.met for d in st.deadlines)
+    # 003 §III.4 "for special styles that need customization, the time will be notified
+    # separately" (and 004 §3.6 alike): moving the reshipment date tells the customer why.
+    result = await update(handle, "extend_deadline", {
+        "actor": "sam", "deadline": "reshipment", "days": 10,
+        "reason": "size 54 is made to order for you"})
+    assert result.message.endswith("the customer is told")
+    told = next(m for m in harness.outbox() if m["X-Notification"] == "deadline_extended")
+    text = " ".join(told.get_body(("plain",)).get_content().split())
+    assert "Shipping your exchange or repaired item needs more time: size 54 is made to order " \
+           "for you (004 §3.6)" in text
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
                                               "tracking_number": "JD014600006543210987"})
     final = await harness.result(handle)
@@ -291,7 +315,7 @@ async def test_out_of_turn_actions_are_rejected_and_change_nothing(harness):
     before = await settled(handle)
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await update(handle, "record_inspection", {"actor": "ines", "items": [
-            {"line_id": "L1", "passed": True}]})
+            {"line_id": "L1", "passed": True, "checks_confirmed": True}]})
     assert "under_review" in str(err.value.cause)
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await update(handle, "reject", {"actor": "sam", "reason": ""})
@@ -349,7 +373,7 @@ async def test_refused_refund_goes_to_staff_then_manual_refund(harness):
         await update(handle, "record_manual_refund", {"actor": "sam", "amount": 1,
                                                       "reference": "too-early"})
     await update(handle, "record_inspection", {"actor": "ines", "items": [
-        {"line_id": "L1", "passed": True}]})
+        {"line_id": "L1", "passed": True, "checks_confirmed": True}]})
     await wait_state(handle, S.refunding)
     for _ in range(200):
         st = await status(handle)

@@ -226,7 +226,7 @@ async def test_prometheus_scrapes_the_worker_and_the_receiver_while_returns_run(
                 "actor": "warehouse:anna", "receipt_id": "scan-1", "items": [{"line_id": "L1", "quantity": 1}]})
             await in_state(client, refunded, "inspecting")
             await a.execute_update(names.UPDATE_RECORD_INSPECTION, {
-                "actor": "ines", "items": [{"line_id": "L1", "passed": True}]},
+                "actor": "ines", "items": [{"line_id": "L1", "passed": True, "checks_confirmed": True}]},
                 result_type=ActionResult)
             await in_state(client, rejected, "under_review")
             b = client.get_workflow_handle(workflow_id_for(rejected.merchant_id, rejected.return_id))

@@ -43,7 +43,7 @@ def test_the_template_folder_holds_exactly_the_listed_templates():
     for name in TEMPLATE_NAMES:
         for ext in (".subject.txt", ".txt", ".html"):
             assert (en / f"{name}{ext}").is_file(), f"{name}{ext} is missing"
-    assert len(TEMPLATE_NAMES) == 22
+    assert len(TEMPLATE_NAMES) == 23  # deadline_extended: 003 §III.4 "notified separately"
 
 
 @pytest.mark.parametrize("data", sorted(DATA_SETS))
@@ -81,7 +81,7 @@ SHOWS = {
     "parcel_in_transit": {"tracking", "deadline"},
     "received": {"message", "deadline"},
     "receipt_problem": {"message"},
-    "inspection_passed": {"deadline", "refund_total"},
+    "inspection_passed": {"message", "deadline", "refund_total"},  # message: what is owed (004 §4.4)
     "inspection_failed": {"message", "tracking"},
     "escalation": {"message", "deadline", "refund_total"},
     "action_needed": {"message", "deadline"},
@@ -89,6 +89,7 @@ SHOWS = {
     "refund_failed": {"message", "deadline", "refund_total"},
     "exchange_shipping": {"message", "tracking"},
     "repair_started": {"message", "deadline"},
+    "deadline_extended": {"message", "deadline"},
     "returned_to_customer": {"message", "tracking"},
     "withdrawn": set(),
     "cancelled": {"message"},
@@ -260,3 +261,18 @@ async def test_unknown_template_and_wrong_audience_are_refused(tmp_path: Path):
                       staff_notification("review_needed", audience="customer", to=SUPPORT))
     assert err.value.type == TEMPLATE_ERROR and "written for staff" in str(err.value)
     assert not any((tmp_path / "new").glob("*"))
+
+
+@pytest.mark.parametrize("locale, must", [("en", "must use the original packaging"),
+                                          ("fr", "devez utiliser l’emballage d’origine"),
+                                          ("zh", "必须使用原包装")])
+def test_the_approval_says_must_where_the_policy_requires_the_original_packaging(locale, must):
+    """003 §III.3 "the original packaging must be used", 004 §2.3 "must be complete and intact":
+    the approval email says "must" and cites the clause; a policy that does not require it
+    (000) keeps "if you can"."""
+    required = TEMPLATES.render(customer_notification("approved", locale=locale,
+                                                      packaging_clause="004 §2.3"))
+    for body in (" ".join(required.text.split()), required.html):
+        assert must in body and "004 §2.3" in body
+    optional = TEMPLATES.render(customer_notification("approved", locale=locale))
+    assert must not in optional.text and "004 §2.3" not in optional.text

@@ -174,6 +174,7 @@ async def test_scanner_receipt_then_inspection_ends_refunded(stack: Stack) -> No
     assert "everything expected is received already" in run.error_line
 
     run = await returns(stack, "inspect", return_id, "--pass", "L1", "--pass", "L2",
+                        "--confirmed", "L1", "--confirmed", "L2",  # the policy's checks
                         "--notes", "L2=as described", "--actor", "ines")
     assert run.code == 0, run.err
     assert run.out.startswith("record_inspection: inspection recorded"), run.out

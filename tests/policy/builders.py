@@ -63,12 +63,14 @@ def merchant_line(merchant_id: str, line_id: str = "L1", **changes: Any) -> dict
 
 def requested_item(line_id: str = "L1", *, reason: str = "defective", resolution: str = "refund",
                    quantity: int = 1, evidence: list[str] | tuple[str, ...] = ALL_EVIDENCE,
-                   exchange_for: str | None = None, customer_note: str | None = None) -> dict:
+                   exchange_for: str | None = None, customer_note: str | None = None,
+                   declared_missing: list[str] | tuple[str, ...] = ()) -> dict:
     if resolution == "exchange" and exchange_for is None:
         exchange_for = "same style, size 54"
     return {"line_id": line_id, "quantity": quantity, "reason": reason, "resolution": resolution,
             "evidence": list(evidence), "exchange_for": exchange_for,
-            "customer_note": customer_note}
+            "customer_note": customer_note,
+            **({"evidence_declared_missing": list(declared_missing)} if declared_missing else {})}
 
 
 def delivered_at(merchant_id: str) -> datetime:

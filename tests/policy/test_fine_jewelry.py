@@ -234,7 +234,9 @@ def test_quality_exchange_is_free_and_store_reships(fine):
 
 def test_non_quality_exchange_has_no_fee_but_customer_pays_reshipping(fine):
     """004 §4.4: no 30% fee for non-quality exchanges; re-shipping borne by the customer, and any
-    price difference is paid first."""
+    price difference is paid first. 004 §3.6's "no additional shipping cost" is read as the
+    general rule that §4.4 narrows for non-quality exchanges (docs/policies.md, "Where the seeds
+    contradict themselves or the product")."""
     item = decide(fine, fine_jewelry_request(items=[
         requested_item(reason="size_fit", resolution="exchange")])).items[0]
     assert item.eligible and item.fees == [] and item.refund_amount == 0

@@ -8,7 +8,7 @@ from returns.actions import ItemOverride
 from returns.events import Resolution
 from returns.policy.decision import FeeKind, Party
 from returns.policy.engine import decide
-from returns.policy.overrides import apply_overrides
+from returns.policy.overrides import apply_overrides, approval_problem
 from returns.policy.refunds import refund_for_accepted
 
 from .builders import (
@@ -96,12 +96,21 @@ def test_special_approval_of_a_custom_return_costs_30_percent(fine):
 
 def test_accepting_the_l221_3_exception(opalook):
     """000 §1.2: staff confirm the L221-3 exception: the professional withdraws, pays the return
-    (Consumer Code L221-23) and gets the price excluding tax (000 §2.1)."""
+    (Consumer Code L221-23) and gets all sums paid, tax included (L221-24): 000 §2.1's cap to the
+    price excluding tax is the guarantee's, not a withdrawal's (docs/policies.md)."""
     decision = decide(opalook, opalook_request(items=[requested_item(reason="changed_mind")]))
     item = apply_overrides(decision, [_override(accept_exception=True)], "sophie", opalook).items[0]
     assert item.eligible and item.resolution == Resolution.refund
-    assert item.refund_amount == 10_000
+    assert item.paid == 12_000 and item.refund_cap == 12_000 and item.refund_amount == 12_000
     assert item.return_shipping_paid_by == Party.customer
+    assert any(r.clause.startswith("000 §1.2 (Consumer Code L221-3") and "refunded in full" in r.text
+               for r in item.reasons)
+
+
+def test_a_guarantee_claim_is_still_capped_at_the_price_excluding_tax(opalook):
+    """000 §2.1: "limited to the amount excluding tax paid by the buyer" for a defect."""
+    item = decide(opalook, opalook_request(items=[requested_item(reason="defective")])).items[0]
+    assert item.eligible and item.refund_cap == 10_000 and item.refund_amount == 10_000
 
 
 def test_exchange_without_stock_converted_to_refund(pearl):
@@ -197,3 +206,23 @@ def test_refund_for_accepted_checks_the_quantity(fine, quantity):
     item = decide(fine, fine_jewelry_request()).items[0]
     with pytest.raises(ValueError, match="accepted_quantity"):
         refund_for_accepted(item, quantity)
+
+
+def test_an_exchange_is_approved_only_once_its_stock_is_confirmed(pearl):
+    """003 §III.2 "The platform will give priority to confirming inventory. If there is no
+    inventory, it can be converted to a return process": approving the exchange needs
+    stock_confirmed for its line, or an override to refund."""
+    decision = decide(pearl, pearl_platform_request(items=[requested_item(resolution="exchange")]))
+    item = decision.items[0]
+    assert item.stock_check.startswith("003 §III.2: ")
+    problem = approval_problem(decision, [])
+    assert problem.startswith("stock_confirmed: line L1 (Freshwater pearl necklace) is to be "
+                              "exchanged: 003 §III.2")
+    assert approval_problem(decision, [], ["L1"]) is None
+    assert approval_problem(decision, [_override(resolution=Resolution.refund)]) is None
+
+
+def test_a_refund_needs_no_stock_check(pearl):
+    """003 §III.2 concerns exchanges only."""
+    decision = decide(pearl, pearl_platform_request())
+    assert decision.items[0].stock_check is None and approval_problem(decision, []) is None

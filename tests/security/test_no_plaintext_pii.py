@@ -99,7 +99,7 @@ async def test_history_on_the_dev_server_holds_no_plaintext_pii(temporal_cli_pat
                 "items": [{"line_id": "L1", "quantity": 1}]})
             await until(lambda: in_state("inspecting"), "inspecting")
             await handle.execute_update(names.UPDATE_RECORD_INSPECTION, {
-                "actor": "ines", "items": [{"line_id": "L1", "passed": True}]})
+                "actor": "ines", "items": [{"line_id": "L1", "passed": True, "checks_confirmed": True}]})
             final = await asyncio.wait_for(handle.result(), 60)
             raw = await Client.connect(client.service_client.config.target_host,
                                        namespace=client.namespace)  # no codec: what Temporal holds
