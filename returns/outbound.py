@@ -22,7 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from returns.events import MAX_AMOUNT, Identifier
 from returns.money import Currency, MinorUnits
-from returns.status import FINAL, ReturnState, ReturnStatus
+from returns.status import ReturnState, ReturnStatus
 
 # A line's refund may be up to 1000 units of the largest amount an event may hold; a return's, 200
 # such lines: still far below 2^63.
@@ -103,7 +103,8 @@ class ReturnEvent(_Model):
     return_id: Identifier
     order_id: Identifier
     state: ReturnState
-    outcome: Annotated[str, StringConstraints(max_length=200)] | None = None
+    outcome: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="how the return ended, on its last event")
     currency: Currency = Field(description="ISO 4217 code, upper case")
     lines: Annotated[list[EventLine], Field(max_length=200)]
     refund: EventRefund | None = None
@@ -133,7 +134,7 @@ def event_from_status(status: ReturnStatus, kind: OutboundType, *, workflow_id: 
         type=kind, event_id=event_id_for(workflow_id, sequence, kind), sequence=sequence,
         occurred_at=occurred_at, merchant_id=status.merchant_id, return_id=status.return_id,
         order_id=status.order_id, state=status.state,
-        outcome=status.outcome if status.state in FINAL else None,
+        outcome=status.outcome if kind in ENDING else None,
         currency=status.currency,
         lines=[EventLine(line_id=i.line_id, units_requested=i.quantity_requested,
                          units_received=i.quantity_received, units_accepted=i.quantity_accepted,

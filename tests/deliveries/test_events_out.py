@@ -1,0 +1,164 @@
+"""Events out (issue 19 point 5): each path's events reach a real HTTP receiver on loopback, in
+order, once per event id, signed so that the project's verifier and Stripe's both accept them;
+a receiver down for a while loses nothing; a 410 stops the return's deliveries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import stripe
+
+from ingestion.signing import SIGNATURE_HEADER, verify
+from returns.outbound import ReturnEvent, deliveries_workflow_id
+from returns.status import ReturnStatus
+from samples.events import item, return_requested
+from tests.deliveries.conftest import SECRETS
+from tests.lifecycle.test_paths import S, approve, receive_and_inspect, update, wait_state
+
+
+async def status(handle) -> ReturnStatus:
+    return await handle.query("status", result_type=ReturnStatus)
+
+
+def types(events: list[dict]) -> list[str]:
+    return [e["type"].removeprefix("return.") for e in events]
+
+
+def in_order(events: list[dict]) -> None:
+    """Sequence 1, 2, 3 ... with nothing missing, each id once, each a valid ReturnEvent."""
+    assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
+    assert len({e["event_id"] for e in events}) == len(events)
+    for e in events:
+        ReturnEvent.model_validate(e)
+        assert "customer_page_url" not in e  # no customer page exists yet: absent, not null
+
+
+async def test_refund_path_events_arrive_in_order_and_signed(stack, receiver):
+    event = return_requested("fine-jewelry")
+    handle = await stack.start(event)
+    await wait_state(handle, S.under_review)
+    await approve(handle)
+    await handle.signal("parcel_scanned", {
+        "event_id": "scan-1", "occurred_at": event.occurred_at.isoformat(),
+        "return_id": event.return_id, "merchant_id": event.merchant_id, "carrier": "DHL",
+        "tracking_number": "JD0146000065", "scan": "picked_up"})
+    await wait_state(handle, S.in_transit)
+    await receive_and_inspect(handle, ("L1", 1))
+    final = await stack.result(handle)
+    assert final.state == S.refunded
+    events = await receiver.wait_for(event.return_id, "return.closed")
+    assert types(events) == ["approved", "label_created", "parcel_shipped", "received",
+                             "inspected", "refund_issued", "closed"]
+    in_order(events)
+    shipped = events[2]
+    assert (shipped["carrier"], shipped["tracking_number"]) == ("DHL", "JD0146000065")
+    refunded = events[5]
+    assert refunded["refund"]["paid"] == final.refund.paid > 0
+    assert refunded["lines"][0]["units_accepted"] == 1
+    assert events[-1]["outcome"] == "refunded" and events[-1]["state"] == "refunded"
+    no_personal_data = json.dumps(events)
+    for value in (event.order.customer.email, event.order.customer.name,
+                  event.order.shipping_address.line1):
+        assert value not in no_personal_data
+
+    # Signed like ours: the project's verifier and Stripe's accept every delivery.
+    secret = SECRETS[event.merchant_id]
+    for headers, body in receiver.raw:
+        if json.loads(body)["return_id"] != event.return_id:
+            continue
+        header = headers[SIGNATURE_HEADER]
+        verify(header, body, [secret])
+        assert stripe.WebhookSignature.verify_header(body.decode(), header, secret, tolerance=300)
+        assert headers["Returns-Event-Id"] == json.loads(body)["event_id"]
+    await stack.client.get_workflow_handle(
+        deliveries_workflow_id(event.merchant_id, event.return_id)).result()  # ends with it
+
+
+async def test_reject_cancel_withdraw_and_exchange_paths(stack, receiver):
+    rejected = await stack.start(return_requested("fine-jewelry"))
+    cancelled = await stack.start(return_requested("fine-jewelry"))
+    withdrawn_event = return_requested("fine-jewelry")
+    withdrawn = await stack.start(withdrawn_event)
+    exchange_event = return_requested("fine-jewelry", delivered_days_ago=20, items=[
+        item("L1", resolution="exchange", exchange_for="size 54")])
+    exchanged = await stack.start(exchange_event)
+    for handle in (rejected, cancelled, withdrawn, exchanged):
+        await wait_state(handle, S.under_review)
+
+    await update(rejected, "reject", {"actor": "sam", "reason": "worn"})
+    await update(cancelled, "cancel", {"actor": "sam", "reason": "duplicate"})
+    await approve(withdrawn)
+    await withdrawn.signal("withdraw", {
+        "event_id": "w-1", "occurred_at": withdrawn_event.occurred_at.isoformat(),
+        "return_id": withdrawn_event.return_id, "merchant_id": withdrawn_event.merchant_id})
+    await approve(exchanged)
+    await receive_and_inspect(exchanged, ("L1", 1))
+    await wait_state(exchanged, S.exchange_shipping)
+    await update(exchanged, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
+                                                 "tracking_number": "JD014600006543210987"})
+    expected = {
+        rejected: ["rejected"],
+        cancelled: ["cancelled"],
+        withdrawn: ["approved", "label_created", "withdrawn_by_customer"],
+        exchanged: ["approved", "label_created", "received", "inspected", "exchange_shipped",
+                    "closed"],
+    }
+    for handle, wanted in expected.items():
+        final = await stack.result(handle)
+        return_id = final.return_id
+        events = await receiver.wait_for(return_id, "return." + wanted[-1])
+        assert types(events) == wanted, final.state
+        in_order(events)
+
+
+async def test_a_receiver_down_for_a_while_loses_nothing_and_staff_see_it(stack, receiver):
+    """Down: the return goes on (approved, label, waiting for the parcel) while its events wait;
+    failing longer than `attention_after` (2 s here) raises NeedsAttention with the last error.
+    Up again: every event arrives, in order, each id once; the attention clears."""
+    await receiver.down()
+    event = return_requested("fine-jewelry")
+    handle = await stack.start(event)
+    await wait_state(handle, S.under_review)
+    await approve(handle)  # not held by the deliveries
+    for _ in range(300):
+        st = await status(handle)
+        if st.needs_attention:
+            break
+        await asyncio.sleep(0.1)
+    assert st.needs_attention and "keep failing" in st.attention_reason
+    assert "did not answer" in st.attention_reason  # the last error
+    assert receiver.of(event.return_id) == []
+
+    await receiver.up()
+    await receiver.wait_for(event.return_id, "return.label_created", timeout=90)
+    for _ in range(100):
+        if not (st := await status(handle)).needs_attention:
+            break
+        await asyncio.sleep(0.1)
+    assert not st.needs_attention, st.attention_reason
+    assert any(a.action == "events reach the order system again" for a in st.audit)
+
+    await update(handle, "cancel", {"actor": "sam", "reason": "test"})
+    events = await receiver.wait_for(event.return_id, "return.cancelled")
+    assert types(events) == ["approved", "label_created", "cancelled"]
+    in_order(events)
+    assert (await stack.result(handle)).state == S.cancelled
+
+
+async def test_a_410_stops_the_returns_deliveries(stack, receiver):
+    receiver.answer = 410
+    event = return_requested("fine-jewelry")
+    handle = await stack.start(event)
+    await wait_state(handle, S.under_review)
+    await approve(handle)
+    await update(handle, "cancel", {"actor": "sam", "reason": "test"})
+    final = await stack.result(handle)
+    deliveries = stack.client.get_workflow_handle(
+        deliveries_workflow_id(event.merchant_id, event.return_id))
+    await asyncio.wait_for(deliveries.result(), 30)
+    posts = [json.loads(b) for _, b in receiver.raw if json.loads(b)["return_id"] == event.return_id]
+    assert [p["type"] for p in posts] == ["return.approved"]  # asked once, never again
+    assert not final.needs_attention  # the merchant's choice: nothing for staff to do
+    stopped = [a for a in final.audit if a.action == "events to the order system stopped"]
+    assert stopped and "410" in stopped[0].detail
