@@ -281,6 +281,7 @@ class DeliveryPlan(_Model):
 
     retry_for: timedelta = timedelta(days=3)  # how long one event is retried before giving up
     attention_after: timedelta = timedelta(hours=1)  # failing this long: raised to staff
+    attempt: timedelta = timedelta(seconds=15)  # one POST's limit (the HTTP timeout and a margin)
 
 
 class EnqueueEvent(_Model):

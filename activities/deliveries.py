@@ -47,7 +47,8 @@ class Endpoint:
 
     @property
     def plan(self) -> c.DeliveryPlan:
-        return c.DeliveryPlan(retry_for=self.retry_for, attention_after=self.attention_after)
+        return c.DeliveryPlan(retry_for=self.retry_for, attention_after=self.attention_after,
+                              attempt=timedelta(seconds=self.timeout + 5))
 
     @property
     def host(self) -> str:

@@ -38,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
 ROUND = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                     maximum_interval=timedelta(seconds=10), maximum_attempts=4,
                     non_retryable_error_types=[c.ENDPOINT_GONE, c.NO_ENDPOINT])
-ATTEMPT = timedelta(seconds=30)
 FIRST_PAUSE = timedelta(seconds=10)
 LONGEST_PAUSE = timedelta(hours=1)
 
@@ -98,7 +97,7 @@ class DeliveryWorkflow:
             try:
                 await workflow.execute_activity(
                     c.DELIVER_EVENT, c.DeliverEvent(event=event), result_type=c.Delivered,
-                    start_to_close_timeout=ATTEMPT, retry_policy=ROUND,
+                    start_to_close_timeout=plan.attempt, retry_policy=ROUND,
                     summary=f"{event.sequence}: {event.type.value}")
             except ActivityError as err:
                 why = _why(err)

@@ -6,14 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 
 import stripe
 
+from ingestion.merchant_secrets import env_name
 from ingestion.signing import SIGNATURE_HEADER, verify
 from returns.outbound import ReturnEvent, deliveries_workflow_id
 from returns.status import ReturnStatus
 from samples.events import item, return_requested
-from tests.deliveries.conftest import SECRETS
+from returns.policy.registry import PolicyRegistry
+from samples.keys import TEST_KEYS_ENV
+from tests.deliveries.conftest import ROOT, SECRETS, settings_for
+from tests.lifecycle.conftest import Harness
+from worker import build_worker
 from tests.lifecycle.test_paths import S, approve, receive_and_inspect, update, wait_state
 
 
@@ -162,3 +169,50 @@ async def test_a_410_stops_the_returns_deliveries(stack, receiver):
     assert not final.needs_attention  # the merchant's choice: nothing for staff to do
     stopped = [a for a in final.audit if a.action == "events to the order system stopped"]
     assert stopped and "410" in stopped[0].detail
+
+
+async def test_a_worker_killed_mid_delivery_loses_nothing_and_the_repeat_is_dropped(
+        dev_env, receiver, secrets_env, tmp_path):
+    """The only worker (a real `python worker.py` process) is SIGKILLed while the receiver holds
+    its first POST; the receiver then takes that POST (the sender never heard the answer). A new
+    worker retries it once the attempt times out (7 s: the endpoint's 2 s timeout and a margin):
+    the receiver gets the event id twice, keeps it once, and every event arrives in order."""
+    settings = settings_for(tmp_path, receiver, timeout=2, attention_after=600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RETURNS_"))}
+    env.update({env_name(m): secret for m, secret in secrets_env.items()})
+    env.update(TEMPORAL_ADDRESS=dev_env.client.service_client.config.target_host,
+               TEMPORAL_NAMESPACE="default", RETURNS_DATA_DIR=str(settings.data_dir),
+               RETURNS_TASK_QUEUE=settings.task_queue, RETURNS_CODEC_KEYS=TEST_KEYS_ENV,
+               RETURNS_ADAPTERS_FILE=str(settings.adapters_file), PYTHONUNBUFFERED="1")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "worker.py"), env=env, cwd=str(ROOT),
+        stdout=(tmp_path / "worker.log").open("wb"), stderr=asyncio.subprocess.STDOUT)
+    harness = Harness(client=dev_env.client, env=dev_env, settings=settings)
+    try:
+        receiver.hold = hold = asyncio.Event()
+        event = return_requested("fine-jewelry")
+        handle = await harness.start(event)
+        await wait_state(handle, S.under_review, timeout=60)
+        await update(handle, "approve", {"actor": "sam"})
+        await asyncio.wait_for(receiver.held.wait(), 30)
+        process.kill()
+        await process.wait()
+        hold.set()  # the held POST goes through: the dead worker never knew
+        await asyncio.wait_for(receiver.wait_for(event.return_id, "return.approved"), 10)
+
+        async with build_worker(dev_env.client, settings, PolicyRegistry.load(ROOT / "policies")):
+            await wait_state(handle, S.awaiting_shipment, timeout=60)
+            await update(handle, "cancel", {"actor": "sam", "reason": "test"})
+            events = await receiver.wait_for(event.return_id, "return.cancelled", timeout=90)
+            assert types(events) == ["approved", "label_created", "cancelled"]
+            in_order(events)
+            posted = [json.loads(b)["event_id"] for _, b in receiver.raw
+                      if json.loads(b)["return_id"] == event.return_id]
+            assert posted.count(events[0]["event_id"]) == 2  # sent again, dropped by its id
+            await dev_env.client.get_workflow_handle(
+                deliveries_workflow_id(event.merchant_id, event.return_id)).result()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await harness.finish()
