@@ -18,9 +18,9 @@ import hashlib
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from returns.events import MAX_AMOUNT, Identifier
+from returns.events import MAX_AMOUNT, Identifier, Timestamp
 from returns.money import Currency, MinorUnits
 from returns.status import ReturnState, ReturnStatus
 
@@ -98,7 +98,7 @@ class ReturnEvent(_Model):
     event_id: EventId
     sequence: Annotated[int, Field(ge=1, le=10_000,
                                    description="1, 2, 3 ... within the return: the order")]
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     merchant_id: Identifier
     return_id: Identifier
     order_id: Identifier
