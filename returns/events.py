@@ -38,7 +38,9 @@ CountryCode = Annotated[
     StringConstraints(pattern=r"^[A-Z]{2}$"),
     Field(description="ISO 3166-1 alpha-2 country code, upper case"),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# `\S`: not only whitespace (stripped, it would be empty), said in the schema too.
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                             pattern=r"\S")]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Email = Annotated[
     str,
