@@ -23,7 +23,7 @@ from returns.policy.registry import PolicyRegistry
 from runtime.events_receiver import PATH, EventsReceiver
 from runtime.settings import Settings
 from samples.keys import test_data_converter
-from tests.lifecycle.conftest import Harness
+from tests.lifecycle.conftest import Harness, record_if_asked
 from worker import build_worker
 from workflows.search_attributes import cli_flags
 
@@ -126,12 +126,14 @@ def settings_for(tmp_path: Path, receiver: Receiver, **deliveries) -> Settings:
 
 
 @pytest_asyncio.fixture
-async def stack(dev_env, receiver, secrets_env, tmp_path):
+async def stack(dev_env, receiver, secrets_env, tmp_path, request):
     """The real worker, every merchant's events to `receiver`; events raised to staff after 2 s
-    of failing, given up after 10 minutes."""
+    of failing, given up after 10 minutes. `RECORD_HISTORIES=1`: the finished returns' and
+    deliveries' histories are recorded for the replay test."""
     settings = settings_for(tmp_path, receiver, attention_after=2, retry_for=600)
     registry = PolicyRegistry.load(settings.policies_dir)
     async with build_worker(dev_env.client, settings, registry):
         h = Harness(client=dev_env.client, env=dev_env, settings=settings)
         yield h
+        await record_if_asked(h, request.node.name)
         await h.finish()

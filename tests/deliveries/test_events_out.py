@@ -78,8 +78,10 @@ async def test_refund_path_events_arrive_in_order_and_signed(stack, receiver):
         verify(header, body, [secret])
         assert stripe.WebhookSignature.verify_header(body.decode(), header, secret, tolerance=300)
         assert headers["Returns-Event-Id"] == json.loads(body)["event_id"]
-    await stack.client.get_workflow_handle(
-        deliveries_workflow_id(event.merchant_id, event.return_id)).result()  # ends with it
+    deliveries = stack.client.get_workflow_handle(
+        deliveries_workflow_id(event.merchant_id, event.return_id))
+    await deliveries.result()  # ends with the return
+    stack.handles.append(deliveries)  # its history too, for the replay test
 
 
 async def test_reject_cancel_withdraw_and_exchange_paths(stack, receiver):
@@ -164,6 +166,7 @@ async def test_a_410_stops_the_returns_deliveries(stack, receiver):
     deliveries = stack.client.get_workflow_handle(
         deliveries_workflow_id(event.merchant_id, event.return_id))
     await asyncio.wait_for(deliveries.result(), 30)
+    stack.handles.append(deliveries)
     posts = [json.loads(b) for _, b in receiver.raw if json.loads(b)["return_id"] == event.return_id]
     assert [p["type"] for p in posts] == ["return.approved"]  # asked once, never again
     assert not final.needs_attention  # the merchant's choice: nothing for staff to do
