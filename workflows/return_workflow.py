@@ -43,10 +43,11 @@ from typing import Callable
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from pydantic import ValidationError
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities import contracts
     from returns import notices, outbound
     from returns.actions import (

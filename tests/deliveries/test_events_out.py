@@ -21,6 +21,7 @@ from samples.keys import TEST_KEYS_ENV
 from tests.deliveries.conftest import ROOT, SECRETS, settings_for
 from tests.lifecycle.conftest import Harness
 from worker import build_worker
+from workflows import search_attributes as sa
 from tests.lifecycle.test_paths import S, approve, receive_and_inspect, update, wait_state
 
 
@@ -137,6 +138,12 @@ async def test_a_receiver_down_for_a_while_loses_nothing_and_staff_see_it(stack,
         await asyncio.sleep(0.1)
     assert st.needs_attention and "keep failing" in st.attention_reason
     assert "did not answer" in st.attention_reason  # the last error
+    for _ in range(100):  # and in the queues: the NeedsAttention search attribute
+        described = await handle.describe()
+        if described.typed_search_attributes.get(sa.NEEDS_ATTENTION):
+            break
+        await asyncio.sleep(0.1)
+    assert described.typed_search_attributes.get(sa.NEEDS_ATTENTION) is True
     assert receiver.of(event.return_id) == []
 
     await receiver.up()
