@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from activities import contracts as c
     from returns.outbound import ENDING, ReturnEvent
     from workflows import names
+    from workflows import search_attributes as sa
 
 # One round: a few quick attempts (a receiver restarting), then the workflow pauses.
 ROUND = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
@@ -58,6 +59,7 @@ class DeliveryWorkflow:
         self.stopped = start.stopped
         self.failing = start.failing
         self.delivered = start.delivered
+        self.raised = False  # NeedsAttention upserted on this workflow (the return had ended)
 
     @workflow.signal(name=names.SIGNAL_RETURN_EVENT,
                      description="One event of the return to send (from enqueue_return_event); "
@@ -130,15 +132,28 @@ class DeliveryWorkflow:
             return
 
     async def _tell_return(self, kind: c.DeliveryNewsKind, error: str | None = None) -> None:
-        """Staff see it on the return (status card, NeedsAttention); a return that has ended can
-        no longer hear it, and this workflow's status keeps it."""
+        """Staff see it on the return (status card, NeedsAttention). A return that has ended can
+        no longer hear it: then this workflow raises NeedsAttention itself (with MerchantId and
+        ReturnId, so the "needs a person now" list shows it) and its details say why."""
         try:
             await workflow.get_external_workflow_handle(self.start.return_workflow_id).signal(
                 names.SIGNAL_DELIVERY, c.DeliveryNews(kind=kind, error=error))
         except Exception as err:  # noqa: BLE001 - the return has ended: nothing to tell
             workflow.logger.info("return not told about its deliveries", extra={
                 "kind": kind, "why": str(err)})
+            self._needs_attention(kind in ("failing", "gave_up"))
+        else:
+            self._needs_attention(False)
         self._show(error)
+
+    def _needs_attention(self, needed: bool) -> None:
+        if needed == self.raised:
+            return
+        self.raised = needed
+        workflow.upsert_search_attributes([
+            sa.NEEDS_ATTENTION.value_set(needed),
+            sa.MERCHANT_ID.value_set(self.start.merchant_id),
+            sa.RETURN_ID.value_set(self.start.return_id)])
 
     def _show(self, error: str | None = None) -> None:
         line = (f"{self.delivered} delivered, {len(self.queue)} queued"

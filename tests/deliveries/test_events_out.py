@@ -226,3 +226,29 @@ async def test_a_worker_killed_mid_delivery_loses_nothing_and_the_repeat_is_drop
             process.kill()
             await process.wait()
         await harness.finish()
+
+
+async def test_a_failing_delivery_after_the_return_ended_is_raised_on_the_deliveries(
+        stack, receiver):
+    """Rejected while the receiver is down: the return has ended and cannot be told, so its
+    deliveries workflow raises NeedsAttention itself (with MerchantId and ReturnId: the "needs a
+    person now" list shows it), and clears it when the event gets through."""
+    await receiver.down()
+    event = return_requested("fine-jewelry")
+    handle = await stack.start(event)
+    await wait_state(handle, S.under_review)
+    await update(handle, "reject", {"actor": "sam", "reason": "worn"})
+    assert (await stack.result(handle)).state == S.rejected
+    deliveries = stack.client.get_workflow_handle(
+        deliveries_workflow_id(event.merchant_id, event.return_id))
+    for _ in range(300):
+        attributes = (await deliveries.describe()).typed_search_attributes
+        if attributes.get(sa.NEEDS_ATTENTION):
+            break
+        await asyncio.sleep(0.1)
+    assert attributes.get(sa.NEEDS_ATTENTION) is True
+    assert attributes.get(sa.RETURN_ID) == event.return_id
+    await receiver.up()
+    await asyncio.wait_for(deliveries.result(), 60)
+    assert types(receiver.of(event.return_id)) == ["rejected"]
+    assert (await deliveries.describe()).typed_search_attributes.get(sa.NEEDS_ATTENTION) is False
