@@ -11,6 +11,8 @@ import sys
 
 import stripe
 
+from activities.contracts import RefundRequest
+
 from ingestion.merchant_secrets import env_name
 from ingestion.signing import SIGNATURE_HEADER, verify
 from returns.outbound import ReturnEvent, deliveries_workflow_id
@@ -252,3 +254,52 @@ async def test_a_failing_delivery_after_the_return_ended_is_raised_on_the_delive
     await asyncio.wait_for(deliveries.result(), 60)
     assert types(receiver.of(event.return_id)) == ["rejected"]
     assert (await deliveries.describe()).typed_search_attributes.get(sa.NEEDS_ATTENTION) is False
+
+
+async def test_inspection_failure_returnless_and_refund_failed_paths(stack, receiver):
+    """Refused at inspection and sent back; refunded with nothing sent back (a business abroad,
+    000 §1.3); a refund the provider refuses, then recorded by staff as paid by hand."""
+    failed = await stack.start(return_requested("fine-jewelry"))
+    returnless = await stack.start(return_requested(
+        "opalook", customer_type="business", country="US", currency="EUR",
+        items=[item("L1", reason="defective")]))
+    refused_event = return_requested("fine-jewelry")
+    payment = refused_event.order.payments[0]
+    await stack.ledger.refund(RefundRequest(  # support refunded it already: nothing is left
+        idempotency_key="support-desk-1", return_id="other", order_id=refused_event.order.order_id,
+        currency=refused_event.order.currency, amount=payment.amount, payments=[payment],
+        reason="refunded by the support desk"))
+    refused = await stack.start(refused_event)
+    for handle in (failed, returnless, refused):
+        await wait_state(handle, S.under_review)
+
+    await approve(failed)
+    await receive_and_inspect(failed, ("L1", 1), passed=False)
+    await wait_state(failed, S.returning_to_customer)
+    await update(failed, "ship_to_customer", {"actor": "sam", "carrier": "UPS",
+                                              "tracking_number": "1Z12345E0205271688"})
+    await update(returnless, "approve", {"actor": "claire"})
+    await approve(refused)
+    await receive_and_inspect(refused, ("L1", 1))
+    for _ in range(300):
+        st = await status(refused)
+        if st.refund and st.refund.status == "failed":
+            break
+        await asyncio.sleep(0.05)
+    await update(refused, "record_manual_refund", {"actor": "sam", "amount": st.refund.amount,
+                                                   "reference": "BANK-TRANSFER-77"})
+    expected = {
+        failed: ["approved", "label_created", "received", "inspected", "returned_to_customer",
+                 "closed"],
+        returnless: ["approved", "refund_issued", "closed"],
+        refused: ["approved", "label_created", "received", "inspected", "refund_failed",
+                  "refund_issued", "closed"],
+    }
+    for handle, wanted in expected.items():
+        final = await stack.result(handle)
+        events = await receiver.wait_for(final.return_id, "return." + wanted[-1])
+        assert types(events) == wanted, final.state
+        in_order(events)
+    refused_events = receiver.of(refused_event.return_id)
+    assert refused_events[4]["refund"]["status"] == "failed"
+    assert refused_events[5]["refund"]["status"] == "manual"
