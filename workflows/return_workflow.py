@@ -19,7 +19,8 @@ through the merchant's written policy.
 The customer may withdraw and staff may cancel until the parcel is in (`_Stopped`).
 
 Messages, each ONE JSON object naming its actor (returns/actions.py):
-- signals: `warehouse_receipt` (warehouse staff), `withdraw`, `parcel_scanned` (order system);
+- signals: `warehouse_receipt` (warehouse staff), `withdraw`, `parcel_scanned` (order system),
+  `delivery` (its deliveries workflow: events out failing, through again, stopped);
 - updates: `approve`, `reject`, `request_info`, `record_inspection`, `extend_deadline`, `cancel`,
   `retry_refund`, `record_manual_refund`, `ship_to_customer`, `acknowledge`: each validator asks
   the domain (returns/allowed.py and the payload's own checks) and refuses with its words;
