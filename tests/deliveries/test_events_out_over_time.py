@@ -1,6 +1,7 @@
 """Events out over days, on the time-skipping server: a return that expires tells the order
 system (approved, label created, expired), and the deliveries wait out the days with it. The
-receiver is the real one on loopback (tests/deliveries/conftest.py)."""
+receiver is the real one on loopback (tests/deliveries/conftest.py). Its own time-skipping
+server: the lifecycle tests share theirs, and its clock with it."""
 
 from __future__ import annotations
 
@@ -9,19 +10,36 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest_asyncio
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.testing import WorkflowEnvironment
 
 from ingestion.merchant_secrets import env_name
 from returns.outbound import deliveries_workflow_id
+from returns.policy.registry import PolicyRegistry
 from runtime.settings import Settings
+from samples.keys import test_data_converter
 from samples.events import return_requested
-from tests.deliveries.conftest import SECRETS, Receiver, adapters_file, free_port
-from tests.lifecycle.conftest import Harness, record_if_asked
+from tests.deliveries.conftest import ROOT, SECRETS, Receiver, adapters_file, free_port
+from tests.lifecycle.conftest import _TYPES, Harness, record_if_asked
 from tests.lifecycle.test_paths import S, approve, wait_state
 from worker import build_worker
+from workflows import search_attributes as sa
+
+
+@pytest_asyncio.fixture(scope="module")
+async def env(test_server_path):
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=test_data_converter, test_server_existing_path=str(test_server_path))
+    await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+        namespace=env.client.namespace,
+        search_attributes={k.name: _TYPES[k.indexed_value_type.name] for k in sa.ALL}))
+    yield env
+    await env.shutdown()
 
 
 @pytest_asyncio.fixture
-async def told(env, registry, tmp_path, monkeypatch, request):
+async def told(env, tmp_path, monkeypatch, request):
+    registry = PolicyRegistry.load(ROOT / "policies")
     for merchant, secret in SECRETS.items():
         monkeypatch.setenv(env_name(merchant), secret)
     receiver = Receiver(free_port())
