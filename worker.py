@@ -1,5 +1,5 @@
-"""The worker: runs ReturnWorkflow, OrderWorkflow (each order's line guard) and their activities
-on the `returns` task queue.
+"""The worker: runs ReturnWorkflow, OrderWorkflow (each order's line guard), DeliveryWorkflow (each
+return's events to the merchant's order system) and their activities on the `returns` task queue.
 
     python worker.py            # connects per temporalio.envconfig (TEMPORAL_ADDRESS, ...)
 
@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 from activities import wiring
 from activities.adapters import AdapterConfigError
 from activities.deadlines import compute_deadline
+from activities.deliveries import DeliveryActivities
 from activities.metrics import with_metrics
 from activities.order_lines import OrderLineActivities
 from activities.policy import PolicyActivities
@@ -35,6 +36,7 @@ from runtime.settings import Settings
 from runtime.shutdown import exit_now
 from runtime import telemetry
 import workflows
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.order_workflow import OrderWorkflow
 from workflows.return_workflow import ReturnWorkflow
 
@@ -54,6 +56,11 @@ def build_activities(settings: Settings, registry: PolicyRegistry, client=None) 
     labels = wiring.label_activities(settings, adapters)
     payments = wiring.payment_activities(settings, adapters)
     order_lines = OrderLineActivities(client, settings.task_queue).all() if client else []
+    endpoints = wiring.delivery_endpoints(settings, adapters, registry.merchant_ids)
+    for merchant, endpoint in endpoints.items():
+        log.info("events out", merchant=merchant, endpoint=endpoint.host,
+                 retry_for=str(endpoint.retry_for))
+    deliveries = DeliveryActivities(client, settings.task_queue, endpoints)
     return with_metrics(with_faults([
         policy.evaluate_return,
         policy.apply_overrides,
@@ -62,6 +69,7 @@ def build_activities(settings: Settings, registry: PolicyRegistry, client=None) 
         labels.create_return_label,
         payments.issue_refund,
         *order_lines,
+        *deliveries.all(),
     ], FaultPlan.from_env(os.environ)))  # faults: fault tests only, off unless RETURNS_FAULTS
 
 
@@ -82,7 +90,7 @@ def build_worker(client, settings: Settings, registry: PolicyRegistry, **kwargs)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ReturnWorkflow, OrderWorkflow],
+        workflows=[ReturnWorkflow, OrderWorkflow, DeliveryWorkflow],
         activities=build_activities(settings, registry, client),
         **kwargs,
     )
@@ -98,7 +106,8 @@ async def main() -> int:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     try:  # each merchant's email, payment and label services, secrets included
-        wiring.load_for(settings, known_merchants=registry.merchant_ids)
+        adapters = wiring.load_for(settings, known_merchants=registry.merchant_ids)
+        wiring.delivery_endpoints(settings, adapters, registry.merchant_ids)  # events out
     except AdapterConfigError as err:  # names the file and the field
         log.error("invalid adapters file", error=str(err))
         print(f"worker: {err}", file=sys.stderr)

@@ -8,7 +8,11 @@ One TOML file (`RETURNS_ADAPTERS_FILE`, e.g. `config/adapters.toml`; example:
   SQLite ledger, which moves no money: development only); a method mapped to `manual`, or left
   out, has no provider and is refunded by staff (`NoRefundProvider`);
 - `labels`: `pdf` (the embedded A4 label) or `easypost` (a carrier's return label);
-- `staff_locale`: the language of the staff emails (customers get their own locale).
+- `staff_locale`: the language of the staff emails (customers get their own locale);
+- `deliveries`: where the return's events go back to the merchant's order system (`url`), how long
+  one event is retried (`retry_for`, days not minutes) and after how long failing it is raised to
+  staff (`attention_after`); left out: no events are sent (docs/events.md, "Events out"). Signed
+  with the merchant's webhook secret (`RETURNS_WEBHOOK_SECRETS_<MERCHANT>`).
 
 `[default]` applies to merchants not listed and to requests that name no merchant. Without a file
 everything is embedded (Maildir outbox, or SMTP from `RETURNS_SMTP_*`; SQLite ledger; PDF label).
@@ -26,6 +30,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -166,12 +171,24 @@ class EasyPostLabels(_Model):
 LabelsConfig = Annotated[Union[PdfLabels, EasyPostLabels], Field(discriminator="provider")]
 
 
+class DeliveriesConfig(_Model):
+    """The merchant's endpoint for the return's events. Durations: seconds, or ISO 8601 ("P3D")."""
+
+    url: HttpUrl
+    retry_for: Annotated[timedelta, Field(ge=timedelta(minutes=1), le=timedelta(days=30))] = \
+        timedelta(days=3)
+    attention_after: Annotated[timedelta, Field(ge=timedelta(seconds=1),
+                                                le=timedelta(days=30))] = timedelta(hours=1)
+    timeout: float = Field(10.0, gt=0, le=120)  # one attempt's limit, in seconds
+
+
 # --- the file ----------------------------------------------------------------------------------------
 class MerchantAdapters(_Model):
     email: EmailConfig | None = None  # None: the [default] email
     payments: PaymentsConfig | None = None
     labels: LabelsConfig | None = None
     staff_locale: Locale | None = None
+    deliveries: DeliveriesConfig | None = None
 
 
 class AdaptersFile(_Model):
@@ -188,6 +205,7 @@ class ResolvedMerchant:
     payments: PaymentsConfig
     labels: PdfLabels | EasyPostLabels
     staff_locale: str
+    deliveries: DeliveriesConfig | None = None  # None: no events are sent
     smtp_password: Secret | None = None
     stripe_api_key: Secret | None = None
     easypost_api_key: Secret | None = None
@@ -326,6 +344,7 @@ def _resolve(merchant_id: str | None, m: MerchantAdapters, default: MerchantAdap
     payments, payments_at = pick("payments")
     labels, labels_at = pick("labels")
     staff_locale, _ = pick("staff_locale")
+    deliveries, _ = pick("deliveries")
     payments = payments or PaymentsConfig()
     labels = labels or PdfLabels(provider="pdf")
 
@@ -339,12 +358,13 @@ def _resolve(merchant_id: str | None, m: MerchantAdapters, default: MerchantAdap
         easypost_key = secrets.get(labels.api_key_env, f"{labels_at}.labels.api_key_env", path)
     return ResolvedMerchant(merchant_id=merchant_id, email=email, payments=payments,
                             labels=labels, staff_locale=staff_locale or "en",
+                            deliveries=deliveries,
                             smtp_password=smtp_password, stripe_api_key=stripe_key,
                             easypost_api_key=easypost_key)
 
 
 __all__ = [
-    "AdapterConfigError", "AdaptersConfig", "AdaptersFile", "EasyPostLabels", "KNOWN_METHODS",
+    "AdapterConfigError", "AdaptersConfig", "AdaptersFile", "DeliveriesConfig", "EasyPostLabels", "KNOWN_METHODS",
     "MANUAL", "MaildirEmail", "MerchantAdapters", "Parcel", "PaymentsConfig", "PdfLabels",
     "ResolvedMerchant", "Secret", "SmtpEmail", "StripeConfig", "load_adapters",
     "read_secrets_file",

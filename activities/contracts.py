@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from returns.actions import ItemOverride
 from returns.events import Address, Payment, ReturnRequested
 from returns.money import format_money
+from returns.outbound import ReturnEvent
 from returns.order_lines import OrderLedger, OrderSpec, RefundOfLine, UnitsOfLine
 from returns.policy.decision import Calendar, Duration, ReturnDecision
 
@@ -275,3 +276,63 @@ class MarkLinesExchanged(OrderLinesCall):
 
 class ReleaseOrderLines(OrderLinesCall):
     """The return ended: what it reserved and did not refund or exchange goes back."""
+
+
+# --- events out (returns/outbound.py, workflows/delivery_workflow.py, activities/deliveries.py) ---
+ENQUEUE_EVENT = "enqueue_return_event"  # local activity: signal-with-start the return's deliveries
+DELIVER_EVENT = "deliver_return_event"  # one signed POST to the merchant's endpoint
+
+ENDPOINT_GONE = "EndpointGone"  # ApplicationError type: a 410; no further deliveries for the return
+NO_ENDPOINT = "NoEndpoint"  # ApplicationError type: the merchant's endpoint was removed meanwhile
+DELIVERY_FAILED = "DeliveryFailed"  # ApplicationError type: no answer, or not a 2xx; retried
+
+
+class DeliveryPlan(_Model):
+    """The merchant's delivery setting, as the return's deliveries workflow follows it."""
+
+    retry_for: timedelta = timedelta(days=3)  # how long one event is retried before giving up
+    attention_after: timedelta = timedelta(hours=1)  # failing this long: raised to staff
+    attempt: timedelta = timedelta(seconds=15)  # one POST's limit (the HTTP timeout and a margin)
+
+
+class EnqueueEvent(_Model):
+    event: ReturnEvent
+    return_workflow_id: str
+
+
+class Enqueued(_Model):
+    delivering: bool  # False: the merchant has no endpoint, or this return's deliveries ended
+    detail: str = ""
+
+
+class DeliveryStart(_Model):
+    """The deliveries workflow's input, and what it carries over when it continues as new."""
+
+    merchant_id: str
+    return_id: str
+    return_workflow_id: str
+    plan: DeliveryPlan = DeliveryPlan()
+    queue: list[ReturnEvent] = []
+    seen: list[str] = []  # event ids already queued: a repeat is dropped
+    ended: bool = False  # the return's last event is queued
+    stopped: str | None = None  # why nothing more is delivered (a 410, or retries ran out)
+    failing: str | None = None  # the last error while raised to staff
+    delivered: int = 0
+
+
+class DeliverEvent(_Model):
+    event: ReturnEvent
+
+
+class Delivered(_Model):
+    status: int  # the endpoint's 2xx
+
+
+DeliveryNewsKind = Literal["failing", "recovered", "stopped", "gave_up"]
+
+
+class DeliveryNews(_Model):
+    """From a return's deliveries to the return: shown to staff on the status card."""
+
+    kind: DeliveryNewsKind
+    error: str | None = None

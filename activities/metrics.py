@@ -112,6 +112,8 @@ METERED: dict[str, tuple[Callable, Callable]] = {
     c.ISSUE_REFUND: (refund_issued, refund_failed),
     c.SEND_NOTIFICATION: (email_sent, email_failed),
     c.CREATE_RETURN_LABEL: (label_created, label_failed),
+    c.DELIVER_EVENT: (lambda call, result: delivery_sent(call.event.merchant_id),
+                      lambda call, err: delivery_failed(call.event.merchant_id)),
 }
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import ssl
 
 from activities.adapters import (
+    AdapterConfigError,
     AdaptersConfig,
+    DeliveriesConfig,
     EasyPostLabels as EasyPostConfig,
     ResolvedMerchant,
     SmtpEmail,
     load_adapters,
 )
+from activities.deliveries import Endpoint
 from activities.easypost_labels import EasyPostLabels
 from activities.labels import LabelActivities
 from activities.ledger import SqliteLedger
@@ -87,6 +90,35 @@ def label_activities(settings: Settings, config: AdaptersConfig) -> LabelActivit
     return LabelActivities(
         settings.labels_dir, default_carrier=_carrier(settings, config.default),
         carriers={mid: _carrier(settings, m) for mid, m in config.merchants.items()})
+
+
+def delivery_endpoints(settings: Settings, config: AdaptersConfig,
+                       merchants: list[str]) -> dict[str, Endpoint]:
+    """Each merchant's endpoint for the return events (the adapters file's `deliveries`, else
+    `RETURNS_DELIVERY_URL`), with the webhook secrets that sign them. A merchant with an endpoint
+    but no secret stops the worker (AdapterConfigError naming the variable)."""
+    from ingestion.merchant_secrets import MissingSecret, env_name, load_merchant_secrets
+
+    default = DeliveriesConfig(url=settings.delivery_url) if settings.delivery_url else None
+    wanted = {m: config.for_merchant(m).deliveries or default for m in merchants}
+    wanted = {m: d for m, d in wanted.items() if d is not None}
+    if not wanted:
+        return {}
+    try:
+        secrets = load_merchant_secrets(merchants, secrets_file=settings.secrets_file)
+    except MissingSecret as err:
+        raise AdapterConfigError(f"deliveries: events are signed with the merchant's webhook "
+                                 f"secret: {err}") from None
+    endpoints = {}
+    for merchant, d in sorted(wanted.items()):
+        if merchant not in secrets.by_merchant:
+            raise AdapterConfigError(f"merchants.{merchant}.deliveries: events are signed with "
+                                     f"the merchant's webhook secret, and {env_name(merchant)} "
+                                     "is not set")
+        endpoints[merchant] = Endpoint(url=d.url, secrets=secrets.by_merchant[merchant],
+                                       retry_for=d.retry_for, attention_after=d.attention_after,
+                                       timeout=d.timeout)
+    return endpoints
 
 
 def describe(config: AdaptersConfig) -> dict[str, str]:

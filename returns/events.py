@@ -22,6 +22,12 @@ from returns.money import Currency, MinorUnits
 MAX_AMOUNT = 10**12
 Amount = Annotated[MinorUnits, Field(le=MAX_AMOUNT)]
 
+# A timestamp with its offset (RFC 3339): the schema says so with a pattern as well as the
+# `date-time` format, since many validators do not check formats.
+Timestamp = Annotated[AwareDatetime, Field(json_schema_extra={
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?"
+               "([Zz]|[+-][0-9]{2}:[0-9]{2})$"})]
+
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"),
@@ -32,7 +38,9 @@ CountryCode = Annotated[
     StringConstraints(pattern=r"^[A-Z]{2}$"),
     Field(description="ISO 3166-1 alpha-2 country code, upper case"),
 ]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# `\S`: not only whitespace (stripped, it would be empty), said in the schema too.
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200,
+                                             pattern=r"\S")]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Email = Annotated[
     str,
@@ -137,8 +145,8 @@ class OrderLine(_Model):
 class Order(_Model):
     order_id: Identifier
     currency: Currency
-    placed_at: AwareDatetime
-    delivered_at: AwareDatetime | None = Field(None, description="carrier's signature date")
+    placed_at: Timestamp
+    delivered_at: Timestamp | None = Field(None, description="carrier's signature date")
     customer: Customer
     shipping_address: Address
     payments: Annotated[list[Payment], Field(min_length=1, max_length=10)]
@@ -201,7 +209,7 @@ class ReturnRequested(_Model):
 
     type: Literal["return.requested"] = "return.requested"
     event_id: Identifier
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     return_id: Identifier
     merchant_id: Identifier
     order: Order
@@ -233,7 +241,7 @@ class ReturnWithdrawn(_Model):
 
     type: Literal["return.withdrawn"] = "return.withdrawn"
     event_id: Identifier
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     return_id: Identifier
     merchant_id: Identifier
     reason: LongText | None = None
@@ -250,7 +258,7 @@ class ParcelScanned(_Model):
 
     type: Literal["parcel.scanned"] = "parcel.scanned"
     event_id: Identifier
-    occurred_at: AwareDatetime
+    occurred_at: Timestamp
     return_id: Identifier
     merchant_id: Identifier
     carrier: ShortText
@@ -261,6 +269,21 @@ class ParcelScanned(_Model):
 OrderEvent = Annotated[
     Union[ReturnRequested, ReturnWithdrawn, ParcelScanned], Field(discriminator="type")
 ]
+
+
+# The rules of the events that JSON Schema cannot say (across fields); each schema's description
+# lists them, and the model refuses an event that breaks one with these words.
+CROSS_FIELD_RULES = (
+    "unit_tax cannot exceed unit_price",
+    "line_id values must be unique",
+    "payment_id values must be unique",
+    "delivered_at cannot be before placed_at",
+    "is requested twice",
+    "is not a line of order",
+    "ordered on line",
+    "exchange_for: required when resolution is exchange",
+    "returnless refund is the merchant's decision",
+)
 
 
 def workflow_id_for(merchant_id: str, return_id: str) -> str:
@@ -307,5 +330,5 @@ __all__ = [
     "Address", "Customer", "CustomerType", "EvidenceKind", "LineAttributes", "Order", "OrderEvent",
     "OrderLine", "ParcelScanned", "Payment", "RequestedItem", "Resolution", "ReturnReason",
     "ReturnRequested", "ReturnWithdrawn", "ScanKind", "workflow_id_for", "datetime", "Amount",
-    "ENVELOPE_FIELDS", "MAX_AMOUNT", "request_differences",
+    "ENVELOPE_FIELDS", "MAX_AMOUNT", "request_differences", "CROSS_FIELD_RULES", "Timestamp",
 ]

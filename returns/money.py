@@ -20,7 +20,10 @@ def _currency(code: str) -> str:
     return code
 
 
-Currency = Annotated[str, AfterValidator(_currency)]
+# The pattern is what `_currency` checks, said in the JSON Schemas (schemas/) too.
+Currency = Annotated[str, AfterValidator(_currency),
+                     Field(json_schema_extra={"pattern": "^[A-Z]{3}$"},
+                           description="ISO 4217 currency code, three upper-case letters")]
 # Strict: "89.00" (a decimal string) or true must be refused, not read as 89 cents or 1 cent.
 MinorUnits = Annotated[int, Field(ge=0, strict=True,
                                   description="amount in the currency's minor units (cents)")]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from returns.events import ParcelScanned, ReturnRequested, ReturnWithdrawn
+from returns.events import CROSS_FIELD_RULES, ParcelScanned, ReturnRequested, ReturnWithdrawn
+from returns.outbound import ReturnEvent
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 EVENT_MODELS: dict[str, type[BaseModel]] = {
@@ -23,24 +24,31 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "return.withdrawn": ReturnWithdrawn,
     "parcel.scanned": ParcelScanned,
 }
+# What we send back to the order system (returns/outbound.py): one schema for every type.
+OUTBOUND_MODELS: dict[str, type[BaseModel]] = {"out.return-event": ReturnEvent}
+ALL_MODELS = {**EVENT_MODELS, **OUTBOUND_MODELS}
 
 
 def render(event_type: str) -> str:
     """The schema file's exact text: sorted keys (stable diffs), two-space indent, newline at end."""
+    model = ALL_MODELS[event_type]
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{event_type}.json",
-        **EVENT_MODELS[event_type].model_json_schema(mode="validation"),
+        **model.model_json_schema(mode="validation"),
     }
     # The model defaults `type`, but the OrderEvent union needs it to tell events apart.
-    schema["required"] = ["type", *schema["required"]]
+    schema["required"] = ["type", *(r for r in schema["required"] if r != "type")]
     schema["properties"]["type"].pop("default", None)
+    if model is ReturnRequested:
+        schema["description"] = (schema.get("description", "").strip() + "\n\nAlso refused, "
+                                 "across fields: " + "; ".join(CROSS_FIELD_RULES) + ".")
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def rendered() -> dict[str, str]:
     """File name -> text, for every event type."""
-    return {f"{event_type}.json": render(event_type) for event_type in EVENT_MODELS}
+    return {f"{event_type}.json": render(event_type) for event_type in ALL_MODELS}
 
 
 def write(directory: Path = SCHEMA_DIR) -> list[Path]:

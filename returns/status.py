@@ -148,6 +148,7 @@ class AttentionCause(StrEnum):
     label_failed = "label_failed"
     withdrawal_refused = "withdrawal_refused"
     unreadable_message = "unreadable_message"
+    delivery_failed = "delivery_failed"  # events to the order system keep failing (last error)
 
 
 class Outcome(StrEnum):

@@ -74,6 +74,7 @@ class Ports:
     codec: int = 8081
     worker_metrics: int = 9464  # Prometheus endpoints (docs/operations.md#metrics)
     receiver_metrics: int = 9465
+    events: int = 8090  # the stand-in order system that receives the return events
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -87,7 +88,7 @@ class Ports:
         return cls(port("RETURNS_TEMPORAL_PORT", 7233), port("RETURNS_UI_PORT", 8233),
                    port("RETURNS_WEBHOOK_PORT", 8000), port("RETURNS_CODEC_PORT", 8081),
                    port("RETURNS_WORKER_METRICS_PORT", 9464),
-                   port("RETURNS_RECEIVER_METRICS_PORT", 9465))
+                   port("RETURNS_RECEIVER_METRICS_PORT", 9465), port("RETURNS_EVENTS_PORT", 8090))
 
 
 def _generated_once(path: Path, prefix: str) -> str:
@@ -400,8 +401,14 @@ class DevStack:
                                        what=f"the Temporal frontend answering on {self.address}")
         await self._ensure_search_attributes()
 
+        # The return events go back to a stand-in order system writing them to .data/ (unless
+        # RETURNS_DELIVERY_URL or the adapters file says otherwise).
+        await self._spawn("events", [sys.executable, "-m", "runtime.events_receiver", "--port",
+                                     str(self.ports.events), "--dir", str(self.events_dir)], env)
+        worker_env = dict(env)
+        worker_env.setdefault("RETURNS_DELIVERY_URL", self.events_url)
         worker = await self._spawn("worker", [sys.executable, str(ROOT / "worker.py")],
-                                   _with_metrics(env, self.ports.worker_metrics))
+                                   _with_metrics(worker_env, self.ports.worker_metrics))
         await self._spawn(
             "receiver", [sys.executable, str(ROOT / "starter.py"), "serve", "--port",
                          str(self.ports.webhook)], _with_metrics(env, self.ports.receiver_metrics))
@@ -417,7 +424,8 @@ class DevStack:
     def _check_ports(self) -> None:
         wanted = [("webhook", "RETURNS_WEBHOOK_PORT", self.ports.webhook),
                   ("worker metrics", "RETURNS_WORKER_METRICS_PORT", self.ports.worker_metrics),
-                  ("receiver metrics", "RETURNS_RECEIVER_METRICS_PORT", self.ports.receiver_metrics)]
+                  ("receiver metrics", "RETURNS_RECEIVER_METRICS_PORT", self.ports.receiver_metrics),
+                  ("events receiver", "RETURNS_EVENTS_PORT", self.ports.events)]
         if not self.external:
             wanted = [("Temporal", "RETURNS_TEMPORAL_PORT", self.ports.temporal),
                       ("Temporal Web UI", "RETURNS_UI_PORT", self.ports.ui),
@@ -481,6 +489,14 @@ class DevStack:
     @property
     def webhook_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.webhook}/events"
+
+    @property
+    def events_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.events}/events"
+
+    @property
+    def events_dir(self) -> Path:
+        return self.data_dir / "events-received"
 
     @property
     def health_url(self) -> str:
@@ -617,6 +633,9 @@ class DevStack:
             f"http://127.0.0.1:{self.ports.receiver_metrics}/metrics (receiver): Prometheus "
             "scrape targets (docs/operations.md#metrics)",
             f"  Emails (Maildir)   {_rel(self.settings.outbox_dir)}/new/",
+            f"  Events out         each return's events, signed, to POST {self.events_url}: one "
+            f"JSON line each in {_rel(self.events_dir)}/<merchant>/<return>.jsonl "
+            "(docs/events.md#events-out-the-order-system-hears-back)",
             f"  Return labels      {_rel(self.settings.labels_dir)}/",
             f"  Refund ledger      {_rel(self.settings.ledger_path)}",
             f"  Logs               {', '.join(_rel(c.log_path) for c in self.children.values())}",

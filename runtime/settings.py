@@ -37,6 +37,9 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
     adapters_file: Path | None = None  # per-merchant email/payments/labels; None: all embedded
     secrets_file: Path | None = None  # NAME=value lines for the adapters' *_env secrets
+    # Where every merchant's return events go when the adapters file names no endpoint
+    # (RETURNS_DELIVERY_URL; the dev stack points it at its receiver). None: no events are sent.
+    delivery_url: str | None = None
 
     @property
     def outbox_dir(self) -> Path:
@@ -82,4 +85,5 @@ class Settings:
             if env.get("RETURNS_ADAPTERS_FILE") else None,
             secrets_file=Path(env["RETURNS_SECRETS_FILE"]).resolve()
             if env.get("RETURNS_SECRETS_FILE") else None,
+            delivery_url=env.get("RETURNS_DELIVERY_URL") or None,
         )

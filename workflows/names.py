@@ -1,11 +1,14 @@
 """Names the outside world uses to reach a return workflow (starter, CLI, UI docs)."""
 
 WORKFLOW_TYPE = "ReturnWorkflow"
+DELIVERIES_WORKFLOW_TYPE = "ReturnDeliveries"  # one per return: its events to the order system
 
 # signals
 SIGNAL_WITHDRAW = "withdraw"  # ReturnWithdrawn event from the order system
 SIGNAL_PARCEL_SCANNED = "parcel_scanned"  # ParcelScanned event from carrier tracking
 SIGNAL_WAREHOUSE_RECEIPT = "warehouse_receipt"  # WarehouseReceipt from warehouse staff
+SIGNAL_DELIVERY = "delivery"  # DeliveryNews from the return's deliveries workflow
+SIGNAL_RETURN_EVENT = "return_event"  # to the deliveries workflow: one ReturnEvent to send
 
 # updates (operator decisions)
 UPDATE_APPROVE = "approve"

@@ -16,6 +16,7 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.contracts import DeliveryNews
     from returns import notices
     from returns.actions import (
         Acknowledge, ActionResult, Approve, Cancel, ExtendDeadline, RecordInspection,
@@ -169,6 +170,27 @@ class ReturnMessages:
         if event.scan == ScanKind.delivered_to_warehouse and self.state == State.in_transit:
             self.waiting_on = WaitingOn.warehouse
         self._publish()
+
+    @workflow.signal(name=names.SIGNAL_DELIVERY,
+                     description="From this return's deliveries (deliveries-<merchant>-<return>): "
+                                 "{kind: failing|recovered|stopped|gave_up, error}. Failing or "
+                                 "given up raises it to staff with the last error.")
+    async def delivery(self, payload: RawValue = None) -> None:  # type: ignore[assignment]
+        news = await self._read(payload, DeliveryNews, "delivery report")
+        if news is None:
+            return
+        if news.kind == "recovered":
+            self._record("deliveries", "events reach the order system again")
+            if self.attention_cause == AttentionCause.delivery_failed:
+                self._resolved("events reach the order system again")
+            return
+        if news.kind == "stopped":  # a 410: the merchant's choice, nothing for staff to do
+            self._record("deliveries", "events to the order system stopped", news.error or "")
+            return
+        what = ("events to the order system keep failing" if news.kind == "failing"
+                else "events to the order system were given up")
+        self._record("deliveries", what, news.error or "")
+        self._attention(f"{what}: {news.error}", AttentionCause.delivery_failed)
 
     async def _for_this_return(self, event: ReturnWithdrawn | ParcelScanned, what: str) -> bool:
         """An order-system event names its merchant and return: one for another is refused."""

@@ -19,11 +19,17 @@ through the merchant's written policy.
 The customer may withdraw and staff may cancel until the parcel is in (`_Stopped`).
 
 Messages, each ONE JSON object naming its actor (returns/actions.py):
-- signals: `warehouse_receipt` (warehouse staff), `withdraw`, `parcel_scanned` (order system);
+- signals: `warehouse_receipt` (warehouse staff), `withdraw`, `parcel_scanned` (order system),
+  `delivery` (its deliveries workflow: events out failing, through again, stopped);
 - updates: `approve`, `reject`, `request_info`, `record_inspection`, `extend_deadline`, `cancel`,
   `retry_refund`, `record_manual_refund`, `ship_to_customer`, `acknowledge`: each validator asks
   the domain (returns/allowed.py and the payload's own checks) and refuses with its words;
 - query: `status`, the same view the UI's status card and `returns show` render.
+
+Each step that matters to the merchant's order system is told to it (`_tell`, one line at each
+point): the event (returns/outbound.py) is queued on the return's deliveries workflow
+(workflows/delivery_workflow.py), which delivers it signed, in order and durably; the return never
+waits for the order system. A delivery that keeps failing comes back as the `delivery` signal.
 
 Decisions live in returns/ (pure, tested in milliseconds); this module is the story and its waits.
 Deadlines come from an activity (holiday calendars) and are waited on with durable timers.
@@ -41,8 +47,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from activities import contracts
-    from returns import notices, postage
+    from returns import notices, outbound, postage
     from returns.actions import (
         Approve, Cancel, RecordInspection, RecordManualRefund, Reject, RetryRefund, ShipToCustomer,
     )
@@ -50,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
     from returns.inspection import inspection_fee
     from returns.money import format_money
     from returns.order_lines import LinesAnswer, RefundOfLine, UnitsOfLine
+    from returns.outbound import OutboundType as Out
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.refunds import refund_for_accepted
     from returns.status import (
@@ -125,6 +134,8 @@ class ReturnWorkflow(ReturnMessages):
         self.emails_sent = 0
         self.approvals = 0
         self.lines_reserved = False
+        self.events_told = 0  # events out so far: the next one's sequence (and id)
+        self.telling = True  # False once the merchant has no endpoint, or stopped the deliveries
         self._upserted: dict[str, object] = {}  # search attribute name -> value last upserted
         self._unsent: list = []  # search attribute updates waiting for the next rest
 
@@ -232,6 +243,7 @@ class ReturnWorkflow(ReturnMessages):
     async def _approve(self) -> None:
         self._meet(Kind.review)
         self._transition(State.approved, WaitingOn.staff)
+        await self._tell(Out.approved)
         if self._items_to_ship():
             await self._set_deadline(Kind.ship_by, self.decision.sla.ship_by)
             await self._create_label()
@@ -287,6 +299,8 @@ class ReturnWorkflow(ReturnMessages):
         if not self._parcel_in():
             self._transition(State.in_transit, WaitingOn.carrier)
             scan = self.scans[-1]
+            await self._tell(Out.parcel_shipped, carrier=scan.carrier,
+                             tracking_number=scan.tracking_number)
             await self._notify("parcel_in_transit",
                                tracking=f"{scan.carrier} {scan.tracking_number}")
             await self._wait(self._parcel_in)
@@ -294,6 +308,7 @@ class ReturnWorkflow(ReturnMessages):
 
     async def _inspect(self) -> None:
         self._transition(State.received, WaitingOn.warehouse)
+        await self._tell(Out.received)
         await self._notify("received", message=notices.not_received(self.items))
         await self._set_deadline(Kind.inspection, self.decision.sla.inspection)
         self._transition(State.inspecting, WaitingOn.warehouse)
@@ -303,6 +318,7 @@ class ReturnWorkflow(ReturnMessages):
             await self._escalate(Kind.inspection, "the inspection deadline has passed")
             await self._wait(lambda: self.inspection is not None)
         self._meet(Kind.inspection)
+        await self._tell(Out.inspected)
         if any(i.quantity_accepted for i in self.items.values()):
             await self._notify("inspection_passed",  # and what is owed first (004 §4.4, §4.5)
                                message=notices.owed_after_inspection(self.decision, self.items))
@@ -350,6 +366,7 @@ class ReturnWorkflow(ReturnMessages):
     async def _close(self, outcomes: list[Outcome]) -> None:
         self.outcomes = outcomes
         self._publish()
+        await self._tell(Out.closed)
         await self._notify("closed")
 
     async def _finish(self, state: State, outcome: Outcome, template: str,
@@ -359,6 +376,7 @@ class ReturnWorkflow(ReturnMessages):
         self._transition(state)
         if audit:
             self._record(*audit, message or "")
+        await self._tell(outbound.FINISHED[state])
         await self._notify(template, message=message)
         return await self._final_status()
 
@@ -413,6 +431,7 @@ class ReturnWorkflow(ReturnMessages):
             self.refund.status = RefundStatus.failed
             self._attention(f"refund failed: {self.refund.last_error}",
                             AttentionCause.refund_failed)
+            await self._tell(Out.refund_failed)
             await self._notify_staff("refund_failed", message=self.refund.last_error)
             await self._wait(lambda: self.refund_retry is not None or
                              self.manual_refund is not None)
@@ -432,6 +451,7 @@ class ReturnWorkflow(ReturnMessages):
         if change_state:
             self._transition(State.refunded if self.refund.status != RefundStatus.partial
                              else State.closed)
+        await self._tell(Out.refund_issued)
         await self._notify("refund_issued", refund_total=format_money(self.refund.paid, currency))
 
     async def _claim(self, lines: list[RefundOfLine], step: str) -> str | None:
@@ -522,6 +542,8 @@ class ReturnWorkflow(ReturnMessages):
         if deadline is not None:
             self._meet(deadline)
         self._transition(done)
+        await self._tell(outbound.SHIPPED[state], carrier=self.shipment.carrier,
+                         tracking_number=self.shipment.tracking_number)
         await self._notify(template,
                            tracking=f"{self.shipment.carrier} {self.shipment.tracking_number}")
 
@@ -552,6 +574,7 @@ class ReturnWorkflow(ReturnMessages):
                                path=made.path, sha256=made.sha256)
         self._record("system", "return label created", made.rma_number)
         self._publish()
+        await self._tell(Out.label_created)
 
     # ---------------------------------------------------------------- waiting and deadlines
     async def _wait(self, condition: Callable[[], bool], until: datetime | None = None,
@@ -663,6 +686,28 @@ class ReturnWorkflow(ReturnMessages):
             retry=UNTIL_DONE, lines=[UnitsOfLine(line_id=i.line_id,
                                                  units=self.items[i.line_id].quantity_accepted)
                                      for i in items])
+
+    # ---------------------------------------------------------------- events out
+    async def _tell(self, kind: Out, **shipment: str) -> None:
+        """One event to the merchant's order system, queued on this return's deliveries (a quick
+        local activity); delivering it never holds the return, and nothing here fails it."""
+        if not self.telling:
+            return
+        self.events_told += 1
+        try:
+            event = outbound.event_from_status(
+                self._status(with_actions=False), kind, workflow_id=workflow.info().workflow_id,
+                sequence=self.events_told, occurred_at=workflow.now(), **shipment)
+            queued = await workflow.execute_local_activity(
+                contracts.ENQUEUE_EVENT,
+                contracts.EnqueueEvent(event=event, return_workflow_id=workflow.info().workflow_id),
+                result_type=contracts.Enqueued, start_to_close_timeout=ATTEMPT,
+                retry_policy=SHORT_STEP, summary=f"event out: {kind.value}")
+        except (ActivityError, ValidationError) as err:
+            why = _why(err) if isinstance(err, ActivityError) else str(err)
+            self._record("system", "event to the order system not queued", f"{kind.value}: {why}")
+            return
+        self.telling = queued.delivering
 
     # ---------------------------------------------------------------- emails
     async def _notify(self, template: str, **fields) -> None:

@@ -19,6 +19,7 @@ from temporalio.client import WorkflowHistory
 from samples.keys import test_data_converter as data_converter  # the lifecycle tests' converter
 from temporalio.worker import Replayer
 
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.return_workflow import ReturnWorkflow
 
 # tests/histories/*.json: recorded by today's code; tests/histories/<release>/: returns started
@@ -35,5 +36,6 @@ def test_there_are_recorded_histories():
                          ids=[str(p.relative_to(ROOT).with_suffix("")) for p in HISTORIES])
 async def test_history_replays(path: Path):
     history = WorkflowHistory.from_json(f"return-{path.stem}", path.read_text())
-    replayer = Replayer(workflows=[ReturnWorkflow], data_converter=data_converter)
+    replayer = Replayer(workflows=[ReturnWorkflow, DeliveryWorkflow],
+                        data_converter=data_converter)
     await replayer.replay_workflow(history)
