@@ -11,7 +11,6 @@ import asyncio
 import base64
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 

@@ -26,7 +26,7 @@ import pytest_asyncio
 from playwright.async_api import Page, async_playwright, expect
 
 from runtime.settings import ROOT
-from tests.ops.stack import STEP_TIMEOUT, Stack, running_stack
+from tests.ops.stack import Stack, running_stack
 from workflows import names
 
 pytestmark = pytest.mark.e2e

@@ -276,8 +276,9 @@ async def test_inspection_failure_returnless_and_refund_failed_paths(stack, rece
     await approve(failed)
     await receive_and_inspect(failed, ("L1", 1), passed=False)
     await wait_state(failed, S.returning_to_customer)
-    await update(failed, "ship_to_customer", {"actor": "sam", "carrier": "UPS",
-                                              "tracking_number": "1Z12345E0205271688"})
+    await update(failed, "ship_to_customer", {  # 004 §3.7: the customer paid the way back first
+        "actor": "sam", "carrier": "UPS", "tracking_number": "1Z12345E0205271688",
+        "customer_payment": {"reference": "PAY-77", "amount": 2500}})
     await update(returnless, "approve", {"actor": "claire"})
     await approve(refused)
     await receive_and_inspect(refused, ("L1", 1))
