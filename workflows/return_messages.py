@@ -77,7 +77,8 @@ class ReturnMessages:
     _upserted: dict[str, object]
     _unsent: list
 
-    # ReturnWorkflow provides the activities the handlers use: _notify, _notify_staff, _compute.
+    # ReturnEffects (workflows/return_effects.py) provides the activities the handlers use:
+    # _notify, _notify_staff, _compute.
 
     # ---------------------------------------------------------------- signals
     # Signals cannot answer their sender, and the SDK drops a signal whose payload does not decode.

@@ -31,7 +31,9 @@ point): the event (returns/outbound.py) is queued on the return's deliveries wor
 (workflows/delivery_workflow.py), which delivers it signed, in order and durably; the return never
 waits for the order system. A delivery that keeps failing comes back as the `delivery` signal.
 
-Decisions live in returns/ (pure, tested in milliseconds); this module is the story and its waits.
+Decisions live in returns/ (pure, tested in milliseconds); this module is the story and its waits;
+workflows/return_messages.py has the handlers and the view, workflows/return_effects.py the
+activities (emails, deadlines, the order's line guard, events to the order system).
 Deadlines come from an activity (holiday calendars) and are waited on with durable timers.
 Search attributes are upserted when the return comes to rest (`_wait`) and when it ends.
 """
@@ -47,7 +49,6 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
 
     from activities import contracts
     from returns import notices, outbound, postage
@@ -57,9 +58,9 @@ with workflow.unsafe.imports_passed_through():
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn
     from returns.inspection import inspection_fee
     from returns.money import format_money
-    from returns.order_lines import LinesAnswer, RefundOfLine, UnitsOfLine
+    from returns.order_lines import RefundOfLine, UnitsOfLine
     from returns.outbound import OutboundType as Out
-    from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
+    from returns.policy.decision import DayUnit, Duration, ReturnDecision
     from returns.policy.refunds import refund_for_accepted
     from returns.status import (
         DEADLINE_LABELS, FINAL, TRANSITIONS, AttentionCause, AuditEntry, Deadline,
@@ -68,34 +69,17 @@ with workflow.unsafe.imports_passed_through():
         describe_outcomes,
     )
     from workflows import metrics, names
-    from workflows.return_messages import ReturnMessages
+    from workflows.return_effects import UNTIL_DONE, ReturnEffects, why
 
-# Policy, deadlines and label: a few quick retries, then the step fails to staff.
-SHORT_STEP = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                         maximum_interval=timedelta(minutes=1), maximum_attempts=8)
-EMAIL = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
-                    maximum_interval=timedelta(minutes=2), maximum_attempts=6,
-                    non_retryable_error_types=["PermanentEmailFailure"])
 # A refund is tried briefly first, like an email; only if that fails does the return rest and
 # retry with backoff until the refund is due (escalated before then), then go to staff.
 REFUND_FIRST_TRY = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
                                maximum_attempts=3,
                                non_retryable_error_types=[contracts.REFUND_REFUSED])
-# What must happen in the end (giving units back, confirming money paid): retried until it does.
-UNTIL_DONE = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0,
-                         maximum_interval=timedelta(minutes=10),
-                         non_retryable_error_types=[contracts.ORDER_LINE_REFUSED])
 REFUND_UNTIL_DUE = RetryPolicy(initial_interval=timedelta(seconds=10), backoff_coefficient=2.0,
                                maximum_interval=timedelta(hours=1),
                                non_retryable_error_types=[contracts.REFUND_REFUSED])
-# One attempt's limit: an attempt lost with a crashed worker is retried elsewhere in seconds.
-ATTEMPT = timedelta(seconds=20)
-REFUND_ATTEMPT = timedelta(seconds=30)
-
-
-def _why(err: ActivityError) -> str:
-    cause = err.cause
-    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+REFUND_ATTEMPT = timedelta(seconds=30)  # one attempt's limit (other activities: ATTEMPT)
 
 
 class _Stopped(Exception):
@@ -103,7 +87,7 @@ class _Stopped(Exception):
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
-class ReturnWorkflow(ReturnMessages):
+class ReturnWorkflow(ReturnEffects):
     @workflow.init
     def __init__(self, request: ReturnRequested) -> None:
         self.request = request
@@ -216,8 +200,8 @@ class ReturnWorkflow(ReturnMessages):
                                          actor=approval.actor),
                 ReturnDecision, "apply staff overrides to the decision")
         except ActivityError as err:
-            self.review_error = f"the overrides could not be applied: {_why(err)}"
-            self._record(approval.actor, "approval not applied", _why(err))
+            self.review_error = f"the overrides could not be applied: {why(err)}"
+            self._record(approval.actor, "approval not applied", why(err))
             self.review = None  # still under review: approve again, or reject
             return False
         self._load_items()
@@ -497,7 +481,7 @@ class ReturnWorkflow(ReturnMessages):
                 start_to_close_timeout=REFUND_ATTEMPT, retry_policy=REFUND_FIRST_TRY,
                 summary=summary)
         except ActivityError as err:
-            self.refund.last_error = _why(err)
+            self.refund.last_error = why(err)
             cause = err.cause
             if isinstance(cause, ApplicationError) and (
                     cause.non_retryable or cause.type == contracts.REFUND_REFUSED):
@@ -521,7 +505,7 @@ class ReturnWorkflow(ReturnMessages):
         try:
             return task.result()
         except ActivityError as err:
-            self.refund.last_error = _why(err)
+            self.refund.last_error = why(err)
             self._record("payment provider", "refund failed", self.refund.last_error)
             return None
 
@@ -566,9 +550,9 @@ class ReturnWorkflow(ReturnMessages):
             made = await self._step(contracts.CREATE_RETURN_LABEL, request,
                                     contracts.LabelCreated, f"print return label {rma}")
         except ActivityError as err:
-            self._attention(f"the return label could not be created: {_why(err)}",
+            self._attention(f"the return label could not be created: {why(err)}",
                             AttentionCause.label_failed)
-            self._record("system", "label failed", _why(err))
+            self._record("system", "label failed", why(err))
             return
         self.label = LabelInfo(rma_number=made.rma_number, barcode_value=made.barcode_value,
                                path=made.path, sha256=made.sha256)
@@ -622,17 +606,6 @@ class ReturnWorkflow(ReturnMessages):
                      f"{DEADLINE_LABELS[kind]}: {due.isoformat()} ({basis})")
         self._publish()
 
-    async def _compute(self, start: datetime, duration: Duration,
-                       backwards: bool = False) -> datetime:
-        if duration.unit == DayUnit.hours:  # plain arithmetic, no calendar involved
-            delta = timedelta(hours=duration.amount)
-            return start - delta if backwards else start + delta
-        return await self._step(
-            contracts.COMPUTE_DEADLINE,
-            contracts.DeadlineRequest(start=start, duration=duration,
-                                      calendar=self.decision.sla.calendar, backwards=backwards),
-            datetime, f"{'count back' if backwards else 'count'} {duration.describe()}")
-
     def _due(self, kind: Kind) -> datetime:
         return self.deadlines[kind].due_at
 
@@ -657,88 +630,3 @@ class ReturnWorkflow(ReturnMessages):
             self._breach(kind)
         self._attention(why, AttentionCause.late, kind)
         await self._notify_staff("escalation", message=why, deadline=self._due(kind))
-
-    async def _step(self, name: str, arg, result_type, summary: str):
-        """An activity that should take seconds: a few quick retries, then its error."""
-        return await workflow.execute_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=ATTEMPT,
-            retry_policy=SHORT_STEP, summary=summary)
-
-    # ---------------------------------------------------------------- the order's lines
-    async def _order_lines(self, name: str, call, step: str | None = None,
-                           retry: RetryPolicy = SHORT_STEP, **fields) -> str | None:
-        """Ask the order's guard (docs/order-lines.md); None when the order's lines allow it,
-        else why not (the guard's words, or why it could not be asked)."""
-        if step is not None:
-            call = call.for_return(self.request, workflow.info().workflow_id,
-                                   f"order-lines:{step}", **fields)
-        try:
-            await workflow.execute_activity(
-                name, call, result_type=LinesAnswer, start_to_close_timeout=ATTEMPT,
-                retry_policy=retry, summary=f"order lines: {name.replace('_', ' ')}")
-        except ActivityError as err:
-            return _why(err)
-        return None
-
-    async def _mark_exchanged(self, items: list[ItemDecision]) -> None:
-        await self._order_lines(
-            contracts.MARK_LINES_EXCHANGED, contracts.MarkLinesExchanged, "exchange",
-            retry=UNTIL_DONE, lines=[UnitsOfLine(line_id=i.line_id,
-                                                 units=self.items[i.line_id].quantity_accepted)
-                                     for i in items])
-
-    # ---------------------------------------------------------------- events out
-    async def _tell(self, kind: Out, **shipment: str) -> None:
-        """One event to the merchant's order system, queued on this return's deliveries (a quick
-        local activity); delivering it never holds the return, and nothing here fails it."""
-        if not self.telling:
-            return
-        self.events_told += 1
-        try:
-            event = outbound.event_from_status(
-                self._status(with_actions=False), kind, workflow_id=workflow.info().workflow_id,
-                sequence=self.events_told, occurred_at=workflow.now(), **shipment)
-            queued = await workflow.execute_local_activity(
-                contracts.ENQUEUE_EVENT,
-                contracts.EnqueueEvent(event=event, return_workflow_id=workflow.info().workflow_id),
-                result_type=contracts.Enqueued, start_to_close_timeout=ATTEMPT,
-                retry_policy=SHORT_STEP, summary=f"event out: {kind.value}")
-        except (ActivityError, ValidationError) as err:
-            why = _why(err) if isinstance(err, ActivityError) else str(err)
-            self._record("system", "event to the order system not queued", f"{kind.value}: {why}")
-            return
-        self.telling = queued.delivering
-
-    # ---------------------------------------------------------------- emails
-    async def _notify(self, template: str, **fields) -> None:
-        await self._send(template, "customer", self.request.order.customer.email, **fields)
-
-    async def _notify_staff(self, template: str, **fields) -> None:
-        await self._send(template, "staff", self.decision.merchant.staff_email, **fields)
-
-    async def _send(self, template: str, audience: str, to: str, **fields) -> None:
-        """One email; a failure never stops the return: staff see it and reach the person."""
-        if self.decision is None:
-            return
-        self.emails_sent += 1
-        note = contracts.Notification.for_return(
-            self.request, self.decision, state=self.state.value, template=template,
-            audience=audience, to=to, idempotency_key=contracts.step_key(
-                workflow.info().workflow_id, f"notify:{self.emails_sent}:{template}"), **fields)
-        try:
-            await workflow.execute_activity(
-                contracts.SEND_NOTIFICATION, note, result_type=contracts.NotificationSent,
-                start_to_close_timeout=ATTEMPT, retry_policy=EMAIL,
-                summary=f"email {audience}: {template}")
-        except ActivityError as err:
-            self._record("system", f"email to {audience} failed", f"{template}: {_why(err)}")
-            problem = f"could not email the {audience} ({template}): {_why(err)}"
-            self.email_problems[audience] = problem
-            self._publish()
-            if audience == "customer":
-                await self._notify_staff("escalation", message=f"{problem}. Reach the customer "
-                                         f"another way; the return goes on.")
-            return
-        self._record("system", f"emailed {audience}", template)
-        if self.email_problems.pop(audience, None):  # that address works again
-            self._publish()
