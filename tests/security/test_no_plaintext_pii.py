@@ -35,6 +35,11 @@ pytestmark = pytest.mark.e2e
 NAME, EMAIL, STREET = "Zephyrine Quixworth", "zephyrine.quixworth@example.org", "77 Marigold Terrace"
 
 
+# The local activities whose markers the SDK's core writes, its bookkeeping in clear (sequence,
+# attempt, activity id and type, times); their results are encrypted payloads like any other.
+LOCAL_ACTIVITIES = {"enqueue_return_event"}
+
+
 def payloads_in(message: Message, path: str = ""):
     """(path, Payload) for every Payload anywhere in a protobuf message."""
     if message.DESCRIPTOR.full_name == "temporal.api.common.v1.Payload":
@@ -127,8 +132,15 @@ async def test_history_on_the_dev_server_holds_no_plaintext_pii(temporal_cli_pat
         # the patch id and nothing else (none before release 1.0: README, "Versioning").
         patches = [p for path, p in payloads if "[patch-data]" in path]
         assert all(set(json.loads(p.data)) <= {"id", "deprecated"} for p in patches)
+        # A local activity's marker (the return queues its events out that way) carries the SDK's
+        # own bookkeeping in clear, also without the codec: ids, attempt and times only. Its
+        # result is a payload like any other, encrypted.
+        local = [p for path, p in payloads if "marker_recorded" in path and "[data]" in path]
+        assert all(json.loads(p.data).get("activity_type") in LOCAL_ACTIVITIES for p in local), \
+            [json.loads(p.data) for p in local]
         clear = [path for path, p in payloads if p.metadata.get("encoding") != ENCODING
-                 and "[patch-data]" not in path]
+                 and "[patch-data]" not in path
+                 and not ("marker_recorded" in path and "[data]" in path)]
         assert clear == [], f"payloads not encrypted: {clear[:5]}"
         # ...and the query answer and the workflow's metadata (status card) are ciphertext too.
         answer = query.query_result.payloads
