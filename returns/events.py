@@ -283,6 +283,7 @@ CROSS_FIELD_RULES = (
     "ordered on line",
     "exchange_for: required when resolution is exchange",
     "returnless refund is the merchant's decision",
+    "list each kind in one of them only",  # evidence and evidence_declared_missing
 )
 
 

@@ -40,7 +40,9 @@ def only_cross_field(err: ValidationError) -> bool:
 def test_the_schema_and_the_model_accept_the_same_events(name):
     model = MODELS[name]
 
-    @settings(max_examples=40, deadline=None, derandomize=True,
+    # return.requested's schema is large: generating from it takes minutes on a loaded machine.
+    @settings(max_examples=15 if name == "return.requested.json" else 40, deadline=None,
+              derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(from_schema(SCHEMAS[name]))
     def check(event):
