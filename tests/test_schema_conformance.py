@@ -15,7 +15,6 @@ import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis.errors import FlakyStrategyDefinition
 from tests.jsonschema_strategies import from_schema
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
@@ -56,12 +55,7 @@ def test_the_schema_and_the_model_accept_the_same_events(name):
         dumped = json.loads(parsed.model_dump_json(exclude_none=True))
         assert not list(validator(name).iter_errors(dumped)), name
 
-    try:
-        check()
-    except FlakyStrategyDefinition as err:  # seen once in CI, on return.requested.json
-        pytest.xfail(f"hypothesis-jsonschema drew differently when replaying an example (the "
-                     f"draws depend on the process's hash seed): {str(err)[:200]}; open in "
-                     f"issue 19's closing note")
+    check()
 
 
 @pytest.mark.parametrize("value", ["EUR", "JPY"])
