@@ -51,8 +51,13 @@ def _transport(settings: Settings, m: ResolvedMerchant) -> MailTransport:
 
 
 def notification_activities(settings: Settings, config: AdaptersConfig) -> NotificationActivities:
+    import os
+
+    from customer_page.links import CustomerLinks
+
     default = config.default
     return NotificationActivities(
+        links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
         _transport(settings, default), staff_locale=default.staff_locale,
         merchants={mid: MerchantMail(_transport(settings, m), m.staff_locale)
                    for mid, m in config.merchants.items()})

@@ -61,6 +61,16 @@ class CustomerLinks:
             return None
         return cls(tuple(keys), (env.get(BASE_URL_ENV) or default_base).rstrip("/"))
 
+    @classmethod
+    def from_settings(cls, env: dict[str, str], secrets_file=None) -> "CustomerLinks | None":
+        """From the environment, else from the secrets file (NAME=value lines, as the adapters'
+        secrets); None when neither sets RETURNS_CUSTOMER_PAGE_KEYS."""
+        if not split_keys(env.get(KEYS_ENV, "")) and secrets_file is not None:
+            from activities.adapters import read_secrets_file
+
+            env = {**read_secrets_file(secrets_file), **env}
+        return cls.from_env(env)
+
     def token(self, merchant_id: str, return_id: str, expires: int | None = None) -> str:
         expires = int(expires if expires is not None else time.time() + LINK_LIFETIME)
         return f"{expires}.{_sign(self.keys[0], merchant_id, return_id, expires)}"
