@@ -57,8 +57,8 @@ def notification_activities(settings: Settings, config: AdaptersConfig) -> Notif
 
     default = config.default
     return NotificationActivities(
-        links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
         _transport(settings, default), staff_locale=default.staff_locale,
+        links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
         merchants={mid: MerchantMail(_transport(settings, m), m.staff_locale)
                    for mid, m in config.merchants.items()})
 
