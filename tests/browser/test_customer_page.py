@@ -92,11 +92,13 @@ async def test_the_customer_page_in_three_languages_on_a_phone(site):
         await expect(page.get_by_role("link", name=label)).to_be_visible()
         await expect(page.locator("#timeline li.done").first).to_be_visible()
         await expect(page.locator("#timeline li.todo").first).to_be_visible()
+        await expect(page.locator("#items h2")).to_have_text(
+            {"en": "Items", "fr": "Articles", "zh": "商品"}[lang])
         await expect(page.locator("#items td").first).to_be_visible()
         # Readable on a phone: nothing wider than the screen.
         width = await page.locator("main").evaluate("e => e.scrollWidth")
         assert width <= PHONE["width"], (lang, width)
-        await shots.take(page, f"customer-page-{lang}.png")
+        await shots.take_tall(page, page.locator("main"), f"customer-page-{lang}.png")
         async with page.expect_download() as download:
             await page.get_by_role("link", name=label).click()
         assert (await download.value).suggested_filename.startswith(f"return-label-{return_id}")

@@ -63,7 +63,9 @@ async def test_the_page_shows_the_return_in_the_customers_language(harness, regi
         assert "Return address" in pages["en"]
         assert "Adresse de retour" in pages["fr"] and "au plus tard le" in pages["fr"]
         assert "退货地址" in pages["zh"] and "年" in pages["zh"]
+        assert "<h2>Items</h2>" in pages["en"] and "<h2>Articles</h2>" in pages["fr"]
         for html in pages.values():
+            assert "built-in method" not in html
             assert "§" not in html, html  # no rule codes (the address is the policy file's, issue 16 §4)
         async with http.get(f"{path}/label") as r:
             assert r.status == 200 and r.headers["Content-Type"] in (
