@@ -150,6 +150,9 @@ class CustomerPages:
 
     def _rate_limited(self, merchant_id: str, return_id: str) -> bool:
         now = time.monotonic()
+        if len(self.actions) > 10_000:  # forget returns with no action in the window
+            for key in [k for k, q in self.actions.items() if not q or now - q[-1] > RATE_WINDOW]:
+                del self.actions[key]
         recent = self.actions[(merchant_id, return_id)]
         while recent and now - recent[0] > RATE_WINDOW:
             recent.popleft()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 
+import structlog.testing
 from aiohttp.test_utils import TestClient, TestServer
 
 from customer_page.links import CustomerLinks
@@ -32,7 +33,8 @@ async def test_started_and_duplicate_answers_carry_the_return_page(client, known
             return response.status, await response.json()
 
         event = requested()
-        status, body = await post(event)
+        with structlog.testing.capture_logs() as logs:
+            status, body = await post(event)
         assert (status, body["outcome"]) == (200, "started")
         url = body["return_page_url"]
         prefix = f"https://returns.example/r/{event['merchant_id']}/{event['return_id']}/"
@@ -41,6 +43,7 @@ async def test_started_and_duplicate_answers_carry_the_return_page(client, known
         token = url[len(prefix):].split("?")[0]
         assert LINKS.check(event["merchant_id"], event["return_id"], token) is None
         assert event["order"]["customer"]["email"] not in url
+        assert logs and token not in repr(logs)  # the link opens the return: never logged
 
         status, body = await post(event)
         assert (status, body["outcome"]) == (200, "duplicate") and body["return_page_url"]

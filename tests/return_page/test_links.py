@@ -74,3 +74,12 @@ def test_money_and_dates_follow_the_language():
     assert words.money(500, "JPY", "en") == "¥500"
     assert words.language_of(None, "zh-CN,zh;q=0.9") == "zh"
     assert words.language_of("de", "de-DE") == "en"
+
+
+def test_actions_are_rate_limited_per_return():
+    from customer_page.server import MAX_ACTIONS, CustomerPages
+
+    pages = CustomerPages(client=None, links=links(), registry=None)  # type: ignore[arg-type]
+    assert not any(pages._rate_limited("opalook", "R-1") for _ in range(MAX_ACTIONS))
+    assert pages._rate_limited("opalook", "R-1")
+    assert not pages._rate_limited("opalook", "R-2")  # another return is not held back
