@@ -5,6 +5,7 @@ withdrawal sent through the page's forms (CSRF cookie and token as a browser sen
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from contextlib import asynccontextmanager
 
 import aiohttp
@@ -125,6 +126,11 @@ async def test_the_customer_gives_the_tracking_number_and_the_return_is_in_trans
             assert "COLISSIMO" in html.upper() and "6A123456789" in html
         st = await wait_state(handle, S.in_transit)
         assert any(e.action == "parcel picked_up" and "6A123456789" in e.detail for e in st.audit)
+        # It counts as shipped: the ship-by deadline is met, and passing it expires nothing.
+        [ship_by] = [d for d in st.deadlines if d.kind == "ship_by"]
+        assert ship_by.met and not ship_by.breached
+        await harness.sleep(handle, ship_by.due_at - st.requested_at + timedelta(days=1))
+        assert (await status(handle)).state == S.in_transit
         # Given again once in transit: refused, and the customer is told why.
         async with http.post(f"{path}/tracking?lang=fr", data={
                 "csrf": csrf, "carrier": "DHL", "tracking_number": "JD0001"}) as r:
