@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterator
 from typing import BinaryIO, TextIO
 
+from customer_page.links import CustomerLinks
 from ingestion.intake import Intake, IntakeResult, Outcome, TemporalUnavailable
 from ingestion.merchants import known_merchants, merchant_ids
 from runtime.client import connect, connect_config
@@ -63,7 +64,8 @@ async def send(stream: BinaryIO, out: TextIO = sys.stdout) -> int:
         print(f"cannot reach Temporal at {connect_config()['target_host']}: {err}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     intake = Intake(client, task_queue=settings.task_queue,
-                    known_merchant=known_merchants(settings.policies_dir))
+                    known_merchant=known_merchants(settings.policies_dir),
+                    links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file))
     status = 0
     for number, line in _lines(stream):
         try:
@@ -106,7 +108,9 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
     async def application() -> web.Application:
         # Lazy: the receiver comes up (and answers 503) while Temporal is still starting or down.
         client = await connect(lazy=True, interceptors=tracing.interceptors())
-        intake = Intake(client, task_queue=settings.task_queue, known_merchant=known)
+        intake = Intake(client, task_queue=settings.task_queue, known_merchant=known,
+                        links=CustomerLinks.from_settings(dict(os.environ),
+                                                          settings.secrets_file))
         log.info("receiver.listening", url=f"http://{host}:{port}/events",
                  temporal=connect_config()["target_host"], task_queue=settings.task_queue,
                  tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets),

@@ -95,6 +95,9 @@ class Notification(_Model):
     merchant_id: str | None = None  # picks the merchant's email adapter; None: the default one
     # The policy requires the original packaging (003 §III.3, 004 §2.3): the clause, else None.
     packaging_clause: str | None = None
+    # The customer's return page (customer_page.links); set by the activity when it sends a
+    # customer email, never by the workflow (its keys are the worker's secret).
+    return_page_url: str | None = None
 
     @classmethod
     def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,

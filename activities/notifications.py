@@ -41,6 +41,7 @@ from activities.mail import (
     UnsendableAddress,
     build_message,
 )
+from customer_page.links import CustomerLinks
 from runtime.logging import get_logger
 from runtime.settings import Settings
 
@@ -233,8 +234,9 @@ class NotificationActivities:
 
     def __init__(self, transport: MailTransport, templates_dir: Path | None = None, *,
                  merchants: dict[str, MerchantMail] | None = None,
-                 staff_locale: str = DEFAULT_LOCALE) -> None:
+                 staff_locale: str = DEFAULT_LOCALE, links: "CustomerLinks | None" = None) -> None:
         self.transport = transport
+        self.links = links  # signs the customer's return page link; None: emails go without it
         self.default = MerchantMail(transport, staff_locale)
         self.merchants = dict(merchants or {})
         self.templates = NotificationTemplates(templates_dir)
@@ -256,6 +258,10 @@ class NotificationActivities:
         if n.audience == "staff":
             # The workflow passes the customer's locale; staff read the merchant's language.
             n = n.model_copy(update={"locale": mail.staff_locale})
+        elif self.links is not None and n.merchant_id is not None and not n.return_page_url:
+            # Signed now, so the link stays open some weeks after the last email (LINK_LIFETIME).
+            n = n.model_copy(update={"return_page_url": self.links.url(
+                n.merchant_id, n.return_id, n.locale)})
 
         attachments: list[Attachment] = []
         if n.label_path:

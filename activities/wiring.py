@@ -51,9 +51,14 @@ def _transport(settings: Settings, m: ResolvedMerchant) -> MailTransport:
 
 
 def notification_activities(settings: Settings, config: AdaptersConfig) -> NotificationActivities:
+    import os
+
+    from customer_page.links import CustomerLinks
+
     default = config.default
     return NotificationActivities(
         _transport(settings, default), staff_locale=default.staff_locale,
+        links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
         merchants={mid: MerchantMail(_transport(settings, m), m.staff_locale)
                    for mid, m in config.merchants.items()})
 

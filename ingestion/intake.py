@@ -52,6 +52,7 @@ from returns.events import (
     request_differences,
     workflow_id_for,
 )
+from customer_page.links import CustomerLinks
 from returns.money import format_money
 from runtime.logging import get_logger
 from workflows import search_attributes as sa
@@ -119,6 +120,10 @@ class IntakeResult:
     malformed: bool = False
     event_type: str | None = None
     event_id: str | None = None
+    # The customer's return page (customer_page.links), for the order system to show in the
+    # customer's account: in the answer to a request that started (or had started) the return.
+    # Never logged: the link opens the return.
+    return_page_url: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         if self.outcome in (Outcome.rejected, Outcome.forbidden):
@@ -126,7 +131,10 @@ class IntakeResult:
         if self.outcome == Outcome.conflict:
             return {"outcome": self.outcome.value, "workflow_id": self.workflow_id,
                     "errors": [p.as_dict() for p in self.problems]}
-        return {"outcome": self.outcome.value, "workflow_id": self.workflow_id}
+        answer = {"outcome": self.outcome.value, "workflow_id": self.workflow_id}
+        if self.return_page_url:
+            answer["return_page_url"] = self.return_page_url
+        return answer
 
 
 # ---------------------------------------------------------------------------------------- parsing
@@ -297,8 +305,10 @@ class Intake:
     """Deliver events to Temporal. `known_merchant` decides which merchants we accept."""
 
     def __init__(self, client: Client, *, task_queue: str, known_merchant: KnownMerchant,
-                 deadline: timedelta = DELIVERY_DEADLINE) -> None:
+                 deadline: timedelta = DELIVERY_DEADLINE,
+                 links: CustomerLinks | None = None) -> None:
         self._client = client
+        self._links = links  # None: answers carry no return page link
         self._task_queue = task_queue
         self._known_merchant = known_merchant
         self._deadline = deadline
@@ -360,8 +370,13 @@ class Intake:
             log.warning("event.conflict", workflow_id=workflow_id, differs=differences, **context)
         else:
             log.info("event.delivered", outcome=outcome.value, workflow_id=workflow_id, **context)
+        page = None
+        if (self._links is not None and isinstance(event, ReturnRequested)
+                and outcome in (Outcome.started, Outcome.duplicate)):
+            page = self._links.url(event.merchant_id, event.return_id,
+                                   event.order.customer.locale)
         return IntakeResult(outcome, workflow_id, problems=problems, event_type=event.type,
-                            event_id=event.event_id)
+                            event_id=event.event_id, return_page_url=page)
 
     async def _start(self, event: ReturnRequested) -> tuple[Outcome, list[str]]:
         try:

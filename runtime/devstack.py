@@ -5,6 +5,8 @@ Starts, in this order, and stops in reverse on Ctrl-C / SIGTERM:
      a real cluster), state in .data/temporal.db so a restart keeps every return;
   2. the worker (`worker.py`), which runs the return workflows and activities;
   3. the event receiver (`starter.py serve`), the signed webhook merchants' order systems call;
+  4. the customer page server (`python -m customer_page`), one page per return, reached through
+     the signed link in the customer's emails (docs/customer-page.md);
   and, with the local dev server, the codec server (`runtime.codec_server`) the Web UI decrypts
   payloads through (`--ui-codec-endpoint`); every payload is encrypted with the dev key generated
   once into .data/codec-keys (docs/security.md);
@@ -20,6 +22,7 @@ its last lines. Ctrl-C stops everything, and nothing is restarted then.
 Knobs (environment): RETURNS_DATA_DIR (default .data), RETURNS_TEMPORAL_PORT (7233),
 RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_CODEC_PORT (8081),
 RETURNS_WORKER_METRICS_PORT (9464) and RETURNS_RECEIVER_METRICS_PORT (9465) (Prometheus, /metrics),
+RETURNS_CUSTOMER_PAGE_PORT (8082), RETURNS_CUSTOMER_PAGE_KEYS (default: generated once into .data/customer-page-keys),
 RETURNS_WEBHOOK_SECRETS_<MERCHANT> (one per merchant with a policy; default: generated once into
 .data/webhook-secrets/<merchant>), RETURNS_CODEC_SERVER_TOKEN (default: generated once into
 .data/codec-server-token), RETURNS_DEMO (1 locally, 0 against an external server).
@@ -75,6 +78,7 @@ class Ports:
     worker_metrics: int = 9464  # Prometheus endpoints (docs/operations.md#metrics)
     receiver_metrics: int = 9465
     events: int = 8090  # the stand-in order system that receives the return events
+    customer_page: int = 8082  # the customers' return pages (customer_page.server)
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -88,7 +92,8 @@ class Ports:
         return cls(port("RETURNS_TEMPORAL_PORT", 7233), port("RETURNS_UI_PORT", 8233),
                    port("RETURNS_WEBHOOK_PORT", 8000), port("RETURNS_CODEC_PORT", 8081),
                    port("RETURNS_WORKER_METRICS_PORT", 9464),
-                   port("RETURNS_RECEIVER_METRICS_PORT", 9465), port("RETURNS_EVENTS_PORT", 8090))
+                   port("RETURNS_RECEIVER_METRICS_PORT", 9465), port("RETURNS_EVENTS_PORT", 8090),
+                   port("RETURNS_CUSTOMER_PAGE_PORT", 8082))
 
 
 def _generated_once(path: Path, prefix: str) -> str:
@@ -158,6 +163,29 @@ def codec_server_token(data_dir: Path, env: dict[str, str]) -> tuple[str, str]:
     with os.fdopen(fd, "w") as out:
         out.write(token + "\n")
     return token, str(path)
+
+
+def customer_page_keys(data_dir: Path, env: dict[str, str],
+                       secrets_file: Path | None = None) -> tuple[str, str]:
+    """The keys that sign the customers' return page links (comma-separated, the first signs) and
+    where they came from: RETURNS_CUSTOMER_PAGE_KEYS in the environment or the secrets file, else
+    .data/customer-page-keys, generated on the first run and kept so the links already emailed
+    keep opening."""
+    from customer_page.links import KEYS_ENV, split_keys
+
+    if split_keys(env.get(KEYS_ENV, "")):
+        return env[KEYS_ENV], KEYS_ENV
+    if secrets_file is not None:
+        from activities.adapters import AdapterConfigError, read_secrets_file
+
+        try:
+            value = read_secrets_file(secrets_file).get(KEYS_ENV, "")
+        except AdapterConfigError as err:
+            raise StartupError(str(err)) from None
+        if split_keys(value):
+            return value, f"secrets file {KEYS_ENV}"
+    path = data_dir / "customer-page-keys"
+    return _generated_once(path, "cpk_dev_"), str(path)
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -350,6 +378,10 @@ class DevStack:
             env["TEMPORAL_NAMESPACE"] = self.namespace
         if self.codec_keys_file is not None:
             env["RETURNS_CODEC_KEYS_FILE"] = str(self.codec_keys_file)
+        # The worker signs the links in customer emails, the receiver in its `started` answers,
+        # the customer page checks them: one set of keys for the three.
+        env["RETURNS_CUSTOMER_PAGE_KEYS"] = self.customer_keys
+        env.setdefault("RETURNS_CUSTOMER_PAGE_URL", self.customer_page_url)
         return env
 
     async def _start(self) -> None:
@@ -361,6 +393,8 @@ class DevStack:
         self.secrets = webhook_secrets(self.data_dir, self.env,
                                        merchant_ids(self.settings.policies_dir),
                                        self.settings.secrets_file)
+        self.customer_keys, self.customer_keys_source = customer_page_keys(
+            self.data_dir, self.env, self.settings.secrets_file)
         self.codec_keys_file = None
         if not self.external and not (self.env.get("RETURNS_CODEC_KEYS")
                                       or self.env.get("RETURNS_CODEC_KEYS_FILE")):
@@ -412,10 +446,14 @@ class DevStack:
         await self._spawn(
             "receiver", [sys.executable, str(ROOT / "starter.py"), "serve", "--port",
                          str(self.ports.webhook)], _with_metrics(env, self.ports.receiver_metrics))
+        await self._spawn("customer-page", [sys.executable, "-m", "customer_page", "--port",
+                                            str(self.ports.customer_page)], env)
         await self._step(self._worker_polling(worker), timeout=READY_TIMEOUT,
                          what=f"the worker polling task queue {self.settings.task_queue!r}")
         await self._step(self._healthy(self.health_url), timeout=READY_TIMEOUT,
                          what=f"the receiver answering on {self.health_url}")
+        await self._step(self._healthy(f"{self.customer_page_url}/healthz"), timeout=READY_TIMEOUT,
+                         what=f"the customer page answering on {self.customer_page_url}/healthz")
         self.demo_summary = None
         if self.demo:
             self.demo_summary = await self._step(self._send_demo(), timeout=READY_TIMEOUT,
@@ -425,7 +463,8 @@ class DevStack:
         wanted = [("webhook", "RETURNS_WEBHOOK_PORT", self.ports.webhook),
                   ("worker metrics", "RETURNS_WORKER_METRICS_PORT", self.ports.worker_metrics),
                   ("receiver metrics", "RETURNS_RECEIVER_METRICS_PORT", self.ports.receiver_metrics),
-                  ("events receiver", "RETURNS_EVENTS_PORT", self.ports.events)]
+                  ("events receiver", "RETURNS_EVENTS_PORT", self.ports.events),
+                  ("customer page", "RETURNS_CUSTOMER_PAGE_PORT", self.ports.customer_page)]
         if not self.external:
             wanted = [("Temporal", "RETURNS_TEMPORAL_PORT", self.ports.temporal),
                       ("Temporal Web UI", "RETURNS_UI_PORT", self.ports.ui),
@@ -501,6 +540,10 @@ class DevStack:
     @property
     def health_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.webhook}/healthz"
+
+    @property
+    def customer_page_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.customer_page}"
 
     @property
     def codec_url(self) -> str:
@@ -628,6 +671,13 @@ class DevStack:
                 f"    from a shell     {cli} workflow show --address {self.address} -w <id> "
                 f"--codec-endpoint {self.codec_url} --codec-auth \"Bearer <token>\"",
             ]
+        keys_from = (self.customer_keys_source if not self.customer_keys_source.startswith("/")
+                     else _rel(Path(self.customer_keys_source)))
+        lines += [
+            f"  Customer pages     {self.customer_page_url}/r/<merchant>/<return>/<token>  (one per "
+            "return; the link is in every customer email and in the webhook's `started` answer)",
+            f"    link keys        from {keys_from} (docs/customer-page.md)",
+        ]
         lines += [
             f"  Metrics            http://127.0.0.1:{self.ports.worker_metrics}/metrics (worker), "
             f"http://127.0.0.1:{self.ports.receiver_metrics}/metrics (receiver): Prometheus "

@@ -48,7 +48,7 @@ async def test_a_killed_worker_and_receiver_are_restarted_and_ctrl_c_stops_all(t
     env.update(RETURNS_DATA_DIR=str(tmp_path / "data"), RETURNS_DEMO="0", PYTHONUNBUFFERED="1",
                RETURNS_TEMPORAL_PORT=str(free_port()), RETURNS_UI_PORT=str(free_port()),
                RETURNS_WEBHOOK_PORT=str(webhook), RETURNS_CODEC_PORT=str(free_port()),
-               RETURNS_EVENTS_PORT=str(free_port()))
+               RETURNS_EVENTS_PORT=str(free_port()), RETURNS_CUSTOMER_PAGE_PORT=str(free_port()))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "runtime.devstack", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

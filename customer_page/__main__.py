@@ -1,0 +1,3 @@
+from customer_page.server import main
+
+main()

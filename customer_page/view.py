@@ -1,0 +1,170 @@
+"""What the customer sees of one return, from the `status` query (ReturnStatus) and the merchant's
+contact details (its policy file): pure, no Temporal, no HTTP.
+
+Only customer-facing facts leave here: steps with dates, what to do next and by when, each item's
+decision with a reason written for customers (never a rule code or a staff note), amounts in the
+customer's language, the return address. The page's template shows a `CustomerView` and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from returns.allowed import OPEN_BEFORE_RECEIPT
+from returns.events import Address
+from returns.policy.decision import MerchantContact, Party
+from returns.status import FINAL, DeadlineKind, ReceiptOutcome, ReturnState, ReturnStatus
+
+from customer_page import words
+
+S = ReturnState
+# The happy path, in order: a step is done once the return entered one of its states.
+_OUTCOME_STATES = {S.refunding, S.refunded, S.exchange_shipping, S.exchanged, S.repairing,
+                   S.repaired, S.returning_to_customer}
+_STEPS: list[tuple[str, set[ReturnState], DeadlineKind | None]] = [
+    ("step_approved", {S.approved}, DeadlineKind.review),
+    ("step_shipped", {S.in_transit, S.received}, DeadlineKind.ship_by),
+    ("step_received", {S.received}, None),
+    ("step_inspected", _OUTCOME_STATES, DeadlineKind.inspection),
+    ("step_closed", {S.refunded, S.exchanged, S.repaired, S.closed}, DeadlineKind.refund),
+]
+_ENDS = {S.rejected: "step_rejected", S.expired: "step_expired", S.withdrawn: "step_withdrawn",
+         S.cancelled: "step_cancelled"}
+# What the customer may do, and when (the workflow's own rules: returns.allowed, parcel_scanned).
+TRACKING_STATES = frozenset({S.awaiting_shipment})
+
+
+@dataclass
+class Step:
+    label: str
+    done: bool
+    date: str | None  # when it happened, or the date it is due by
+
+
+@dataclass
+class Item:
+    title: str
+    quantity: int
+    decision: str
+    reasons: list[str]
+    refund: str | None
+    fees: list[str]
+
+
+@dataclass
+class CustomerView:
+    language: str
+    title: str
+    order: str
+    steps: list[Step]
+    next_action: str
+    items: list[Item]
+    refund_total: str | None
+    fees_total: str | None
+    shipping: str | None
+    return_address: Address | None
+    merchant_name: str
+    support: str
+    has_label: bool
+    can_give_tracking: bool
+    can_withdraw: bool
+    final: bool
+    w: dict[str, str] = field(default_factory=dict)
+
+
+def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
+    """When the return first entered each state (the audit's "state" entries: "a -> b")."""
+    entered: dict[ReturnState, datetime] = {}
+    for entry in status.audit:
+        if entry.action == "state" and "->" in entry.detail:
+            try:
+                state = ReturnState(entry.detail.split("->")[-1].strip())
+            except ValueError:
+                continue
+            entered.setdefault(state, entry.at)
+    return entered
+
+
+def _tracking(status: ReturnStatus) -> str | None:
+    """The last carrier + tracking number the return heard of (audit "parcel picked_up" etc.)."""
+    found = [e.detail for e in status.audit if e.action.startswith("parcel ") and e.detail]
+    return found[-1] if found else None
+
+
+def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str | None,
+          language: str) -> CustomerView:
+    w = words.WORDS[language]
+    when = lambda at: words.date(at, timezone, language) if at else None  # noqa: E731
+    money = lambda amount: words.money(amount, status.currency, language)  # noqa: E731
+    support_email = contact.support_email if contact else ""
+    entered = _entered(status)
+    deadlines = {d.kind: d for d in status.deadlines}
+    ships = any(i.eligible and i.needs_return_shipment for i in status.items)
+
+    steps = [Step(w["step_requested"], True, when(status.requested_at))]
+    ended = _ENDS.get(status.state)
+    for key, states, deadline in _STEPS:
+        if not ships and key in ("step_shipped", "step_received", "step_inspected"):
+            continue
+        reached = [entered[s] for s in states if s in entered]
+        done = bool(reached) or status.state in states
+        if ended and not done:
+            break  # a return that ended early has nothing more to come
+        due = deadlines[deadline].due_at if deadline in deadlines and not done else None
+        steps.append(Step(w[key], done, when(min(reached)) if reached else when(due)))
+    if ended:
+        steps.append(Step(w[ended], True, when(entered.get(status.state))))
+
+    tracking = _tracking(status)
+    if status.state in TRACKING_STATES and DeadlineKind.ship_by in deadlines:
+        next_action = w["ship_by"].format(date=when(deadlines[DeadlineKind.ship_by].due_at))
+    elif status.state == S.in_transit and tracking:
+        next_action = w["shipped_thanks"].format(tracking=tracking)
+    elif status.state == S.withdrawn:
+        next_action = w["withdrawn_thanks"]
+    elif status.state in FINAL:
+        next_action = w["status_closed"]
+    else:
+        next_action = w["nothing_to_do"]
+
+    items = []
+    decided = any(i.resolution for i in status.items) or status.state not in (
+        S.requested, S.under_review)
+    for i in status.items:
+        reasons = []
+        if not i.eligible:
+            decision = w["res_declined"]
+            reasons.append(w["why_declined"].format(email=support_email))
+        elif not decided or i.resolution is None:
+            decision = w["res_pending"]
+        else:
+            decision = w.get(f"res_{i.resolution.value}", w["res_refund"])
+            if i.resolution_reason is not None:
+                reasons.append(w["why_changed"])
+        if i.evidence_missing and status.state in (S.requested, S.under_review):
+            reasons.append(w["why_evidence"].format(email=support_email))
+        items.append(Item(
+            title=i.title, quantity=i.quantity_requested, decision=decision, reasons=reasons,
+            refund=money(i.refund_amount) if i.refund_amount and i.eligible else None,
+            fees=[money(f.amount) for f in i.fees if not f.waived] if i.eligible else []))
+
+    payers = {i.return_shipping_paid_by for i in status.items
+              if i.eligible and i.needs_return_shipment and i.return_shipping_paid_by}
+    shipping = (w["shipping_paid_by_customer"] if Party.customer in payers
+                else w["shipping_paid_by_merchant"] if Party.merchant in payers else None)
+    parcel_in = any(r.outcome == ReceiptOutcome.recorded for r in status.receipts)
+    return CustomerView(
+        language=language, title=w["title"].format(return_id=status.return_id),
+        order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,
+        items=items,
+        refund_total=money(status.refund_total) if status.refund_total else None,
+        fees_total=money(status.fees_total) if status.fees_total else None,
+        shipping=shipping if ships and status.state not in FINAL else None,
+        return_address=contact.return_address if contact and ships else None,
+        merchant_name=contact.name if contact else "",
+        support=w["support"].format(email=support_email) if support_email else "",
+        has_label=status.label is not None and status.state not in FINAL,
+        can_give_tracking=status.state in TRACKING_STATES,
+        can_withdraw=status.state in OPEN_BEFORE_RECEIPT and not parcel_in,
+        final=status.state in FINAL, w=w)

@@ -1,0 +1,243 @@
+"""Every word the customer page shows, in en, fr and zh: the emails' wording where the emails say
+the same thing (activities/templates/<locale>/), and locale-aware dates and amounts (Babel).
+
+One table per language, same keys in each (tests/customer_page checks it). Customer-facing only:
+no state names, rule codes or staff notes reach the page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
+
+from activities.notifications import format_deadline
+
+LANGUAGES = ("en", "fr", "zh")
+BABEL_LOCALE = {"en": "en", "fr": "fr_FR", "zh": "zh_Hans_CN"}
+HTML_LANG = {"en": "en", "fr": "fr", "zh": "zh-CN"}
+
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "Your return {return_id}",
+        "order": "Order {order_id}",
+        "where": "Where your return is",
+        "done": "done",
+        "to_come": "to come",
+        "by": "by {date}",
+        "next": "What you need to do",
+        "nothing_to_do": "Nothing for now: we will email you at each step.",
+        "ship_by": "Send the parcel by tracked post by {date}, then give us its tracking number below.",
+        "shipped_thanks": "Thank you: we have your parcel's tracking number ({tracking}).",
+        "items": "Items",
+        "decision": "Decision",
+        "refund": "Refund",
+        "fee": "Fee",
+        "refund_estimate": "Your refund",
+        "refund_note": "On the payment method used for the order, once the returned items have reached us and been checked.",
+        "fees_total": "Fees deducted",
+        "shipping_paid_by_merchant": "We pay the return shipping.",
+        "shipping_paid_by_customer": "You pay the return shipping.",
+        "return_address": "Return address",
+        "label": "Download your return label (PDF)",
+        "tracking_heading": "Your parcel's tracking number",
+        "carrier": "Carrier",
+        "tracking_number": "Tracking number",
+        "send": "Send",
+        "withdraw_heading": "Changed your mind?",
+        "withdraw_text": "You can withdraw this return until we receive your parcel.",
+        "withdraw": "Withdraw my return",
+        "withdrawn_thanks": "Your return is withdrawn.",
+        "status_closed": "This return is closed.",
+        "support": "Questions? Write to {email}.",
+        # steps
+        "step_requested": "Return requested",
+        "step_review": "Reviewed by our team",
+        "step_approved": "Return accepted",
+        "step_shipped": "Parcel sent",
+        "step_received": "Parcel received",
+        "step_inspected": "Items checked",
+        "step_refunded": "Refund issued",
+        "step_rejected": "Return not accepted",
+        "step_expired": "Closed: the parcel was not sent in time",
+        "step_withdrawn": "Withdrawn",
+        "step_cancelled": "Cancelled",
+        "step_closed": "Return closed",
+        # resolutions (as the emails' items tables)
+        "res_refund": "Refund",
+        "res_exchange": "Exchange",
+        "res_repair": "Repair",
+        "res_returnless_refund": "Refund, no need to send the item back",
+        "res_declined": "Not accepted",
+        "res_pending": "Being reviewed",
+        # customer-facing reasons
+        "why_declined": "This item is outside the conditions of our returns policy. If you think this is a mistake, write to {email}.",
+        "why_changed": "We could not offer what you asked for this item; this is what we can do instead.",
+        "why_evidence": "We need photos or videos of the item to decide: please send them to {email}.",
+        # refusals
+        "refused": "We could not record this",
+        "bad_carrier": "Please enter the carrier's name (for example La Poste, DHL, UPS), up to 40 characters.",
+        "bad_tracking": "Please check the tracking number: 4 to 40 letters, digits or dashes, as printed on your receipt.",
+        "not_now_tracking": "A tracking number can be given once your return is accepted and until we receive the parcel.",
+        "not_now_withdraw": "This return can no longer be withdrawn: we already have your parcel, or it is closed.",
+        "bad_form": "This form has expired. Please reload the page and try again.",
+        "unavailable": "This page is not available right now. Please try again in a few minutes.",
+        # link problems
+        "link_forged": "This link is not valid",
+        "link_forged_text": "Please use the link from your latest email about this return.",
+        "link_expired": "This link has expired",
+        "link_expired_text": "Return pages stay open for some weeks after a return ends. Write to the shop if you need anything about this return.",
+    },
+    "fr": {
+        "title": "Votre retour {return_id}",
+        "order": "Commande {order_id}",
+        "where": "Où en est votre retour",
+        "done": "fait",
+        "to_come": "à venir",
+        "by": "au plus tard le {date}",
+        "next": "Ce que vous devez faire",
+        "nothing_to_do": "Rien pour l’instant : nous vous écrirons à chaque étape.",
+        "ship_by": "Envoyez le colis par un service avec suivi au plus tard le {date}, puis indiquez-nous son numéro de suivi ci-dessous.",
+        "shipped_thanks": "Merci : nous avons le numéro de suivi de votre colis ({tracking}).",
+        "items": "Articles",
+        "decision": "Décision",
+        "refund": "Remboursement",
+        "fee": "Frais",
+        "refund_estimate": "Votre remboursement",
+        "refund_note": "Sur le moyen de paiement utilisé pour la commande, dès que les articles renvoyés nous seront parvenus et auront été contrôlés.",
+        "fees_total": "Frais déduits",
+        "shipping_paid_by_merchant": "Nous prenons en charge les frais de retour.",
+        "shipping_paid_by_customer": "Les frais de retour sont à votre charge.",
+        "return_address": "Adresse de retour",
+        "label": "Télécharger votre étiquette de retour (PDF)",
+        "tracking_heading": "Le numéro de suivi de votre colis",
+        "carrier": "Transporteur",
+        "tracking_number": "Numéro de suivi",
+        "send": "Envoyer",
+        "withdraw_heading": "Vous avez changé d’avis ?",
+        "withdraw_text": "Vous pouvez annuler ce retour tant que nous n’avons pas reçu votre colis.",
+        "withdraw": "Annuler mon retour",
+        "withdrawn_thanks": "Votre retour est annulé.",
+        "status_closed": "Ce retour est clôturé.",
+        "support": "Une question ? Écrivez à {email}.",
+        "step_requested": "Demande de retour reçue",
+        "step_review": "Examinée par notre équipe",
+        "step_approved": "Retour accepté",
+        "step_shipped": "Colis envoyé",
+        "step_received": "Colis reçu",
+        "step_inspected": "Articles contrôlés",
+        "step_refunded": "Remboursement effectué",
+        "step_rejected": "Retour non accepté",
+        "step_expired": "Clôturé : le colis n’a pas été envoyé à temps",
+        "step_withdrawn": "Annulé à votre demande",
+        "step_cancelled": "Annulé",
+        "step_closed": "Retour clôturé",
+        "res_refund": "Remboursement",
+        "res_exchange": "Échange",
+        "res_repair": "Réparation",
+        "res_returnless_refund": "Remboursement, sans renvoi de l’article",
+        "res_declined": "Non accepté",
+        "res_pending": "En cours d’examen",
+        "why_declined": "Cet article ne remplit pas les conditions de notre politique de retour. Si vous pensez qu’il s’agit d’une erreur, écrivez à {email}.",
+        "why_changed": "Nous ne pouvons pas vous proposer ce que vous avez demandé pour cet article ; voici ce que nous pouvons faire.",
+        "why_evidence": "Nous avons besoin de photos ou de vidéos de l’article pour décider : merci de les envoyer à {email}.",
+        "refused": "Nous n’avons pas pu l’enregistrer",
+        "bad_carrier": "Indiquez le nom du transporteur (par exemple La Poste, DHL, UPS), 40 caractères au plus.",
+        "bad_tracking": "Vérifiez le numéro de suivi : 4 à 40 lettres, chiffres ou tirets, tel qu’il figure sur votre reçu.",
+        "not_now_tracking": "Le numéro de suivi peut être indiqué une fois le retour accepté, jusqu’à la réception du colis.",
+        "not_now_withdraw": "Ce retour ne peut plus être annulé : nous avons déjà votre colis, ou le retour est clôturé.",
+        "bad_form": "Ce formulaire a expiré. Rechargez la page et réessayez.",
+        "unavailable": "Cette page n’est pas disponible pour le moment. Réessayez dans quelques minutes.",
+        "link_forged": "Ce lien n’est pas valide",
+        "link_forged_text": "Utilisez le lien de votre dernier e-mail concernant ce retour.",
+        "link_expired": "Ce lien a expiré",
+        "link_expired_text": "La page d’un retour reste ouverte quelques semaines après sa clôture. Écrivez à la boutique pour toute question sur ce retour.",
+    },
+    "zh": {
+        "title": "您的退货 {return_id}",
+        "order": "订单 {order_id}",
+        "where": "退货进度",
+        "done": "已完成",
+        "to_come": "待进行",
+        "by": "最迟于 {date}",
+        "next": "您需要做什么",
+        "nothing_to_do": "目前无需操作：每一步我们都会发邮件通知您。",
+        "ship_by": "请使用可追踪的快递服务，最迟于 {date} 寄出包裹，然后在下方填写运单号。",
+        "shipped_thanks": "谢谢：我们已收到您包裹的运单号（{tracking}）。",
+        "items": "商品",
+        "decision": "处理结果",
+        "refund": "退款",
+        "fee": "费用",
+        "refund_estimate": "您的退款",
+        "refund_note": "退回原支付方式，待退回的商品送达并检验后处理。",
+        "fees_total": "扣除的费用",
+        "shipping_paid_by_merchant": "退货运费由我们承担。",
+        "shipping_paid_by_customer": "退货运费由您承担。",
+        "return_address": "退货地址",
+        "label": "下载退货标签（PDF）",
+        "tracking_heading": "您包裹的运单号",
+        "carrier": "快递公司",
+        "tracking_number": "运单号",
+        "send": "提交",
+        "withdraw_heading": "改变主意了？",
+        "withdraw_text": "在我们收到包裹之前，您可以撤回此退货。",
+        "withdraw": "撤回我的退货",
+        "withdrawn_thanks": "您的退货已撤回。",
+        "status_closed": "此退货已结束。",
+        "support": "有疑问？请写信至 {email}。",
+        "step_requested": "已收到退货申请",
+        "step_review": "我们的团队已审核",
+        "step_approved": "退货已受理",
+        "step_shipped": "包裹已寄出",
+        "step_received": "包裹已收到",
+        "step_inspected": "商品已检验",
+        "step_refunded": "已退款",
+        "step_rejected": "退货未受理",
+        "step_expired": "已关闭：包裹未按时寄出",
+        "step_withdrawn": "已撤回",
+        "step_cancelled": "已取消",
+        "step_closed": "退货已结束",
+        "res_refund": "退款",
+        "res_exchange": "换货",
+        "res_repair": "维修",
+        "res_returnless_refund": "退款，无需寄回",
+        "res_declined": "未受理",
+        "res_pending": "审核中",
+        "why_declined": "此商品不符合我们退货政策的条件。如您认为有误，请写信至 {email}。",
+        "why_changed": "我们无法为此商品提供您所申请的处理方式；以下是我们可以提供的方式。",
+        "why_evidence": "我们需要商品的照片或视频才能做出决定：请发送至 {email}。",
+        "refused": "无法记录",
+        "bad_carrier": "请填写快递公司名称（例如 顺丰、DHL、UPS），最多 40 个字符。",
+        "bad_tracking": "请核对运单号：4 至 40 个字母、数字或连字符，与收据上一致。",
+        "not_now_tracking": "退货受理后、我们收到包裹之前，才可以填写运单号。",
+        "not_now_withdraw": "此退货已无法撤回：我们已收到您的包裹，或退货已结束。",
+        "bad_form": "此表单已过期。请刷新页面后重试。",
+        "unavailable": "此页面暂时无法访问。请几分钟后再试。",
+        "link_forged": "此链接无效",
+        "link_forged_text": "请使用您最近一封关于此退货的邮件中的链接。",
+        "link_expired": "此链接已过期",
+        "link_expired_text": "退货结束后，退货页面会保留数周。如对此退货有任何疑问，请写信给商家。",
+    },
+}
+
+
+def language_of(requested: str | None, accept_language: str | None = None) -> str:
+    """The page's language: `?lang=` (the emails' links carry the customer's locale), then the
+    browser's Accept-Language, then English."""
+    for candidate in [requested or ""] + [p.split(";")[0] for p in (accept_language or "").split(",")]:
+        language = candidate.strip().split("-")[0].split("_")[0].lower()
+        if language in LANGUAGES:
+            return language
+    return "en"
+
+
+def money(amount: int, currency: str, language: str) -> str:
+    """Minor units as the language writes money: "€12.50", "12,50 €", "€12.50" (zh)."""
+    value = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return format_currency(value, currency, locale=BABEL_LOCALE[language])
+
+
+def date(at: datetime, timezone: str | None, language: str) -> str:
+    """A date as the emails write it (activities.notifications.format_deadline)."""
+    return format_deadline(at, timezone, language)

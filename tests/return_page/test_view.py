@@ -1,0 +1,63 @@
+"""What the customer sees, built from a status (pure): customer words only, dates and amounts in
+their language, the timeline of a return that ended early."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from customer_page import view
+from returns.events import Address
+from returns.policy.decision import Fee, FeeKind, MerchantContact, Party, Reason
+from returns.status import AuditEntry, ItemStatus, ReturnState, ReturnStatus
+
+AT = datetime(2026, 11, 24, 9, 30, tzinfo=timezone.utc)
+CONTACT = MerchantContact(name="Maison Perle", support_email="help@perle.example",
+                          staff_email="staff@perle.example",
+                          return_address=Address(line1="11 rue Alix", city="Aulnay-sous-Bois",
+                                                 postal_code="93600", country="FR"))
+CLAUSE = Reason(clause="004 §2.2", text="Changed_mind is not a quality issue for item L2")
+
+
+def status(state: ReturnState, *transitions: str) -> ReturnStatus:
+    return ReturnStatus(
+        return_id="R-1", merchant_id="maison-perle", order_id="O-1", state=state,
+        currency="EUR", refund_total=11_550, fees_total=1_000, requested_at=AT,
+        items=[
+            ItemStatus(line_id="L1", sku="S1", title="Collier", quantity_requested=1,
+                       eligible=True, resolution="refund", refund_amount=11_550,
+                       return_shipping_paid_by=Party.customer, reasons=[CLAUSE],
+                       fees=[Fee(kind=FeeKind.restocking, amount=1_000, reason=CLAUSE)]),
+            ItemStatus(line_id="L2", sku="S2", title="Bague", quantity_requested=1,
+                       eligible=False, resolution=None, reasons=[CLAUSE],
+                       staff_review_points=["check the engraving"]),
+        ],
+        audit=[AuditEntry(at=AT, actor="system", action="state", detail=t) for t in transitions])
+
+
+def text_of(v: view.CustomerView) -> str:
+    return repr(v)
+
+
+def test_customers_read_their_words_never_rule_codes_or_staff_notes():
+    v = view.build(status(ReturnState.awaiting_shipment, "requested -> under_review",
+                          "under_review -> approved", "approved -> awaiting_shipment"),
+                   CONTACT, "Europe/Paris", "fr")
+    seen = text_of(v)
+    assert "§" not in seen and "Changed_mind" not in seen and "engraving" not in seen
+    [kept, declined] = v.items
+    assert kept.decision == "Remboursement" and kept.refund.replace("\xa0", " ") == "115,50 €"
+    assert declined.decision == "Non accepté"
+    assert "help@perle.example" in declined.reasons[0]
+    assert v.shipping == "Les frais de retour sont à votre charge."
+    assert v.can_give_tracking and v.can_withdraw and v.has_label is False
+    assert [s.done for s in v.steps[:2]] == [True, True]
+    assert v.steps[1].date == "mardi 24 novembre 2026 à 10:30 (Europe/Paris)"
+
+
+def test_a_return_that_ended_early_ends_its_timeline_there():
+    v = view.build(status(ReturnState.withdrawn, "requested -> under_review",
+                          "under_review -> withdrawn"), CONTACT, "Europe/Paris", "zh")
+    assert [s.label for s in v.steps] == ["已收到退货申请", "已撤回"]
+    assert all(s.done for s in v.steps)
+    assert not v.can_withdraw and not v.can_give_tracking and v.final
+    assert v.next_action == "您的退货已撤回。"
