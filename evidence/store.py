@@ -6,7 +6,8 @@ key (returns.status.EvidenceFile).
   RETURNS_EVIDENCE_S3_ENDPOINT when set (else AWS's), region RETURNS_EVIDENCE_S3_REGION (or
   AWS_REGION / AWS_DEFAULT_REGION, default us-east-1), credentials from boto3's usual chain
   (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile, an instance role);
-- otherwise a local folder, RETURNS_EVIDENCE_DIR (default `.data/evidence`).
+- otherwise a local folder, RETURNS_EVIDENCE_DIR (default `<RETURNS_DATA_DIR>/evidence`, that is
+  `.data/evidence` in the checkout, beside the labels and the outbox).
 
 Keys are `<merchant_id>/<return_id>/<sha256>`: ids and a hash, nothing personal. The same file
 uploaded twice has the same key, so a repeat overwrites it with the same bytes.
@@ -27,7 +28,6 @@ DIR_ENV = "RETURNS_EVIDENCE_DIR"
 S3_ENDPOINT_ENV = "RETURNS_EVIDENCE_S3_ENDPOINT"
 S3_BUCKET_ENV = "RETURNS_EVIDENCE_S3_BUCKET"
 S3_REGION_ENV = "RETURNS_EVIDENCE_S3_REGION"
-DEFAULT_DIR = ".data/evidence"
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}(/[A-Za-z0-9][A-Za-z0-9._:-]{0,63}){1,3}$")
 
 
@@ -119,4 +119,8 @@ def open_store(env: Mapping[str, str] | None = None) -> EvidenceStore:
         return S3EvidenceStore(bucket, env.get(S3_ENDPOINT_ENV, "").strip() or None, region)
     if env.get(S3_ENDPOINT_ENV, "").strip():
         raise ValueError(f"{S3_ENDPOINT_ENV} is set but {S3_BUCKET_ENV} is not: name the bucket")
-    return LocalEvidenceStore(Path(env.get(DIR_ENV) or DEFAULT_DIR))
+    if env.get(DIR_ENV):
+        return LocalEvidenceStore(Path(env[DIR_ENV]))
+    from runtime.settings import Settings
+
+    return LocalEvidenceStore(Settings.from_env(dict(env)).data_dir / "evidence")
