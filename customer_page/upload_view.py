@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from returns.events import EvidenceKind
-from returns.evidence import MAX_FILES, PHOTO_TYPES, VIDEO_TYPES, media_word
-from returns.status import FINAL, ReturnStatus
+from returns.evidence import MAX_FILES, ended, PHOTO_TYPES, VIDEO_TYPES, media_word
+from returns.status import ReturnStatus
 
 from customer_page import words
 
@@ -32,7 +32,7 @@ class UploadForm:
 def can_upload(status: ReturnStatus) -> bool:
     """Until the return is finished (the `record_evidence` validator's own rule), and while the
     return keeps fewer than MAX_FILES."""
-    return status.state not in FINAL and len(status.evidence) < MAX_FILES
+    return not ended(status.state, status.outcome) and len(status.evidence) < MAX_FILES
 
 
 def uploads(status: ReturnStatus, timezone: str | None, language: str) -> list[Upload]:

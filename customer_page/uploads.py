@@ -31,8 +31,7 @@ from evidence import files
 from evidence.store import evidence_key
 from returns.actions import ActionResult
 from returns.events import EvidenceKind, workflow_id_for
-from returns.evidence import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, RecordEvidence
-from returns.status import FINAL
+from returns.evidence import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, RecordEvidence, ended
 from workflows import names
 
 FORM_SLACK = 64 * 1024  # the form's other fields and multipart boundaries
@@ -88,7 +87,8 @@ async def receive_upload(pages, request: web.Request) -> web.StreamResponse:
         return await pages._show(request, status, refusal=w[key], http_status=http_status)
 
     if not upload_view.can_upload(status):
-        return await refuse("up_not_now" if status.state in FINAL else "up_too_many", 409)
+        return await refuse("up_not_now" if ended(status.state, status.outcome)
+                            else "up_too_many", 409)
     if (request.content_length or 0) > MAX_VIDEO_BYTES + FORM_SLACK:
         return await refuse("up_video_too_large", 413)
     if not request.content_type.startswith("multipart/form-data"):

@@ -56,11 +56,16 @@ class RecordEvidence(BaseModel):
         return self
 
 
-def evidence_refusal(state: ReturnState, merchant_id: str, return_id: str,
+def ended(state: ReturnState, outcome: str | None) -> bool:
+    """The return is over: a final state, or an outcome given (a refunded return ends refunded)."""
+    return state in FINAL or outcome is not None
+
+
+def evidence_refusal(state: ReturnState, outcome: str | None, merchant_id: str, return_id: str,
                      line_ids: list[str], recorded: list[EvidenceFile],
                      record: RecordEvidence) -> str | None:
     """Why the return cannot record this file now, in words staff and the page can act on."""
-    if state in FINAL:
+    if ended(state, outcome):
         return f"the return is finished ({state.value}); no more evidence can be recorded"
     if not record.key.startswith(f"{merchant_id}/{return_id}/"):
         return f"key: {record.key} is not this return's ({merchant_id}/{return_id}/...)"

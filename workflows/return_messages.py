@@ -426,7 +426,8 @@ class ReturnMessages:
 
     @record_evidence.validator
     def _validate_record_evidence(self, record: RecordEvidence) -> None:
-        self._refuse_if(evidence_refusal(self.state, self.request.merchant_id,
+        self._refuse_if(evidence_refusal(self.state, describe_outcomes(self.outcomes),
+                                         self.request.merchant_id,
                                          self.request.return_id,
                                          [i.line_id for i in self.request.items],
                                          self.evidence, record))
