@@ -307,7 +307,12 @@ async def serve(host: str, port: int) -> None:
     links = CustomerLinks.from_env(dict(os.environ))
     if links is None:
         raise SystemExit("RETURNS_CUSTOMER_PAGE_KEYS is not set: the page cannot check its links")
-    pages = CustomerPages(await connect(), links, PolicyRegistry.load(settings.policies_dir))
+    try:
+        store = open_store()  # evidence files: a folder, or an S3 bucket (evidence/store.py)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    pages = CustomerPages(await connect(), links, PolicyRegistry.load(settings.policies_dir),
+                          evidence_store=store)
     runner = web.AppRunner(pages.app(), access_log=None)  # paths hold tokens: never logged
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

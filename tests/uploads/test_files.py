@@ -122,3 +122,17 @@ def test_a_photo_pillow_cannot_read_is_refused():
     with pytest.raises(Refused) as refused:
         files.without_location(broken, "image/jpeg")
     assert refused.value.problem == FileProblem.unreadable_photo
+
+
+XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
+       b'syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
+       b'exif:GPSLatitude="48,51.4N" exif:GPSLongitude="2,21.05E"/></rdf:RDF></x:xmpmeta>')
+
+
+@pytest.mark.parametrize("fmt, content_type", [("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+def test_a_location_in_xmp_is_stripped_too(fmt, content_type):
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 20, 30)).save(out, format=fmt, xmp=XMP)
+    assert b"GPSLatitude" in out.getvalue()
+    kept = files.without_location(out.getvalue(), content_type)
+    assert b"GPSLatitude" not in kept and not files.has_location(kept)
