@@ -69,19 +69,20 @@ def _sha256_file(path: Path) -> str:
 
 async def receive_upload(pages, request: web.Request) -> web.StreamResponse:
     """The handler (CustomerPages.evidence): see the module docstring."""
+    from customer_page.server import CSRF_COOKIE, RATE_WINDOW  # the server imports this module
+
     refusal = pages._link_refusal(request)
     if refusal is not None:
         return refusal
     merchant_id, return_id, token = pages._ids(request)
     if pages._rate_limited(merchant_id, return_id):
         response = pages._problem(request, "unavailable", 429)
-        response.headers["Retry-After"] = "600"
+        response.headers["Retry-After"] = str(int(RATE_WINDOW))
         return response
     status = await pages._status(merchant_id, return_id)
     if status is None:
         return pages._problem(request, "link_expired", 410)
     w = words.WORDS[pages._language(request)]
-    from customer_page.server import CSRF_COOKIE  # the page server imports this module
 
     async def refuse(key: str, http_status: int) -> web.Response:
         return await pages._show(request, status, refusal=w[key], http_status=http_status)
