@@ -7,6 +7,7 @@ cannot upload to another; a finished return takes no more files."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from contextlib import asynccontextmanager
@@ -200,3 +201,51 @@ async def test_videos_after_approval_then_nothing_once_the_return_ended(harness,
         async with http.post(f"{path}/evidence", data=form(csrf, photo())) as r:
             assert r.status == 409 and "this return is closed" in await r.text()
     assert len((await status(handle)).evidence) == 1
+
+
+async def test_an_announced_upload_past_100_mb_is_refused_before_its_body_is_read(
+        harness, registry, store):
+    event = without_evidence()
+    handle = await harness.start(event)
+    await settled(handle)
+    pages = CustomerPages(harness.client, LINKS, registry, evidence_store=store)
+    runner = web.AppRunner(pages.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", runner.addresses[0][1])
+        writer.write((f"POST {page_path(event)}/evidence?lang=fr HTTP/1.1\r\n"
+                      "Host: 127.0.0.1\r\n"
+                      "Content-Type: multipart/form-data; boundary=x\r\n"
+                      f"Content-Length: {200 * 1024 * 1024}\r\n\r\n--x\r\n").encode())
+        await writer.drain()  # 200 MB announced, a few bytes sent: the answer comes anyway
+        head = b""
+        while b"</html>" not in head:  # the whole refusal page, however it is split
+            chunk = await asyncio.wait_for(reader.read(65536), timeout=20)
+            if not chunk:
+                break
+            head += chunk
+        writer.close()
+    finally:
+        await runner.cleanup()
+    assert head.startswith(b"HTTP/1.1 413")
+    assert "une vidéo ne peut pas dépasser 100 Mo".encode() in head
+    assert (await status(handle)).evidence == []
+
+
+async def test_uploads_are_rate_limited_per_return(harness, registry, store):
+    event = without_evidence()
+    handle = await harness.start(event)
+    await settled(handle)
+    async with page_server(harness, registry, store) as http:
+        path = page_path(event)
+        async with http.get(path) as r:
+            csrf = csrf_of(await r.text())
+        codes = []
+        for n in range(11):
+            async with http.post(f"{path}/evidence",
+                                 data=form(csrf, photo("PNG", gps=False, color=(n, 0, 0)),
+                                           "IMG.png")) as r:
+                codes.append(r.status)
+    assert codes == [200] * 10 + [429]
+    assert len((await status(handle)).evidence) == 10
