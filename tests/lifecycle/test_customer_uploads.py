@@ -1,5 +1,6 @@
 """The customer's photos and videos through the customer page's HTTP endpoint, against the real
-workflow and worker (time-skipping server) and a local evidence store: the upload is recorded by
+workflow and worker on the Temporal dev server (tests/conftest.py `dev_env`: real time, as the page
+runs in production) and a local evidence store: the upload is recorded by
 the workflow (hash, type, size, kind, line, key) and shows on the status and the status card;
 location is stripped from the stored photo; the same file twice is recorded once; bad files are
 refused in the customer's language naming the field, and nothing is recorded; one return's link
@@ -10,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+import uuid
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import aiohttp
 import pytest
+import pytest_asyncio
 from aiohttp import web
 from temporalio.client import WorkflowUpdateFailedError
 
@@ -25,6 +29,9 @@ from returns.evidence import MAX_PHOTO_BYTES
 from returns.status import ReturnState
 from returns.status_card import render_status_card
 from samples.events import item, return_requested
+from runtime.settings import Settings
+from tests.lifecycle.conftest import Harness
+from worker import build_worker
 from tests.lifecycle.test_paths import approve as approve_now, settled, status, update, wait_state
 from tests.uploads.media import mp4, photo
 from workflows import names
@@ -72,6 +79,17 @@ def without_evidence():
     """A defective ring at fine-jewelry with nothing uploaded: photos and the signature record
     are missing (004 §2.4), so the review is flagged."""
     return return_requested(items=[item(evidence=())])
+
+
+@pytest_asyncio.fixture
+async def harness(dev_env, registry, tmp_path):
+    """The lifecycle tests' Harness on the dev server instead of the time-skipping one."""
+    settings = replace(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path / "data")}),
+                       task_queue=f"uploads-{uuid.uuid4().hex[:8]}")
+    async with build_worker(dev_env.client, settings, registry):
+        h = Harness(client=dev_env.client, env=dev_env, settings=settings)
+        yield h
+        await h.finish()
 
 
 @pytest.fixture
