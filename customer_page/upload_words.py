@@ -44,7 +44,7 @@ UPLOAD_WORDS: dict[str, dict[str, str]] = {
         "evidence_line": "Article",
         "evidence_line_any": "Tous les articles",
         "evidence_file": "Photo ou vidéo",
-        "evidence_send": "Envoyer le fichier",
+        "evidence_send": "Joindre le fichier",
         "evidence_sent": "Ce que vous avez envoyé",
         "evidence_sent_item": "{kind} ({media}), {date}",
         "media_photo": "photo",

@@ -70,7 +70,7 @@ async def test_a_photo_uploaded_in_french_on_a_phone_without_javascript(site):
     not_a_photo = tmp_path / "photo.jpg"
     not_a_photo.write_bytes(b"%PDF-1.7\n" + b"x" * 5000)
     await page.get_by_label("Photo ou vidéo").set_input_files(str(not_a_photo))
-    await page.get_by_role("button", name="Envoyer le fichier").click()
+    await page.get_by_role("button", name="Joindre le fichier").click()
     await expect(page.locator("#refusal")).to_contain_text(
         "Photo ou vidéo : ce fichier n’est ni une photo")
     await shots.take(page, "customer-page-upload-refused-fr.png")
@@ -81,7 +81,7 @@ async def test_a_photo_uploaded_in_french_on_a_phone_without_javascript(site):
     assert files.has_location(with_gps.read_bytes())
     await page.get_by_label("Ce qu’elle montre").select_option(label="L’article")
     await page.get_by_label("Photo ou vidéo").set_input_files(str(with_gps))
-    await page.get_by_role("button", name="Envoyer le fichier").click()
+    await page.get_by_role("button", name="Joindre le fichier").click()
     await expect(page.locator("#evidence")).to_contain_text("Ce que vous avez envoyé")
     await expect(page.locator("#evidence li")).to_contain_text("L’article (photo)")
     assert await page.locator("#refusal").count() == 0
