@@ -4,6 +4,8 @@
     GET  /r/<merchant>/<return>/<token>/label      the return label the workflow made
     POST /r/<merchant>/<return>/<token>/tracking   carrier + tracking number (form, CSRF)
     POST /r/<merchant>/<return>/<token>/withdraw   withdraw before the parcel is in (form, CSRF)
+    POST /r/<merchant>/<return>/<token>/evidence   a photo or video (multipart form, CSRF;
+                                                   customer_page/uploads.py)
     GET  /healthz
 
 Every request checks the link first (customer_page.links): a forged one, or one for another return,
@@ -37,8 +39,9 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from customer_page import view, words
+from customer_page import uploads, view, words
 from customer_page.links import CustomerLinks, LinkProblem
+from evidence.store import EvidenceStore, open_store
 from returns.allowed import OPEN_BEFORE_RECEIPT
 from returns.events import ParcelScanned, ReturnWithdrawn, ScanKind, workflow_id_for
 from returns.policy.registry import PolicyRegistry
@@ -59,8 +62,10 @@ def _environment() -> jinja2.Environment:
 
 
 class CustomerPages:
-    def __init__(self, client: Client, links: CustomerLinks, registry: PolicyRegistry) -> None:
+    def __init__(self, client: Client, links: CustomerLinks, registry: PolicyRegistry,
+                 evidence_store: EvidenceStore | None = None) -> None:
         self.client = client
+        self.evidence_store = evidence_store or open_store()
         self.links = links
         self.registry = registry
         self.jinja = _environment()
@@ -72,7 +77,8 @@ class CustomerPages:
         app.add_routes([web.get("/healthz", self.health), web.get(base, self.page),
                         web.get(base + "/label", self.label),
                         web.post(base + "/tracking", self.tracking),
-                        web.post(base + "/withdraw", self.withdraw)])
+                        web.post(base + "/withdraw", self.withdraw),
+                        web.post(base + "/evidence", self.evidence)])
         return app
 
     # ------------------------------------------------------------------ plumbing
@@ -274,6 +280,9 @@ class CustomerPages:
         await self._until(merchant_id, return_id, lambda s: s.state.value == "withdrawn")
         return self._back(request)
 
+    async def evidence(self, request: web.Request) -> web.StreamResponse:
+        return await uploads.receive_upload(self, request)
+
 
 @web.middleware
 async def _headers(request: web.Request, handler):
@@ -298,7 +307,12 @@ async def serve(host: str, port: int) -> None:
     links = CustomerLinks.from_env(dict(os.environ))
     if links is None:
         raise SystemExit("RETURNS_CUSTOMER_PAGE_KEYS is not set: the page cannot check its links")
-    pages = CustomerPages(await connect(), links, PolicyRegistry.load(settings.policies_dir))
+    try:
+        store = open_store()  # evidence files: a folder, or an S3 bucket (evidence/store.py)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+    pages = CustomerPages(await connect(), links, PolicyRegistry.load(settings.policies_dir),
+                          evidence_store=store)
     runner = web.AppRunner(pages.app(), access_log=None)  # paths hold tokens: never logged
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

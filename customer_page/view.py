@@ -16,7 +16,7 @@ from returns.events import Address
 from returns.policy.decision import MerchantContact, Party
 from returns.status import FINAL, DeadlineKind, ReceiptOutcome, ReturnState, ReturnStatus
 
-from customer_page import words
+from customer_page import upload_view, words
 
 S = ReturnState
 # The happy path, in order: a step is done once the return entered one of its states.
@@ -71,6 +71,10 @@ class CustomerView:
     can_withdraw: bool
     final: bool
     w: dict[str, str] = field(default_factory=dict)
+    # Photos and videos (customer_page/upload_view.py)
+    can_upload: bool = False
+    uploads: list[upload_view.Upload] = field(default_factory=list)
+    upload_form: upload_view.UploadForm | None = None
 
 
 def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
@@ -143,7 +147,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
             if i.resolution_reason is not None:
                 reasons.append(w["why_changed"])
         if i.evidence_missing and status.state in (S.requested, S.under_review):
-            reasons.append(w["why_evidence"].format(email=support_email))
+            reasons.append(w["why_evidence_upload"] if upload_view.can_upload(status)
+                           else w["why_evidence"].format(email=support_email))
         items.append(Item(
             title=i.title, quantity=i.quantity_requested, decision=decision, reasons=reasons,
             refund=money(i.refund_amount) if i.refund_amount and i.eligible else None,
@@ -167,4 +172,7 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         has_label=status.label is not None and status.state not in FINAL,
         can_give_tracking=status.state in TRACKING_STATES,
         can_withdraw=status.state in OPEN_BEFORE_RECEIPT and not parcel_in,
-        final=status.state in FINAL, w=w)
+        final=status.state in FINAL, w=w,
+        can_upload=upload_view.can_upload(status),
+        uploads=upload_view.uploads(status, timezone, language),
+        upload_form=upload_view.form(status, language))

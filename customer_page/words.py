@@ -241,3 +241,10 @@ def money(amount: int, currency: str, language: str) -> str:
 def date(at: datetime, timezone: str | None, language: str) -> str:
     """A date as the emails write it (activities.notifications.format_deadline)."""
     return format_deadline(at, timezone, language)
+
+
+# The upload form's words live in their own table (customer_page/upload_words.py).
+from customer_page.upload_words import UPLOAD_WORDS  # noqa: E402
+
+for _language, _words in UPLOAD_WORDS.items():
+    WORDS[_language].update(_words)

@@ -232,6 +232,19 @@ class RefundInfo(_Model):
     manual_reference: str | None = None
 
 
+class EvidenceFile(_Model):
+    """A photo or video the customer uploaded (returns/evidence.py): the file itself is in the
+    evidence store (evidence/store.py) under `key`; history keeps only this."""
+
+    sha256: str
+    content_type: str
+    size: int  # bytes
+    kind: EvidenceKind  # what it shows: photos (of the item), original_packaging, certificate, ...
+    line_id: str | None = None  # the item it is about, when the customer said
+    uploaded_at: datetime
+    key: str
+
+
 class ReturnStatus(_Model):
     """Everything the status query shows an operator."""
 
@@ -256,3 +269,4 @@ class ReturnStatus(_Model):
     customer_owes: str | None = None
     receipts: list[ReceiptLog] = []
     audit: list[AuditEntry] = []
+    evidence: list[EvidenceFile] = []  # the customer's uploads, in order

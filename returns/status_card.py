@@ -5,12 +5,19 @@ Pure: from a ReturnStatus to text. No PII: ids, states, items, amounts and deadl
 
 from __future__ import annotations
 
+import os
+
+from returns.events import workflow_id_for
+from returns.evidence import describe_size, evidence_url, media_word, uploaded_after_request
 from returns.money import format_money
 from returns.policy.decision import Party
 from returns.status import DEADLINE_LABELS, FINAL, ItemStatus, ReturnState, ReturnStatus
 
 
 _PAYERS = (Party.merchant, Party.customer)
+# The staff console's public address (console/, issue 17), for the evidence links. Read once when
+# the worker starts, so every card of a run links to the same place.
+CONSOLE_URL = os.environ.get("RETURNS_CONSOLE_URL", "http://127.0.0.1:8083")
 
 
 def _decision(i: ItemStatus) -> str:
@@ -22,7 +29,7 @@ def _decision(i: ItemStatus) -> str:
     return granted
 
 
-def render_status_card(status: ReturnStatus) -> str:
+def render_status_card(status: ReturnStatus, console_url: str | None = None) -> str:
     cur = status.currency
     lines = [f"## Return {status.return_id} · {status.state.value.replace('_', ' ')}"]
     lines.append(f"Merchant **{status.merchant_id}** · order **{status.order_id}**"
@@ -52,7 +59,8 @@ def render_status_card(status: ReturnStatus) -> str:
                          + f" · received {i.quantity_received}"
                          + (f" · inspection **{i.inspection}**" if i.inspection else "")
                          + (f" · missing {', '.join(e.value.replace('_', ' ') for e in i.evidence_missing)}"
-                            if reviewing and i.evidence_missing else ""))
+                            if reviewing and i.evidence_missing else "")
+                         + _uploaded(i, status, reviewing))
         reasons = [(i.line_id, r) for i in status.items for r in i.reasons
                    if reviewing or not i.eligible]
         if reasons:
@@ -78,6 +86,8 @@ def render_status_card(status: ReturnStatus) -> str:
         lines.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}"
                      + (f", id {r.refund_id}" if r.refund_id else "")
                      + (f", last error: {r.last_error}" if r.last_error and r.status != "succeeded" else ""))
+    if status.evidence:
+        lines += _evidence(status, console_url or CONSOLE_URL)
     if status.customer_owes:
         lines.append(f"\n**The customer owes** (ship_to_customer needs their payment recorded)\n"
                      f"\n{status.customer_owes}")
@@ -87,3 +97,23 @@ def render_status_card(status: ReturnStatus) -> str:
         lines.append("\n### What you can do")
         lines += [f"- {a}" for a in status.next_actions]
     return "\n".join(lines)
+
+
+def _uploaded(item: ItemStatus, status: ReturnStatus, reviewing: bool) -> str:
+    """" · **uploaded after the request: photos (2 files)**" for an item flagged for missing
+    evidence; the reviewer decides with it (an upload never approves anything)."""
+    after = uploaded_after_request(item, status.evidence, status.requested_at) if reviewing else None
+    return f" · **{after}**" if after else ""
+
+
+def _evidence(status: ReturnStatus, console_url: str) -> list[str]:
+    """The customer's files, each a link to the staff console (staff only)."""
+    workflow_id = workflow_id_for(status.merchant_id, status.return_id)
+    lines = ["\n### Customer's evidence (staff only)\n"]
+    for f in status.evidence:
+        lines.append(f"- [{f.kind.value.replace('_', ' ')}: {media_word(f.content_type)}, "
+                     f"{f.content_type}, {describe_size(f.size)}]"
+                     f"({evidence_url(console_url, workflow_id, f.sha256)})"
+                     + (f" · line {f.line_id}" if f.line_id else "")
+                     + f" · {f.uploaded_at:%d %b %Y %H:%M} UTC")
+    return lines

@@ -21,6 +21,7 @@ UPDATE_RETRY_REFUND = "retry_refund"
 UPDATE_RECORD_MANUAL_REFUND = "record_manual_refund"
 UPDATE_SHIP_TO_CUSTOMER = "ship_to_customer"
 UPDATE_ACKNOWLEDGE = "acknowledge"
+UPDATE_RECORD_EVIDENCE = "record_evidence"  # the customer page: a photo or video stored
 
 # query
 QUERY_STATUS = "status"

@@ -37,6 +37,10 @@ with workflow.unsafe.imports_passed_through():
         check_transition, describe_outcomes,
     )
     from returns.status_card import render_status_card
+    from returns.evidence import (
+        RecordEvidence, already_recorded, evidence_file, evidence_refusal, media_word,
+    )
+    from returns.status import EvidenceFile
     from workflows import metrics, names
     from workflows import search_attributes
 
@@ -76,6 +80,7 @@ class ReturnMessages:
     event_ids: set[str]
     _upserted: dict[str, object]
     _unsent: list
+    evidence: list[EvidenceFile]
 
     # ReturnEffects (workflows/return_effects.py) provides the activities the handlers use:
     # _notify, _notify_staff, _compute.
@@ -402,6 +407,31 @@ class ReturnMessages:
         self._refuse_if(payment_problem(self.state, self.decision, self.items, action))
         self._refuse_if(exchange_check_problem(self.state, self.decision, action))  # 003 §V.2.3
 
+    # ---------------------------------------------------------------- updates: the customer
+    @workflow.update(name=names.UPDATE_RECORD_EVIDENCE,
+                     description="The customer page stored a photo or video the customer "
+                                 "uploaded: {sha256, content_type, size, kind: photos|"
+                                 "original_packaging|certificate|..., line_id?, key}. The file "
+                                 "stays in the evidence store; the same sha256 is recorded once. "
+                                 "Refused once the return is finished.")
+    async def record_evidence(self, record: RecordEvidence) -> ActionResult:
+        if already_recorded(self.evidence, record):
+            return self._result("already recorded")
+        self.evidence.append(evidence_file(record, workflow.now()))
+        self._record("customer", f"{media_word(record.content_type)} uploaded",
+                     f"{record.kind.value}" + (f", line {record.line_id}" if record.line_id else "")
+                     + f", {record.content_type}, {record.size} bytes, sha256 {record.sha256[:12]}")
+        self._publish()
+        return self._result("recorded")
+
+    @record_evidence.validator
+    def _validate_record_evidence(self, record: RecordEvidence) -> None:
+        self._refuse_if(evidence_refusal(self.state, describe_outcomes(self.outcomes),
+                                         self.request.merchant_id,
+                                         self.request.return_id,
+                                         [i.line_id for i in self.request.items],
+                                         self.evidence, record))
+
     # ---------------------------------------------------------------- query
     @workflow.query(name=names.QUERY_STATUS,
                     description="Full status: state, items, deadlines, amounts, label, refund, "
@@ -444,6 +474,7 @@ class ReturnMessages:
             requested_at=self.request.occurred_at, receipts=self.receipts, audit=self.audit,
             customer_owes=owed_text(owed_before(self.state, self.decision, self.items), currency)
             if self.decision and self.shipment is None else None)
+        status.evidence = list(self.evidence)
         if with_actions:
             status.next_actions = offered(Now.of(
                 status, decision_pending=self.review is not None,

@@ -24,6 +24,8 @@ Messages, each ONE JSON object naming its actor (returns/actions.py):
 - updates: `approve`, `reject`, `request_info`, `record_inspection`, `extend_deadline`, `cancel`,
   `retry_refund`, `record_manual_refund`, `ship_to_customer`, `acknowledge`: each validator asks
   the domain (returns/allowed.py and the payload's own checks) and refuses with its words;
+- the customer page's update `record_evidence`: a photo or video stored outside history
+  (returns/evidence.py), recorded by hash until the return is finished;
 - query: `status`, the same view the UI's status card and `returns show` render.
 
 Each step that matters to the merchant's order system is told to it (`_tell`, one line at each
@@ -68,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
         RefundInfo, RefundStatus, ReturnState as State, ReturnStatus, WaitingOn,
         describe_outcomes,
     )
+    from returns.status import EvidenceFile
     from workflows import metrics, names
     from workflows.return_effects import UNTIL_DONE, ReturnEffects, why
 
@@ -122,6 +125,7 @@ class ReturnWorkflow(ReturnEffects):
         self.telling = True  # False once the merchant has no endpoint, or stopped the deliveries
         self._upserted: dict[str, object] = {}  # search attribute name -> value last upserted
         self._unsent: list = []  # search attribute updates waiting for the next rest
+        self.evidence: list[EvidenceFile] = []  # the customer's uploads (returns/evidence.py)
 
     # ---------------------------------------------------------------- the story of a return
     @workflow.run

@@ -20,6 +20,7 @@ from returns.actions import (
     RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
 )
 from returns.events import ParcelScanned, ReturnWithdrawn, workflow_id_for
+from returns.evidence import RecordEvidence
 from samples.events import return_requested
 from returns.status import ReturnStatus
 from workflows import names
@@ -66,6 +67,13 @@ UPDATES: dict[str, tuple[type[BaseModel], dict, set, dict]] = {
                {("reason",): SHORT}),
     "acknowledge": (Acknowledge, {"actor": "sam", "note": "called the customer"},
                     {("actor",), ("note",)}, {("note",): SHORT}),
+    # The customer page's update (issue 16): a file in the evidence store, recorded by hash.
+    "record_evidence": (RecordEvidence, {
+        "sha256": "ab" * 32, "content_type": "image/jpeg", "size": 1200, "kind": "photos",
+        "line_id": "L1", "key": "fine-jewelry/R-1/" + "ab" * 32},
+        {("sha256",), ("content_type",), ("size",), ("kind",), ("key",)},
+        {("size",): [0, -1, "1200", 1.5, 10**10], ("content_type",): ["image/gif", "IMAGE/JPEG"],
+         ("kind",): ["selfie", "PHOTOS"], ("key",): ["../../etc/passwd", "/abs/x"]}),
 }
 
 
