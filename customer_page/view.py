@@ -71,6 +71,17 @@ class CustomerView:
     can_withdraw: bool
     final: bool
     w: dict[str, str] = field(default_factory=dict)
+    # Staff's open question (request_info) and the customer's answers (issue 16 §3).
+    question: str | None = None
+    question_number: int | None = None
+    answers: list[Answer] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    date: str
 
 
 def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
@@ -88,6 +99,8 @@ def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
 
 def _tracking(status: ReturnStatus) -> str | None:
     """The last carrier + tracking number the return heard of (audit "parcel picked_up" etc.)."""
+    if status.tracking:
+        return f"{status.tracking[-1].carrier} {status.tracking[-1].tracking_number}"
     found = [e.detail for e in status.audit if e.action.startswith("parcel ") and e.detail]
     return found[-1] if found else None
 
@@ -154,6 +167,11 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
     shipping = (w["shipping_paid_by_customer"] if Party.customer in payers
                 else w["shipping_paid_by_merchant"] if Party.merchant in payers else None)
     parcel_in = any(r.outcome == ReceiptOutcome.recorded for r in status.receipts)
+    question = status.open_question if status.state == S.under_review else None
+    if question is not None:
+        next_action = w["answer_needed"]
+    elif status.state == S.under_review and status.customer_answers:
+        next_action = w["answer_thanks"]
     return CustomerView(
         language=language, title=w["title"].format(return_id=status.return_id),
         order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,
@@ -167,4 +185,7 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         has_label=status.label is not None and status.state not in FINAL,
         can_give_tracking=status.state in TRACKING_STATES,
         can_withdraw=status.state in OPEN_BEFORE_RECEIPT and not parcel_in,
-        final=status.state in FINAL, w=w)
+        final=status.state in FINAL, w=w,
+        question=question.question if question else None,
+        question_number=question.number if question else None,
+        answers=[Answer(a.question, a.answer, when(a.answered_at)) for a in status.customer_answers])
