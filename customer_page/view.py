@@ -125,6 +125,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         if ended and not done:
             break  # a return that ended early has nothing more to come
         due = deadlines[deadline].due_at if deadline in deadlines and not done else None
+        if due is not None and deadlines[deadline].paused_since is not None:
+            due = None  # waits for the customer's answer: no date to promise meanwhile
         steps.append(Step(w[key], done, when(min(reached)) if reached else when(due)))
     if ended:
         steps.append(Step(w[ended], True, when(entered.get(status.state))))

@@ -94,13 +94,17 @@ def answer_refusal(reviewing: bool, question: OpenQuestion | None,
 def resume_review(due_at: datetime, paused_since: datetime, now: datetime
                   ) -> tuple[datetime, str]:
     """The review's new due date once the customer answered, and the line the deadline's
-    extensions keep: the date moves by the time the question was open."""
-    waited = max(now - paused_since, timedelta(0))
-    return due_at + waited, f"+{_duration(waited)} while the customer's answer was awaited"
+    extensions keep: the date moves by the time the question was open, in whole hours (an
+    answer within the hour moves nothing, so a date shown to the customer does not creep by
+    minutes)."""
+    hours = int(max(now - paused_since, timedelta(0)).total_seconds() // 3600)
+    if hours == 0:
+        return due_at, "answered within the hour: the date stays"
+    return (due_at + timedelta(hours=hours),
+            f"+{_duration(hours)} while the customer's answer was awaited")
 
 
-def _duration(d: timedelta) -> str:
-    hours = round(d.total_seconds() / 3600)
+def _duration(hours: int) -> str:
     if hours >= 48:
         return f"{hours // 24} days {hours % 24} h" if hours % 24 else f"{hours // 24} days"
-    return f"{hours} h" if hours else f"{max(1, round(d.total_seconds() / 60))} min"
+    return f"{hours} h"

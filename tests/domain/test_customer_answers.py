@@ -64,7 +64,10 @@ def test_the_review_clock_resumes_with_the_time_it_waited():
     new_due, note = resume_review(due, AT, AT + timedelta(days=3, hours=4))
     assert new_due == due + timedelta(days=3, hours=4)
     assert note == "+3 days 4 h while the customer's answer was awaited"
-    assert resume_review(due, AT, AT + timedelta(minutes=20))[1].startswith("+20 min")
+    assert resume_review(due, AT, AT + timedelta(hours=5, minutes=59)) == (
+        due + timedelta(hours=5), "+5 h while the customer's answer was awaited")
+    assert resume_review(due, AT, AT + timedelta(minutes=20)) == (
+        due, "answered within the hour: the date stays")
     assert resume_review(due, AT, AT - timedelta(hours=1))[0] == due  # never earlier
 
 

@@ -71,8 +71,13 @@ def test_the_open_question_and_the_answers_in_the_customers_language():
                                     asked_by="sam")
     st.customer_answers = [CustomerAnswer(question="Quelle taille ?", answer="54",
                                           answered_at=AT, question_number=1)]
+    from returns.status import Deadline, DeadlineKind
+
+    st.deadlines = [Deadline(kind=DeadlineKind.review, due_at=AT, basis="2 business days",
+                             paused_since=AT)]
     v = view.build(st, CONTACT, "Europe/Paris", "fr")
     assert v.question == "Le fermoir est-il cassé ?" and v.question_number == 2
+    assert v.steps[1].label == "Retour accepté" and v.steps[1].date is None  # clock paused
     assert v.next_action.startswith("Nous avons une question pour vous")
     [answer] = v.answers
     assert (answer.question, answer.answer) == ("Quelle taille ?", "54")
