@@ -305,7 +305,7 @@ class CustomerPages:
             await handle.execute_update(
                 names.UPDATE_ANSWER_QUESTION, answer,
                 id=f"customer-answer-{answer.question_number}")
-        except WorkflowUpdateFailedError as err:
+        except (WorkflowUpdateFailedError, RPCError) as err:
             code = _refusal_code(err)
             if code is None:
                 raise
@@ -315,9 +315,11 @@ class CustomerPages:
         return self._back(request)
 
 
-def _refusal_code(err: WorkflowUpdateFailedError) -> str | None:
+def _refusal_code(err: WorkflowUpdateFailedError | RPCError) -> str | None:
     """The customer-facing refusal's code (returns.customer_answers.REFUSALS), from the
-    validator's ApplicationError details."""
+    validator's ApplicationError details; a return that has ended takes no answer either."""
+    if isinstance(err, RPCError):
+        return "review_over" if err.status == RPCStatusCode.NOT_FOUND else None
     cause = err.cause
     if isinstance(cause, ApplicationError) and cause.details \
             and str(cause.details[0]) in REFUSALS:

@@ -19,6 +19,7 @@ from returns.actions import (
     Acknowledge, Approve, Cancel, ExtendDeadline, RecordInspection, RecordManualRefund, Reject,
     RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
 )
+from returns.customer_answers import AnswerQuestion
 from returns.events import ParcelScanned, ReturnWithdrawn, workflow_id_for
 from samples.events import return_requested
 from returns.status import ReturnStatus
@@ -66,6 +67,11 @@ UPDATES: dict[str, tuple[type[BaseModel], dict, set, dict]] = {
                {("reason",): SHORT}),
     "acknowledge": (Acknowledge, {"actor": "sam", "note": "called the customer"},
                     {("actor",), ("note",)}, {("note",): SHORT}),
+    # The customer's answer (issue 16, from the return page): strict, no actor.
+    "answer_question": (AnswerQuestion, {"question_number": 1, "answer": "Bent, since delivery"},
+                        {("question_number",), ("answer",)},
+                        {("question_number",): [0, -1, 1001, "1", 1.5],
+                         ("answer",): ["", "   ", "x" * 2001]}),
 }
 
 
