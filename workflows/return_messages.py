@@ -175,12 +175,12 @@ class ReturnMessages:
             return
         self._record(tracking.source_of(event), f"parcel {event.scan.value}",
                      f"{event.carrier} {event.tracking_number}")
-        early = self.state in (State.requested, State.under_review, State.approved)
+        early = self.state in (State.requested, State.under_review)
         self.tracking = tracking.with_scan(self.tracking, event, workflow.now(), early)
         if early:  # kept: once approved, it counts as shipped for the ship-by deadline
             self._record("system", "scan kept until approval",
                          "the parcel was scanned before the return was approved")
-        if early or self.state in (State.awaiting_shipment, State.in_transit):
+        if early or self.state in (State.approved, State.awaiting_shipment, State.in_transit):
             self.scans.append(event)
         if event.scan == ScanKind.delivered_to_warehouse and self.state == State.in_transit:
             self.waiting_on = WaitingOn.warehouse
