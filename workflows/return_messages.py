@@ -37,7 +37,7 @@ with workflow.unsafe.imports_passed_through():
         check_transition, describe_outcomes,
     )
     from returns.status_card import render_status_card
-    from returns import tracking
+    from returns.tracking import TrackingNumber, source_of, with_scan
     from returns.customer_answers import (
         AnswerQuestion, CustomerAnswer, OpenQuestion, answer_refusal, resume_review,
     )
@@ -84,7 +84,7 @@ class ReturnMessages:
     open_question: OpenQuestion | None
     questions_asked: int
     customer_answers: list[CustomerAnswer]
-    tracking: list[tracking.TrackingNumber]
+    tracking: list[TrackingNumber]
 
     # ReturnEffects (workflows/return_effects.py) provides the activities the handlers use:
     # _notify, _notify_staff, _compute.
@@ -173,10 +173,10 @@ class ReturnMessages:
         if event is None or not await self._for_this_return(event, "parcel scan") \
                 or self._seen(event.event_id):
             return
-        self._record(tracking.source_of(event), f"parcel {event.scan.value}",
+        self._record(source_of(event), f"parcel {event.scan.value}",
                      f"{event.carrier} {event.tracking_number}")
         early = self.state in (State.requested, State.under_review)
-        self.tracking = tracking.with_scan(self.tracking, event, workflow.now(), early)
+        self.tracking = with_scan(self.tracking, event, workflow.now(), early)
         if early:  # kept: once approved, it counts as shipped for the ship-by deadline
             self._record("system", "scan kept until approval",
                          "the parcel was scanned before the return was approved")

@@ -24,7 +24,9 @@ Messages, each ONE JSON object naming its actor (returns/actions.py):
 - updates: `approve`, `reject`, `request_info`, `record_inspection`, `extend_deadline`, `cancel`,
   `retry_refund`, `record_manual_refund`, `ship_to_customer`, `acknowledge`: each validator asks
   the domain (returns/allowed.py and the payload's own checks) and refuses with its words;
-- query: `status`, the same view the UI's status card and `returns show` render.
+- query: `status`, the same view the UI's status card and `returns show` render;
+- the customer's update `answer_question` (from their return page, customer_page/): the answer to
+  staff's `request_info`; the review clock waits while a question is open (`_review_in_time`).
 
 Each step that matters to the merchant's order system is told to it (`_tell`, one line at each
 point): the event (returns/outbound.py) is queued on the return's deliveries workflow
