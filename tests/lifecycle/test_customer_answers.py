@@ -80,6 +80,10 @@ async def test_the_review_clock_waits_for_the_customers_answer_then_resumes(harn
     card = await status_card(handle)
     assert "### Customer answers" in card and "Bent, since the first day" in card
     assert "action_needed" in templates(harness)  # staff are told the review goes on
+    # The answer is the customer's words: encrypted in history like every payload (the update's
+    # input, the status card, the staff email's activity input), never in clear.
+    raw = b"".join(e.SerializeToString() for e in (await handle.fetch_history()).events)
+    assert b"Bent, since the first day" not in raw and b"Is the clasp broken" not in raw
 
     # The clock runs again: past the moved date the review is escalated as usual.
     await harness.sleep(handle, review_of(st).due_at - await harness.env.get_current_time()
