@@ -76,3 +76,21 @@ async def test_the_customer_answers_on_the_page_and_a_late_answer_is_refused(har
         assert (given.carrier, given.tracking_number, given.source) == (
             "Colissimo", "6A123456789", "customer")
         assert any(e.actor == "customer" and e.action == "parcel picked_up" for e in st.audit)
+
+
+async def test_an_answer_to_a_return_that_has_ended_is_refused_in_the_customers_words(harness,
+                                                                                     registry):
+    event = return_requested()
+    handle = await harness.start(event)
+    await settled(handle)
+    await update(handle, names.UPDATE_REQUEST_INFO, {"actor": "sam", "question": "Which size?"})
+    async with page_server(harness, registry) as http:
+        path = page_path(event)
+        async with http.get(f"{path}?lang=fr") as r:
+            csrf = csrf_of(await r.text())
+        await update(handle, names.UPDATE_REJECT, {"actor": "sam", "reason": "worn: scratches"})
+        await harness.result(handle)  # the workflow has ended: no update reaches it any more
+        async with http.post(f"{path}/answer?lang=fr", data={
+                "csrf": csrf, "question_number": "1", "answer": "54"}) as r:
+            assert r.status == 409
+            assert "L’examen de votre retour est terminé" in await r.text()
