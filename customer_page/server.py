@@ -6,6 +6,9 @@
     POST /r/<merchant>/<return>/<token>/withdraw   withdraw before the parcel is in (form, CSRF)
     POST /r/<merchant>/<return>/<token>/evidence   a photo or video (multipart form, CSRF;
                                                    customer_page/uploads.py)
+    POST /r/<merchant>/<return>/<token>/answer     answer staff's question (form, CSRF): the
+                                                   `answer_question` update; its refusal is shown
+                                                   in the page's language by its code
     GET  /healthz
 
 Every request checks the link first (customer_page.links): a forged one, or one for another return,
@@ -36,13 +39,16 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 from pydantic import ValidationError
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from customer_page import uploads, view, words
 from customer_page.links import CustomerLinks, LinkProblem
 from evidence.store import EvidenceStore, open_store
 from returns.allowed import OPEN_BEFORE_RECEIPT
+from returns.customer_answers import REFUSALS, AnswerQuestion
+from returns.tracking import CUSTOMER_EVENT_PREFIX
 from returns.events import ParcelScanned, ReturnWithdrawn, ScanKind, workflow_id_for
 from returns.policy.registry import PolicyRegistry
 from returns.status import ReceiptOutcome, ReturnStatus
@@ -78,7 +84,8 @@ class CustomerPages:
                         web.get(base + "/label", self.label),
                         web.post(base + "/tracking", self.tracking),
                         web.post(base + "/withdraw", self.withdraw),
-                        web.post(base + "/evidence", self.evidence)])
+                        web.post(base + "/evidence", self.evidence),
+                        web.post(base + "/answer", self.answer)])
         return app
 
     # ------------------------------------------------------------------ plumbing
@@ -250,7 +257,7 @@ class CustomerPages:
         key = hashlib.sha256(f"{merchant_id}\n{return_id}\n{number}".encode()).hexdigest()[:24]
         try:
             event = ParcelScanned(
-                event_id=f"customer-tracking-{key}", occurred_at=datetime.now(timezone.utc),
+                event_id=f"{CUSTOMER_EVENT_PREFIX}{key}", occurred_at=datetime.now(timezone.utc),
                 return_id=return_id, merchant_id=merchant_id, carrier=carrier,
                 tracking_number=number, scan=ScanKind.picked_up)
         except ValidationError:
@@ -282,6 +289,51 @@ class CustomerPages:
 
     async def evidence(self, request: web.Request) -> web.StreamResponse:
         return await uploads.receive_upload(self, request)
+
+    async def answer(self, request: web.Request) -> web.Response:
+        """The customer's answer to staff's open question, through the workflow's validator: an
+        answer out of turn (review over, no question, a newer question) is refused there and
+        shown here in the page's language (its code, never the workflow's English)."""
+        checked = await self._action_checks(request)
+        if isinstance(checked, web.StreamResponse):
+            return checked
+        status, form = checked
+        merchant_id, return_id, _ = self._ids(request)
+        w = words.WORDS[self._language(request)]
+        text = str(form.get("answer", "")).replace("\r\n", "\n").strip()
+        entered = {"answer": text}
+        try:
+            answer = AnswerQuestion(question_number=int(str(form.get("question_number", "0"))),
+                                    answer=text)
+        except (ValueError, ValidationError):
+            return await self._show(request, status, refusal=w["bad_answer"], http_status=400,
+                                    form=entered)
+        handle = self.client.get_workflow_handle(workflow_id_for(merchant_id, return_id))
+        try:
+            # One update id per question: a double submit is answered once.
+            await handle.execute_update(
+                names.UPDATE_ANSWER_QUESTION, answer,
+                id=f"customer-answer-{answer.question_number}")
+        except (WorkflowUpdateFailedError, RPCError) as err:
+            code = _refusal_code(err)
+            if code is None:
+                raise
+            status = await self._status(merchant_id, return_id) or status
+            return await self._show(request, status, refusal=w[f"answer_refused_{code}"],
+                                    http_status=409, form=entered)
+        return self._back(request)
+
+
+def _refusal_code(err: WorkflowUpdateFailedError | RPCError) -> str | None:
+    """The customer-facing refusal's code (returns.customer_answers.REFUSALS), from the
+    validator's ApplicationError details; a return that has ended takes no answer either."""
+    if isinstance(err, RPCError):
+        return "review_over" if err.status == RPCStatusCode.NOT_FOUND else None
+    cause = err.cause
+    if isinstance(cause, ApplicationError) and cause.details \
+            and str(cause.details[0]) in REFUSALS:
+        return str(cause.details[0])
+    return None
 
 
 @web.middleware

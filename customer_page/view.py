@@ -75,6 +75,17 @@ class CustomerView:
     can_upload: bool = False
     uploads: list[upload_view.Upload] = field(default_factory=list)
     upload_form: upload_view.UploadForm | None = None
+    # Staff's open question (request_info) and the customer's answers (issue 16 §3).
+    question: str | None = None
+    question_number: int | None = None
+    answers: list[Answer] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    date: str
 
 
 def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
@@ -92,6 +103,8 @@ def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
 
 def _tracking(status: ReturnStatus) -> str | None:
     """The last carrier + tracking number the return heard of (audit "parcel picked_up" etc.)."""
+    if status.tracking:
+        return f"{status.tracking[-1].carrier} {status.tracking[-1].tracking_number}"
     found = [e.detail for e in status.audit if e.action.startswith("parcel ") and e.detail]
     return found[-1] if found else None
 
@@ -116,6 +129,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         if ended and not done:
             break  # a return that ended early has nothing more to come
         due = deadlines[deadline].due_at if deadline in deadlines and not done else None
+        if due is not None and deadlines[deadline].paused_since is not None:
+            due = None  # waits for the customer's answer: no date to promise meanwhile
         steps.append(Step(w[key], done, when(min(reached)) if reached else when(due)))
     if ended:
         steps.append(Step(w[ended], True, when(entered.get(status.state))))
@@ -159,6 +174,11 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
     shipping = (w["shipping_paid_by_customer"] if Party.customer in payers
                 else w["shipping_paid_by_merchant"] if Party.merchant in payers else None)
     parcel_in = any(r.outcome == ReceiptOutcome.recorded for r in status.receipts)
+    question = status.open_question if status.state == S.under_review else None
+    if question is not None:
+        next_action = w["answer_needed"]
+    elif status.state == S.under_review and status.customer_answers:
+        next_action = w["answer_thanks"]
     return CustomerView(
         language=language, title=w["title"].format(return_id=status.return_id),
         order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,
@@ -175,4 +195,7 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         final=status.state in FINAL, w=w,
         can_upload=upload_view.can_upload(status),
         uploads=upload_view.uploads(status, timezone, language),
-        upload_form=upload_view.form(status, language))
+        upload_form=upload_view.form(status, language),
+        question=question.question if question else None,
+        question_number=question.number if question else None,
+        answers=[Answer(a.question, a.answer, when(a.answered_at)) for a in status.customer_answers])

@@ -10,8 +10,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from returns.customer_answers import CustomerAnswer, OpenQuestion
 from returns.events import EvidenceKind, Resolution
 from returns.policy.decision import DayUnit, Fee, Party, Reason
+from returns.tracking import TrackingNumber
 
 
 class ReturnState(StrEnum):
@@ -106,6 +108,9 @@ class Deadline(_Model):
     breached: bool = False
     met: bool = False
     extensions: list[str] = []
+    # Set while the clock waits for the customer (the review, while a question is open:
+    # returns/customer_answers.py); the due date then moves by the time it waited.
+    paused_since: datetime | None = None
 
 
 class AuditEntry(_Model):
@@ -270,3 +275,8 @@ class ReturnStatus(_Model):
     receipts: list[ReceiptLog] = []
     audit: list[AuditEntry] = []
     evidence: list[EvidenceFile] = []  # the customer's uploads, in order
+    # The customer in the loop (issue 16): staff's open question, the customer's answers, the
+    # parcel's tracking numbers from the customer and from the carrier.
+    open_question: OpenQuestion | None = None
+    customer_answers: list[CustomerAnswer] = []
+    tracking: list[TrackingNumber] = []

@@ -12,6 +12,7 @@ from returns.evidence import describe_size, evidence_url, media_word, uploaded_a
 from returns.money import format_money
 from returns.policy.decision import Party
 from returns.status import DEADLINE_LABELS, FINAL, ItemStatus, ReturnState, ReturnStatus
+from returns.tracking import describe as describe_tracking
 
 
 _PAYERS = (Party.merchant, Party.customer)
@@ -44,6 +45,9 @@ def render_status_card(status: ReturnStatus, console_url: str | None = None) -> 
         lines.append("\n### Deadlines")
         for d in sorted(running, key=lambda d: d.due_at):
             flag = " — **overdue**" if d.breached else ""
+            if d.paused_since is not None:
+                flag += (f" — **paused** since {d.paused_since:%a %d %b %H:%M} UTC: waiting for the "
+                         f"customer's answer (the date moves by the time it waits)")
             lines.append(f"- {DEADLINE_LABELS[d.kind]}: {d.due_at:%a %d %b %Y %H:%M} UTC "
                          f"({d.basis}){flag}")
     if status.items:
@@ -93,6 +97,7 @@ def render_status_card(status: ReturnStatus, console_url: str | None = None) -> 
                      f"\n{status.customer_owes}")
     if status.label:
         lines.append(f"Label: {status.label.rma_number}")
+    lines += _customer_section(status)
     if status.next_actions:
         lines.append("\n### What you can do")
         lines += [f"- {a}" for a in status.next_actions]
@@ -116,4 +121,23 @@ def _evidence(status: ReturnStatus, console_url: str) -> list[str]:
                      f"({evidence_url(console_url, workflow_id, f.sha256)})"
                      + (f" · line {f.line_id}" if f.line_id else "")
                      + f" · {f.uploaded_at:%d %b %Y %H:%M} UTC")
+    return lines
+
+
+def _customer_section(status: ReturnStatus) -> list[str]:
+    """What the customer told the return: the open question, their answers, tracking numbers."""
+    lines: list[str] = []
+    question = status.open_question if status.state == ReturnState.under_review else None
+    if question or status.customer_answers:
+        lines.append("\n### Customer answers")
+        if question:
+            lines.append(f"- question {question.number} ({question.asked_by}, "
+                         f"{question.asked_at:%d %b %H:%M} UTC): {question.question} — "
+                         f"**not answered yet**")
+        for a in status.customer_answers:
+            lines.append(f"- question {a.question_number}: {a.question}\n"
+                         f"  - answer ({a.answered_at:%d %b %H:%M} UTC): {a.answer}")
+    if status.tracking:
+        lines.append("\n### Tracking numbers")
+        lines += [f"- {describe_tracking(n)}, {n.at:%d %b %H:%M} UTC" for n in status.tracking]
     return lines

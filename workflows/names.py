@@ -22,6 +22,7 @@ UPDATE_RECORD_MANUAL_REFUND = "record_manual_refund"
 UPDATE_SHIP_TO_CUSTOMER = "ship_to_customer"
 UPDATE_ACKNOWLEDGE = "acknowledge"
 UPDATE_RECORD_EVIDENCE = "record_evidence"  # the customer page: a photo or video stored
+UPDATE_ANSWER_QUESTION = "answer_question"  # the customer answers request_info (customer page)
 
 # query
 QUERY_STATUS = "status"

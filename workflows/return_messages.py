@@ -41,6 +41,10 @@ with workflow.unsafe.imports_passed_through():
         RecordEvidence, already_recorded, evidence_file, evidence_refusal, media_word,
     )
     from returns.status import EvidenceFile
+    from returns.tracking import TrackingNumber, source_of, with_scan
+    from returns.customer_answers import (
+        AnswerQuestion, CustomerAnswer, OpenQuestion, answer_refusal, resume_review,
+    )
     from workflows import metrics, names
     from workflows import search_attributes
 
@@ -81,6 +85,11 @@ class ReturnMessages:
     _upserted: dict[str, object]
     _unsent: list
     evidence: list[EvidenceFile]
+    # The customer in the loop (issue 16): staff's open question, the answers, tracking numbers.
+    open_question: OpenQuestion | None
+    questions_asked: int
+    customer_answers: list[CustomerAnswer]
+    tracking: list[TrackingNumber]
 
     # ReturnEffects (workflows/return_effects.py) provides the activities the handlers use:
     # _notify, _notify_staff, _compute.
@@ -169,9 +178,14 @@ class ReturnMessages:
         if event is None or not await self._for_this_return(event, "parcel scan") \
                 or self._seen(event.event_id):
             return
-        self._record("carrier", f"parcel {event.scan.value}",
+        self._record(source_of(event), f"parcel {event.scan.value}",
                      f"{event.carrier} {event.tracking_number}")
-        if self.state in (State.awaiting_shipment, State.in_transit):
+        early = self.state in (State.requested, State.under_review)
+        self.tracking = with_scan(self.tracking, event, workflow.now(), early)
+        if early:  # kept: once approved, it counts as shipped for the ship-by deadline
+            self._record("system", "scan kept until approval",
+                         "the parcel was scanned before the return was approved")
+        if early or self.state in (State.approved, State.awaiting_shipment, State.in_transit):
             self.scans.append(event)
         if event.scan == ScanKind.delivered_to_warehouse and self.state == State.in_transit:
             self.waiting_on = WaitingOn.warehouse
@@ -250,6 +264,14 @@ class ReturnMessages:
                      description="Ask the customer for more information: {actor, question}")
     async def request_info(self, action: RequestInfo) -> ActionResult:
         self._record(action.actor, "information requested", action.question)
+        self.questions_asked += 1
+        self.open_question = OpenQuestion(number=self.questions_asked, question=action.question,
+                                          asked_at=workflow.now(), asked_by=action.actor)
+        review = self.deadlines.get(Kind.review)
+        if review is not None and not (review.met or review.breached) \
+                and review.paused_since is None:  # docs/policies.md: the clock waits
+            review.paused_since = workflow.now()
+            self._record("system", "review clock paused", "until the customer answers")
         self.waiting_on = WaitingOn.customer
         self._publish()
         await self._notify("info_requested", message=action.question)
@@ -431,6 +453,43 @@ class ReturnMessages:
                                          self.request.return_id,
                                          [i.line_id for i in self.request.items],
                                          self.evidence, record))
+    @workflow.update(name=names.UPDATE_ANSWER_QUESTION,
+                     description="The customer answers staff's open question (request_info), "
+                                 "from the return page: {question_number, answer}. Refused once "
+                                 "the review is over, with no question open, or for a question "
+                                 "staff have since replaced; the refusal is written for the "
+                                 "customer and its details carry a code the page translates")
+    async def answer_question(self, answer: AnswerQuestion) -> ActionResult:
+        question = self.open_question
+        self.open_question = None
+        self.customer_answers.append(CustomerAnswer(
+            question=question.question, answer=answer.answer, answered_at=workflow.now(),
+            question_number=question.number, asked_at=question.asked_at))
+        self._record("customer", "question answered",
+                     f"question {question.number}: {answer.answer}")
+        review = self.deadlines.get(Kind.review)
+        if review is not None and review.paused_since is not None:
+            review.due_at, waited = resume_review(review.due_at, review.paused_since,
+                                                  workflow.now())
+            review.paused_since = None
+            review.extensions.append(waited)
+            self._record("system", "review clock resumed",
+                         f"{DEADLINE_LABELS[Kind.review]} now {review.due_at.isoformat()} ({waited})")
+        self.waiting_on = WaitingOn.staff
+        self._publish()
+        await self._notify_staff("action_needed", message=(
+            f"The customer answered question {question.number} ({question.question}): "
+            f"{answer.answer}. The review goes on: approve, reject or ask again."),
+            deadline=review.due_at if review is not None else None)
+        return self._result("answer recorded; the review goes on")
+
+    @answer_question.validator
+    def _validate_answer(self, answer: AnswerQuestion) -> None:
+        problem = answer_refusal(self.state == State.under_review and self.review is None,
+                                 self.open_question, answer)
+        if problem is not None:  # the customer page translates it by its code (details)
+            raise ApplicationError(problem.message, problem.code, type=names.ACTION_REFUSED,
+                                   non_retryable=True)
 
     # ---------------------------------------------------------------- query
     @workflow.query(name=names.QUERY_STATUS,
@@ -472,6 +531,8 @@ class ReturnMessages:
             needs_attention=self._attention_reason() is not None,
             attention_reason=self._attention_reason(), waiting_on=self.waiting_on,
             requested_at=self.request.occurred_at, receipts=self.receipts, audit=self.audit,
+            open_question=self.open_question if self.state == State.under_review else None,
+            customer_answers=self.customer_answers, tracking=self.tracking,
             customer_owes=owed_text(owed_before(self.state, self.decision, self.items), currency)
             if self.decision and self.shipment is None else None)
         status.evidence = list(self.evidence)

@@ -26,7 +26,9 @@ Messages, each ONE JSON object naming its actor (returns/actions.py):
   the domain (returns/allowed.py and the payload's own checks) and refuses with its words;
 - the customer page's update `record_evidence`: a photo or video stored outside history
   (returns/evidence.py), recorded by hash until the return is finished;
-- query: `status`, the same view the UI's status card and `returns show` render.
+- query: `status`, the same view the UI's status card and `returns show` render;
+- the customer's update `answer_question` (from their return page, customer_page/): the answer to
+  staff's `request_info`; the review clock waits while a question is open (`_review_in_time`).
 
 Each step that matters to the merchant's order system is told to it (`_tell`, one line at each
 point): the event (returns/outbound.py) is queued on the return's deliveries workflow
@@ -126,6 +128,10 @@ class ReturnWorkflow(ReturnEffects):
         self._upserted: dict[str, object] = {}  # search attribute name -> value last upserted
         self._unsent: list = []  # search attribute updates waiting for the next rest
         self.evidence: list[EvidenceFile] = []  # the customer's uploads (returns/evidence.py)
+        self.open_question = None  # staff's request_info the customer has not answered yet
+        self.questions_asked = 0
+        self.customer_answers = []
+        self.tracking = []  # the parcel's tracking numbers, from the customer and the carrier
 
     # ---------------------------------------------------------------- the story of a return
     @workflow.run
@@ -181,7 +187,7 @@ class ReturnWorkflow(ReturnEffects):
         await self._notify("request_received", deadline=self._due(Kind.review))
         await self._notify_staff("review_needed", message=notices.review_points(self.decision))
         while True:
-            if not await self._before_deadline(lambda: self.review is not None, Kind.review):
+            if not await self._review_in_time():
                 await self._escalate(Kind.review, "the review deadline has passed; the customer "
                                                   "is waiting")
                 await self._wait(lambda: self.review is not None)
@@ -191,6 +197,19 @@ class ReturnWorkflow(ReturnEffects):
             self._record(self.review.actor, "approved", self.review.note or "")
             if await self._apply_overrides() and await self._reserve_order_lines():
                 return
+
+    async def _review_in_time(self) -> bool:
+        """Wait for staff's decision until the review deadline; False when it passed. The clock
+        waits while the customer owes an answer (docs/policies.md: 003 §III.1-2, 004 §3.1-2):
+        `answer_question` moves the due date by the time the question was open."""
+        decided = lambda: self.review is not None  # noqa: E731
+        paused = lambda: self.deadlines[Kind.review].paused_since is not None  # noqa: E731
+        while not decided():
+            if paused():
+                await self._wait(lambda: decided() or not paused())
+            elif not await self._before_deadline(lambda: decided() or paused(), Kind.review):
+                return False
+        return True
 
     async def _apply_overrides(self) -> bool:
         """Staff exceptions re-priced by the policy; False (back to review) if they cannot apply."""

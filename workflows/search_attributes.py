@@ -38,6 +38,8 @@ def for_status(status: ReturnStatus, label: LabelInfo | None) -> list[SearchAttr
     """What staff filter on, from the return's status: ids, state, who it waits on, the next
     deadline, amounts, and the label's barcode once there is one."""
     running = [d for d in status.deadlines if not d.met] if status.state not in FINAL else []
+    # A clock waiting for the customer (a review while a question is open) is not due meanwhile.
+    running = [d for d in running if d.paused_since is None]
     nxt = min(running, key=lambda d: d.due_at, default=None)
     updates = [
         RETURN_ID.value_set(status.return_id),

@@ -19,6 +19,7 @@ from returns.actions import (
     Acknowledge, Approve, Cancel, ExtendDeadline, RecordInspection, RecordManualRefund, Reject,
     RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
 )
+from returns.customer_answers import AnswerQuestion
 from returns.events import ParcelScanned, ReturnWithdrawn, workflow_id_for
 from returns.evidence import RecordEvidence
 from samples.events import return_requested
@@ -74,6 +75,11 @@ UPDATES: dict[str, tuple[type[BaseModel], dict, set, dict]] = {
         {("sha256",), ("content_type",), ("size",), ("kind",), ("key",)},
         {("size",): [0, -1, "1200", 1.5, 10**10], ("content_type",): ["image/gif", "IMAGE/JPEG"],
          ("kind",): ["selfie", "PHOTOS"], ("key",): ["../../etc/passwd", "/abs/x"]}),
+    # The customer's answer (issue 16, from the return page): strict, no actor.
+    "answer_question": (AnswerQuestion, {"question_number": 1, "answer": "Bent, since delivery"},
+                        {("question_number",), ("answer",)},
+                        {("question_number",): [0, -1, 1001, "1", 1.5],
+                         ("answer",): ["", "   ", "x" * 2001]}),
 }
 
 

@@ -61,3 +61,30 @@ def test_a_return_that_ended_early_ends_its_timeline_there():
     assert all(s.done for s in v.steps)
     assert not v.can_withdraw and not v.can_give_tracking and v.final
     assert v.next_action == "您的退货已撤回。"
+
+
+def test_the_open_question_and_the_answers_in_the_customers_language():
+    from returns.customer_answers import CustomerAnswer, OpenQuestion
+
+    st = status(ReturnState.under_review, "requested -> under_review")
+    st.open_question = OpenQuestion(number=2, question="Le fermoir est-il cassé ?", asked_at=AT,
+                                    asked_by="sam")
+    st.customer_answers = [CustomerAnswer(question="Quelle taille ?", answer="54",
+                                          answered_at=AT, question_number=1)]
+    from returns.status import Deadline, DeadlineKind
+
+    st.deadlines = [Deadline(kind=DeadlineKind.review, due_at=AT, basis="2 business days",
+                             paused_since=AT)]
+    v = view.build(st, CONTACT, "Europe/Paris", "fr")
+    assert v.question == "Le fermoir est-il cassé ?" and v.question_number == 2
+    assert v.steps[1].label == "Retour accepté" and v.steps[1].date is None  # clock paused
+    assert v.next_action.startswith("Nous avons une question pour vous")
+    [answer] = v.answers
+    assert (answer.question, answer.answer) == ("Quelle taille ?", "54")
+    assert answer.date == "mardi 24 novembre 2026 à 10:30 (Europe/Paris)"
+    # Answered: thanks, no form; once the review is over, an open question is not shown.
+    st.open_question = None
+    assert view.build(st, CONTACT, "Europe/Paris", "zh").next_action == "感谢您的回答：我们正在完成对您退货的审核。"
+    st.open_question = OpenQuestion(number=3, question="?", asked_at=AT, asked_by="sam")
+    st.state = ReturnState.approved
+    assert view.build(st, CONTACT, "Europe/Paris", "en").question is None
