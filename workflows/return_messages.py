@@ -453,6 +453,7 @@ class ReturnMessages:
                                          self.request.return_id,
                                          [i.line_id for i in self.request.items],
                                          self.evidence, record))
+
     @workflow.update(name=names.UPDATE_ANSWER_QUESTION,
                      description="The customer answers staff's open question (request_info), "
                                  "from the return page: {question_number, answer}. Refused once "
