@@ -9,6 +9,7 @@ integer minor units of the return's currency.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -95,8 +96,10 @@ def amount(raw: str | None, currency: str, label: str) -> int | None:
 
 
 def _model(cls: type[BaseModel], data: dict[str, Any]) -> BaseModel:
+    # Read as JSON, exactly as the worker reads the object the Temporal UI sends (strict JSON
+    # mode: "ship_by" is a DeadlineKind, "3" is not 3).
     try:
-        return cls.model_validate(data)
+        return cls.model_validate_json(json.dumps(data))
     except ValidationError as err:
         raise FormProblem(describe_validation_error(err)) from None
 

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -103,6 +104,7 @@ class Console:
         app.add_routes([
             web.get("/healthz", self.health),
             web.get("/", self.home),
+            web.get("/favicon.ico", self.no_icon),
             web.get("/sign-in", self.sign_in_page), web.post("/sign-in", self.sign_in),
             web.post("/sign-out", self.sign_out),
             web.get("/queues/{queue}", self.queue),
@@ -118,7 +120,7 @@ class Console:
     # ------------------------------------------------------------------ the security layer
     @web.middleware
     async def _guard(self, request: web.Request, handler):
-        public = request.path in ("/sign-in", "/healthz")
+        public = request.path in ("/sign-in", "/healthz", "/favicon.ico")
         session = self.accounts.session(request.cookies.get(SESSION_COOKIE))
         request[SESSION] = session
         try:
@@ -169,12 +171,19 @@ class Console:
     async def health(self, request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
+    async def no_icon(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
     async def home(self, request: web.Request) -> web.Response:
         raise web.HTTPSeeOther("/queues/to_review")
 
     def _sign_in_form(self, request: web.Request, *, error: str | None = None, status: int = 200,
                       name: str = "") -> web.Response:
-        token = secrets.token_urlsafe(24)
+        # One token per browser until it signs in: a second tab (or the favicon's request)
+        # must not invalidate the form already open.
+        token = request.cookies.get(SIGN_IN_COOKIE, "")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{32}", token):
+            token = secrets.token_urlsafe(24)
         nxt = request.query.get("next", "") or str(request.get(FORM, {}).get("next", ""))
         response = self._render(request, "sign_in.html", status=status, error=error, name=name,
                                 sign_in_csrf=token, next=_safe_next(nxt))
@@ -385,9 +394,14 @@ class Console:
         staff = request[SESSION].staff
         possible = offered_actions(status.next_actions)
         running = [d for d in status.deadlines if not d.met]
+        actions = [a.value for a in possible if may(staff.role, a)]
+        if refusal and refusal[0] not in actions and may(staff.role, refusal[0]):
+            # The refused form stays on the page with what was typed, even when the return has
+            # moved on and no longer takes it: the refusal says why.
+            actions.append(refusal[0])
         return self._render(
             request, "return.html", status=http_status, s=status, workflow_id=workflow_id,
-            actions=[a.value for a in possible if may(staff.role, a)],
+            actions=actions,
             not_mine=[a.value for a in possible if not may(staff.role, a)],
             running_deadlines=running, flash=flash,
             refusal_action=refusal[0] if refusal else None,
@@ -448,9 +462,18 @@ class Console:
             return Outcome(True, f"{name} accepted; it is still being applied")
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
-                return Outcome(False, "the return is finished; nothing more can be recorded")
+                return Outcome(False, await self._finished(workflow_id))
             return Outcome(False, f"Temporal did not take it: {err.message}")
         return Outcome(True, f"{name}: {result.message}")
+
+    async def _finished(self, workflow_id: str) -> str:
+        try:
+            description = await self.client.get_workflow_handle(workflow_id).describe(
+                rpc_timeout=RPC_TIMEOUT)
+            state = description.typed_search_attributes.get(sa.RETURN_STATE) or "finished"
+        except RPCError:
+            state = "finished"
+        return f"return is finished ({state}); nothing more can be recorded"
 
     async def _receive(self, workflow_id: str, status: ReturnStatus,
                        receipt: WarehouseReceipt) -> Outcome:
