@@ -83,6 +83,7 @@ def _environment() -> jinja2.Environment:
         format_money(amount, currency) if amount is not None and currency else "—")
     env.filters["when"] = lambda moment: (
         moment.astimezone(timezone.utc).strftime("%d %b %Y %H:%M UTC") if moment else "—")
+    env.filters["short"] = lambda moment: moment.astimezone(timezone.utc).strftime("%d %b %H:%M")
     env.globals["field"] = forms.field
     env.globals["deadline_label"] = lambda kind: DEADLINE_LABELS.get(kind, str(kind))
     return env

@@ -170,7 +170,7 @@ async def test_a_refused_form_keeps_what_was_typed_and_changes_nothing(site):
     await expect(page.locator("#refusal")).to_contain_text("cannot reject")
     await expect(page.get_by_label("Why it is rejected")).to_have_value(
         "worn: the clasp is bent")
-    await shots.take(page, "console-refused.png")
+    await shots.take(page.locator("#reject"), "console-refused.png")
     status = await stack.status(return_id)
     assert status.state != "rejected" and not any(a.actor == "sam" for a in status.audit)
 
@@ -222,12 +222,12 @@ async def test_warehouse_receipt_inspection_and_refund(site):
     await expect(page.locator("#refusal")).to_contain_text("only 2 are being returned")
     await expect(page.get_by_label("Condition (line L1)")).to_have_value("sealed")
     assert not (await stack.status(return_id)).receipts  # nothing was sent
+    await shots.take(page.locator("#warehouse_receipt"), "console-receipt-refused-phone.png")
     await page.get_by_label("Quantity arrived (line L2)").fill("2")
     await page.get_by_role("button", name="Record the receipt").click()
     await expect(page.locator("#flash")).to_contain_text(f"receipt SCAN-{return_id} recorded")
     width = await page.locator("main").evaluate("e => e.scrollWidth")
     assert width <= PHONE["width"] + 2, width
-    await shots.take(page, "console-receipt-phone.png")
 
     await stack.in_state(return_id, "inspecting")
     page = await as_("ines")
@@ -243,7 +243,8 @@ async def test_warehouse_receipt_inspection_and_refund(site):
     status = await stack.in_state(return_id, "refunded")
     assert {a.actor for a in status.audit} >= {"wes", "ines"}
     await page.reload()
-    await shots.take_tall(page, page.locator("main"), "console-return.png")
+    await shots.take(page, "console-return.png")
+    await shots.take(page.locator("#audit"), "console-audit.png")
 
 
 async def test_cancel(site):
