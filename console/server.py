@@ -8,6 +8,8 @@ action it takes now, bulk approve / reject.
     POST /queues/<queue>/bulk              approve or reject the selected returns
     GET  /returns/<workflow_id>            status, evidence, answers, tracking, audit, forms
     POST /returns/<workflow_id>/<action>   one action: the update (or signal) the Temporal UI sends
+    GET  /returns/<workflow_id>/evidence/<sha256>   a file the customer uploaded (staff only)
+    GET  /requests/new, POST   a return request taken by customer service (console/requests.py)
     GET  /find?q=...                       a return id or a scanned label barcode
     GET  /healthz
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hmac
+import json
 import os
 import re
 import secrets
@@ -42,7 +45,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from console import forms, queues
 from console.accounts import SESSION_SECONDS, Accounts, Session
-from console.roles import ROLE_ACTIONS, may, offered_actions
+from console.requests import CHANNELS, EVIDENCE, REASONS, RESOLUTIONS, build_request
+from console.roles import TAKE_REQUEST, may, offered_actions
+from ingestion.intake import Intake, Outcome as IntakeOutcome, TemporalUnavailable
 from console.throttle import SignInThrottle
 from returns.actions import ActionResult, WarehouseReceipt
 from returns.allowed import Action, Now
@@ -91,8 +96,11 @@ def _environment() -> jinja2.Environment:
 
 class Console:
     def __init__(self, client: Client, accounts: Accounts, *, ui_url: str,
-                 throttle: SignInThrottle | None = None, clock=None) -> None:
+                 throttle: SignInThrottle | None = None, clock=None,
+                 intake: Intake | None = None, merchants: list[str] | None = None) -> None:
         self.client = client
+        self.intake = intake  # customer service's requests go in as the order system's do
+        self.merchants = sorted(merchants or [])  # those with a policy (for "*" accounts)
         self.accounts = accounts
         self.ui_url = ui_url.rstrip("/")
         self.throttle = throttle or SignInThrottle()
@@ -113,7 +121,10 @@ class Console:
             web.get("/merchants/{merchant}", self.merchant_queue),
             web.get("/orders/{order}", self.order_queue),
             web.get("/find", self.find),
+            web.get("/requests/new", self.request_form),
+            web.post("/requests/new", self.take_request),
             web.get("/returns/{workflow_id}", self.return_page),
+            web.get("/returns/{workflow_id}/evidence/{sha256}", self.evidence),
             web.post("/returns/{workflow_id}/{action}", self.act),
         ])
         return app
@@ -157,7 +168,9 @@ class Console:
         html = self.jinja.get_template(template).render(
             nonce=nonce, me=session.staff if session else None,
             csrf=session.csrf if session else "", queues=queues.QUEUES,
-            counts=request.get(COUNTS, {}), **context)
+            counts=request.get(COUNTS, {}),
+            may_take_requests=bool(session and self.intake is not None
+                                   and may(session.staff.role, TAKE_REQUEST)), **context)
         response = web.Response(text=html, content_type="text/html", status=status)
         response.headers["Content-Security-Policy"] = (
             f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; form-action 'self'; "
@@ -414,6 +427,74 @@ class Console:
                     f"/workflows/{quote(workflow_id, safe='')}",
             quote=quote)
 
+    async def evidence(self, request: web.Request) -> web.StreamResponse:
+        """A file of the return's evidence (ReturnStatus.evidence, from the customer page), read
+        from the evidence store; only for staff who may see the return's merchant."""
+        found = await self._visible_return(request, request.match_info["workflow_id"])
+        sha256 = request.match_info["sha256"]
+        files = [e for e in (getattr(found[1], "evidence", None) or [])] if found else []
+        match = next((e for e in files if getattr(e, "sha256", None) == sha256), None)
+        if match is None:
+            return self._not_found(request)
+        try:
+            from evidence.store import open_store  # the customer page's store (issue 16)
+        except ImportError:
+            return self._not_found(request)
+        data = await open_store().get(match.key)
+        return web.Response(body=data, content_type=match.content_type, headers={
+            "Content-Disposition": f'attachment; filename="{sha256[:16]}"'})
+
+    # ------------------------------------------------------------------ customer service
+    def _request_merchants(self, request: web.Request) -> list[str]:
+        staff = request[SESSION].staff
+        return self.merchants if staff.all_merchants else sorted(staff.merchants)
+
+    def _show_request_form(self, request: web.Request, *, problems: list[str] | None = None,
+                           entered: Any = None, status: int = 200) -> web.Response:
+        return self._render(request, "request.html", status=status, problems=problems or [],
+                            entered=entered or {}, merchants=self._request_merchants(request),
+                            channels=CHANNELS, reasons=REASONS, resolutions=RESOLUTIONS,
+                            evidence_kinds=EVIDENCE)
+
+    async def request_form(self, request: web.Request) -> web.Response:
+        if not may(request[SESSION].staff.role, TAKE_REQUEST) or self.intake is None:
+            return self._not_found(request)
+        return self._show_request_form(request)
+
+    async def take_request(self, request: web.Request) -> web.Response:
+        """Build the `return.requested` the order system would have sent and start it through
+        the same intake (ingestion.intake.Intake), as the merchant the person works for."""
+        session: Session = request[SESSION]
+        if not may(session.staff.role, TAKE_REQUEST) or self.intake is None:
+            return self._not_found(request)
+        form = request[FORM]
+        entered = {k: form.getall(k) for k in form.keys() if k != "csrf"}
+        merchant = str(form.get("merchant", ""))
+        if merchant not in self._request_merchants(request):
+            return self._show_request_form(request, problems=["merchant: choose one of yours"],
+                                           entered=entered, status=400)
+        try:
+            event = build_request(form, merchant_id=merchant, taken_by=session.staff.name,
+                                  now=self.clock())
+        except forms.FormProblem as problem:
+            return self._show_request_form(request, problems=[str(problem)], entered=entered,
+                                           status=400)
+        try:
+            result = await self.intake.submit(json.dumps(event), merchant=merchant)
+        except TemporalUnavailable as err:
+            return self._show_request_form(request, problems=[str(err)], entered=entered,
+                                           status=503)
+        if result.outcome == IntakeOutcome.started:
+            self.flash[session.token_hash] = (
+                f"return request recorded ({CHANNELS[event_id_channel(event)]}), "
+                f"taken by {session.staff.name}")
+            raise web.HTTPSeeOther(f"/returns/{quote(result.workflow_id, safe='')}")
+        problems = [f"{p.field}: {p.problem}" for p in result.problems] or [
+            f"not started: {result.outcome.value} (return {event['return_id']} exists already)"]
+        return self._show_request_form(request, problems=problems, entered=entered, status=409
+                                       if result.outcome in (IntakeOutcome.duplicate,
+                                                             IntakeOutcome.conflict) else 400)
+
     async def act(self, request: web.Request) -> web.Response:
         workflow_id = request.match_info["workflow_id"]
         session: Session = request[SESSION]
@@ -508,6 +589,11 @@ class _Done(Exception):
         self.response = response
 
 
+def event_id_channel(event: dict) -> str:
+    """The channel a customer-service event id names (`cs-<channel>.<name>.<n>`)."""
+    return event["event_id"].split(".", 1)[0].removeprefix("cs-").replace("-", "_")
+
+
 def _safe_next(path: str) -> str:
     """Only a path on this site (never `//host` or a full URL) after signing in."""
     if path.startswith("/") and not path.startswith("//") and "\\" not in path:
@@ -525,9 +611,18 @@ async def serve(host: str, port: int) -> None:
     from runtime.client import connect
     from runtime.settings import Settings
 
+    from customer_page.links import CustomerLinks
+    from ingestion.merchants import merchant_ids
+
     settings = Settings.from_env()
     accounts = Accounts.in_data_dir(settings.data_dir)
-    console = Console(await connect(), accounts, ui_url=ui_url_from_env(dict(os.environ)))
+    client = await connect()
+    merchants = merchant_ids(settings.policies_dir)
+    intake = Intake(client, task_queue=settings.task_queue,
+                    known_merchant=set(merchants).__contains__,
+                    links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file))
+    console = Console(client, accounts, ui_url=ui_url_from_env(dict(os.environ)), intake=intake,
+                      merchants=merchants)
     runner = web.AppRunner(console.app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

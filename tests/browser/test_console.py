@@ -9,6 +9,8 @@ the Temporal dev server (tests/ops/stack.py):
   typed and changes nothing; request information, extend a deadline, approve;
 - the warehouse records a receipt per line with the scanner's field, the inspector records the
   inspection with the policy's checks, and the return is refunded; another is cancelled;
+- customer service records a request taken by phone: a wrong line is named and what was typed
+  kept; then the return starts through the order system's intake, the person recorded;
 - the warehouse may not approve (no form, and a forged post is refused); a person of another
   merchant gets 404 for the return and does not see it in the queues.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -32,14 +35,19 @@ from playwright.async_api import Page, async_playwright, expect
 
 from console.accounts import Accounts
 from console.server import Console
+from ingestion.intake import Intake
+from ingestion.merchants import merchant_ids
+from runtime.settings import ROOT
 from tests.browser.test_operate_in_the_ui import CHROMIUM_ARGS, MAX_PNG_BYTES, Screenshots, chromium  # noqa: F401
 from tests.ops.stack import STEP_TIMEOUT, two_line_request
 from tests.ops.stack import running_stack
+from returns.status import ReturnStatus
 from workflows import names
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "browser-test-password"
+POLICIES = ROOT / "policies"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 USERS = {  # name: (role, merchants)
@@ -59,7 +67,11 @@ async def site(tmp_path_factory, temporal_cli_path: Path, chromium: Path):  # no
     for name, (role, merchants) in USERS.items():
         accounts.add(name, PASSWORD, role, merchants)
     async with running_stack(tmp_path, temporal_cli_path) as stack:
-        console = Console(stack.client, accounts, ui_url="http://127.0.0.1:8233")
+        merchants = merchant_ids(POLICIES)
+        intake = Intake(stack.client, task_queue=stack.task_queue,
+                        known_merchant=set(merchants).__contains__)
+        console = Console(stack.client, accounts, ui_url="http://127.0.0.1:8233", intake=intake,
+                          merchants=merchants)
         runner = web.AppRunner(console.app(), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -311,3 +323,39 @@ async def test_a_merchant_that_may_not_be_seen(site):
     assert return_id not in await page.locator("#returns").inner_text()
     response = await page.goto(f"{base}/merchants/fine-jewelry")
     assert response.status == 404
+
+
+async def test_customer_service_takes_a_request_by_phone(site):
+    stack, as_, shots, base, _ = site
+    page = await as_("sam")
+    await page.goto(f"{base}/queues/to_review")
+    await page.get_by_role("link", name="+ Request for a customer").click()
+    order = f"PH-{uuid.uuid4().hex[:6].upper()}"
+    await page.get_by_label("How the request came").select_option("phone")
+    await page.get_by_label("Order id").fill(order)
+    today = datetime.now(timezone.utc).date()
+    await page.get_by_label("Placed on").fill((today - timedelta(days=7)).isoformat())
+    await page.get_by_label("Delivered on").fill((today - timedelta(days=3)).isoformat())
+    await page.get_by_label("Currency").fill("USD")
+    await page.locator("#lines").fill("L1; RING-1; Gold ring; 1; 200.00\n"
+                                      "L2; EAR-2; Pearl earrings; 2; 150.00; 25.00")
+    await page.get_by_label("Name").fill("Ada Lovelace")
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_label("Address").fill("12 Main Street")
+    await page.get_by_label("Postal code").fill("12345")
+    await page.get_by_label("City").fill("Springfield")
+    await page.get_by_label("Country (2 letters)").fill("US")
+    evidence = "photos, original_packaging, logistics_signature, certificate"
+    await page.locator("#items").fill(f"L3; 1; defective; refund; {evidence}")
+    await page.get_by_role("button", name="Record the request").click()
+    await expect(page.locator("#refusal")).to_contain_text("items[0].line_id")
+    await expect(page.get_by_label("Order id")).to_have_value(order)  # kept
+    await shots.take(page, "console-request-refused.png")
+    await page.locator("#items").fill(f"L1; 1; defective; refund; {evidence}")
+    await page.get_by_role("button", name="Record the request").click()
+    await expect(page.locator("#flash")).to_contain_text("taken by sam")
+    await expect(page.locator("#audit")).to_contain_text("cs-phone.sam.")
+    workflow_id = page.url.rsplit("/", 1)[1]
+    status = await stack.client.get_workflow_handle(workflow_id).query(
+        names.QUERY_STATUS, result_type=ReturnStatus)
+    assert status.order_id == order and status.merchant_id == "fine-jewelry"
