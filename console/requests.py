@@ -7,7 +7,7 @@ staff member who took the request is recorded in the event id (`cs-<channel>.<na
 the return's audit trail shows with "return requested": the event contract needs no new field.
 The order's lines are entered or pasted one per line: `line id; sku; title; quantity; unit price
 [; unit tax]` (prices as people write them, tax included); the items asked for:
-`line id; quantity; reason; resolution [; evidence kinds, comma-separated]`.
+`line id; quantity; reason; resolution [; evidence kinds, comma-separated [; exchange for]]`.
 """
 
 from __future__ import annotations
@@ -87,13 +87,16 @@ def build_request(form: Form, *, merchant_id: str, taken_by: str,
                       "unit_tax": amount(tax[0], currency, f"order lines, row {n}: unit tax")
                       if tax and tax[0] else 0})
     items = []
-    for n, cells in enumerate(_rows(form.get("items"), "items returned", (4, 5)), start=1):
-        line_id, quantity, reason, resolution, *evidence = cells
-        items.append({"line_id": line_id,
-                      "quantity": _quantity(quantity, f"items returned, row {n}: quantity"),
-                      "reason": reason, "resolution": resolution,
-                      "evidence": [e.strip() for e in evidence[0].split(",") if e.strip()]
-                      if evidence else []})
+    for n, cells in enumerate(_rows(form.get("items"), "items returned", (4, 6)), start=1):
+        line_id, quantity, reason, resolution, *rest = cells
+        evidence, exchange_for = (rest + ["", ""])[:2]
+        item = {"line_id": line_id,
+                "quantity": _quantity(quantity, f"items returned, row {n}: quantity"),
+                "reason": reason, "resolution": resolution,
+                "evidence": [e.strip() for e in evidence.split(",") if e.strip()]}
+        if exchange_for:
+            item["exchange_for"] = exchange_for
+        items.append(item)
     paid = amount(form.get("paid"), currency, "amount paid")
     if paid is None:
         paid = sum((ln["unit_price"] or 0) * ln["quantity"] for ln in lines)

@@ -249,7 +249,7 @@ async def test_warehouse_receipt_inspection_and_refund(site):
     await form.get_by_label("passed (line L2)").check()
     for box in await form.locator("input[type=checkbox]").all():
         await box.check()
-    await shots.take(page.locator("#actions"), "console-inspection.png")
+    await shots.take(page.locator("#record_inspection"), "console-inspection.png")
     await form.get_by_role("button", name="Record the inspection").click()
     await expect(page.locator("#flash")).to_contain_text("inspection recorded")
     status = await stack.in_state(return_id, "refunded")
