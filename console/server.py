@@ -333,9 +333,13 @@ class Console:
             return self._render(request, "problem.html", status=403, heading="Not allowed",
                                 text=f"Your role ({session.staff.role}) may not {verb} returns.")
         selected = list(dict.fromkeys(str(w) for w in form.getall("selected", [])))[:100]
-        if not selected:
-            return await self._list(request, queue, queue.title, status=400, results=[
-                ("", Outcome(False, "select at least one return"))])
+        problem = ("select at least one return" if not selected else
+                   "reason: say why they are rejected (the customers are told)"
+                   if action == Action.reject and not str(form.get("reason", "")).strip()
+                   else None)
+        if problem:
+            return await self._list(request, queue, queue.title, status=400,
+                                    results=[("", Outcome(False, problem))])
 
         async def one(workflow_id: str) -> tuple[str, Outcome]:
             found = await self._visible_return(request, workflow_id)
@@ -359,7 +363,7 @@ class Console:
         try:
             found = await find_returns(
                 self.client, typed, typed.removeprefix("RMA-"), merchant=None, timeout=10,
-                merchants=[] if staff.all_merchants else sorted(staff.merchants))
+                merchants=self.merchants if staff.all_merchants else sorted(staff.merchants))
         except LookupFailed:
             found = []
         mine = [ref for ref in found if staff.sees(ref.merchant_id)]

@@ -14,8 +14,11 @@ the Temporal dev server (tests/ops/stack.py):
 - the warehouse may not approve (no form, and a forged post is refused); a person of another
   merchant gets 404 for the return and does not see it in the queues.
 
-ship_to_customer, retry_refund, record_manual_refund and acknowledge need a return in an exchange,
-a failed refund or an alert; their forms are built by the same code (console/forms.py) and are
+Each queue lists what it should (shipments due within a day and failing refunds are only opened:
+the demo policies give at least three days to ship, and the embedded ledger does not fail);
+a receipt that did not fit raises attention, which the acknowledge form clears.
+ship_to_customer, retry_refund and record_manual_refund need a return in an exchange or a failed
+refund; their forms are built by the same code (console/forms.py) and are
 tested as payloads in tests/staff_console/test_forms.py.
 
 Screenshots go to the test's tmp directory, and with UPDATE_SCREENSHOTS=1 to docs/img/console-*.png.
@@ -290,6 +293,27 @@ async def test_each_queue(site):
     await listed(page, f"{base}/orders/{order}", [reviewing])
     await page.goto(f"{base}/find?q={reviewing}")
     await expect(page.locator("h1")).to_contain_text(f"Return {reviewing}")
+
+    # A return at the inspection bench, and one whose receipt did not fit (attention).
+    inspecting, alerted = await under_review(stack), await under_review(stack)
+    for return_id in (inspecting, alerted):
+        await stack.handle(return_id).execute_update(names.UPDATE_APPROVE, {"actor": "ann"})
+        await stack.in_state(return_id, "awaiting_shipment")
+    await stack.handle(inspecting).signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
+        "actor": "wes", "receipt_id": f"S-{inspecting}",
+        "items": [{"line_id": "L1", "quantity": 1}, {"line_id": "L2", "quantity": 2}]})
+    await stack.handle(alerted).signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
+        "actor": "wes", "receipt_id": f"S-{alerted}", "items": [{"line_id": "L9", "quantity": 1}]})
+    await stack.in_state(inspecting, "inspecting")
+    await listed(page, f"{base}/queues/inspections_due", [inspecting])
+    await listed(page, f"{base}/queues/needs_attention", [alerted])
+    await shots.take(page, "console-queue-needs-attention.png")
+    await page.get_by_role("link", name=alerted, exact=True).click()
+    await page.locator("#ack-note").fill("called the warehouse: wrong parcel scanned")
+    await page.get_by_role("button", name="Acknowledge").click()
+    await expect(page.locator("#flash")).to_contain_text("attention cleared")
+    assert not (await stack.status(alerted)).needs_attention
+    await listed(page, f"{base}/queues/needs_attention", [alerted], present=False)
 
 
 async def test_a_role_that_may_not_act(site):
