@@ -624,7 +624,8 @@ async def serve(host: str, port: int) -> None:
     merchants = merchant_ids(settings.policies_dir)
     intake = Intake(client, task_queue=settings.task_queue,
                     known_merchant=set(merchants).__contains__,
-                    links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file))
+                    links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
+                    console_url=os.environ.get("RETURNS_CONSOLE_URL"))
     console = Console(client, accounts, ui_url=ui_url_from_env(dict(os.environ)), intake=intake,
                       merchants=merchants)
     runner = web.AppRunner(console.app(), access_log=None)

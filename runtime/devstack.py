@@ -406,6 +406,8 @@ class DevStack:
         # the customer page checks them: one set of keys for the three.
         env["RETURNS_CUSTOMER_PAGE_KEYS"] = self.customer_keys
         env.setdefault("RETURNS_CUSTOMER_PAGE_URL", self.customer_page_url)
+        # The receiver's returns link to their page in the staff console from the UI's details.
+        env.setdefault("RETURNS_CONSOLE_URL", self.console_url)
         return env
 
     async def _start(self) -> None:

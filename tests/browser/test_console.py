@@ -72,7 +72,8 @@ async def site(tmp_path_factory, temporal_cli_path: Path, chromium: Path):  # no
     async with running_stack(tmp_path, temporal_cli_path) as stack:
         merchants = merchant_ids(POLICIES)
         intake = Intake(stack.client, task_queue=stack.task_queue,
-                        known_merchant=set(merchants).__contains__)
+                        known_merchant=set(merchants).__contains__,
+                        console_url="http://console.example")
         console = Console(stack.client, accounts, ui_url="http://127.0.0.1:8233", intake=intake,
                           merchants=merchants)
         runner = web.AppRunner(console.app(), access_log=None)
@@ -383,3 +384,6 @@ async def test_customer_service_takes_a_request_by_phone(site):
     status = await stack.client.get_workflow_handle(workflow_id).query(
         names.QUERY_STATUS, result_type=ReturnStatus)
     assert status.order_id == order and status.merchant_id == "fine-jewelry"
+    # The workflow's details in the Temporal UI link back to this page.
+    details = await (await stack.client.get_workflow_handle(workflow_id).describe()).static_details()
+    assert f"(http://console.example/returns/{workflow_id})" in details
