@@ -39,7 +39,8 @@ import jinja2
 from aiohttp import web
 from pydantic import BaseModel
 from temporalio.client import (
-    Client, WorkflowExecutionStatus, WorkflowUpdateFailedError, WorkflowUpdateStage,
+    Client, WorkflowExecutionStatus, WorkflowQueryFailedError, WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -67,6 +68,8 @@ UPDATE_TIMEOUT = 10.0  # how long a form waits for its update's result
 RPC_TIMEOUT = timedelta(seconds=10)
 LIST_LIMIT = 200
 SEEN_TIMEOUT = 5.0
+# Temporal could not answer a read (down, or no worker to answer the status query).
+UNAVAILABLE = (RPCError, WorkflowQueryFailedError)
 # What the security layer hands the views.
 SESSION = web.RequestKey("session", object)
 FORM = web.RequestKey("form", object)
@@ -176,6 +179,12 @@ class Console:
             f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self'; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
         return response
+
+    def _unavailable(self, request: web.Request, err: Exception) -> web.Response:
+        return self._render(request, "problem.html", status=503,
+                            heading="The return cannot be read right now",
+                            text=f"{getattr(err, 'message', None) or err}. Is the worker running? "
+                                 "Try again in a moment.")
 
     def _not_found(self, request: web.Request) -> web.Response:
         return self._render(request, "problem.html", status=404, heading="Not found",
@@ -342,7 +351,11 @@ class Console:
                                     results=[("", Outcome(False, problem))])
 
         async def one(workflow_id: str) -> tuple[str, Outcome]:
-            found = await self._visible_return(request, workflow_id)
+            try:
+                found = await self._visible_return(request, workflow_id)
+            except UNAVAILABLE as err:
+                return workflow_id, Outcome(False, f"cannot be read now: "
+                                                   f"{getattr(err, 'message', None) or err}")
             if found is None:
                 return workflow_id, Outcome(False, "not found")
             return_id, status = found
@@ -398,9 +411,8 @@ class Console:
         workflow_id = request.match_info["workflow_id"]
         try:
             found = await self._visible_return(request, workflow_id)
-        except RPCError as err:
-            return self._render(request, "problem.html", status=503,
-                                heading="Temporal did not answer", text=err.message)
+        except UNAVAILABLE as err:
+            return self._unavailable(request, err)
         if found is None:
             return self._not_found(request)
         flash = self.flash.pop(request[SESSION].token_hash, None)
@@ -434,7 +446,10 @@ class Console:
     async def evidence(self, request: web.Request) -> web.StreamResponse:
         """A file of the return's evidence (ReturnStatus.evidence, from the customer page), read
         from the evidence store; only for staff who may see the return's merchant."""
-        found = await self._visible_return(request, request.match_info["workflow_id"])
+        try:
+            found = await self._visible_return(request, request.match_info["workflow_id"])
+        except UNAVAILABLE as err:
+            return self._unavailable(request, err)
         sha256 = request.match_info["sha256"]
         files = [e for e in (getattr(found[1], "evidence", None) or [])] if found else []
         match = next((e for e in files if getattr(e, "sha256", None) == sha256), None)
@@ -506,7 +521,10 @@ class Console:
             action = Action(request.match_info["action"])
         except ValueError:
             return self._not_found(request)
-        found = await self._visible_return(request, workflow_id)
+        try:
+            found = await self._visible_return(request, workflow_id)
+        except UNAVAILABLE as err:
+            return self._unavailable(request, err)
         if found is None:
             return self._not_found(request)
         _, status = found
@@ -527,7 +545,10 @@ class Console:
         else:
             outcome = await self._send(workflow_id, action, payload)
         if not outcome.ok:
-            _, status = await self._visible_return(request, workflow_id) or (None, status)
+            try:
+                _, status = await self._visible_return(request, workflow_id) or (None, status)
+            except UNAVAILABLE:
+                pass
             return self._show(request, workflow_id, status, refusal=(action.value, outcome.message),
                               entered=entered, http_status=409)
         self.flash[session.token_hash] = outcome.message

@@ -348,6 +348,13 @@ async def test_a_merchant_that_may_not_be_seen(site):
     assert return_id not in await page.locator("#returns").inner_text()
     response = await page.goto(f"{base}/merchants/fine-jewelry")
     assert response.status == 404
+    # Nor act on it by naming it in a bulk approval.
+    csrf = await page.locator("input[name=csrf]").first.get_attribute("value")
+    response = await page.request.post(f"{base}/queues/to_review/bulk", form={
+        "csrf": csrf, "bulk": "approve", "selected": stack.workflow_id(return_id)})
+    assert response.status == 200
+    assert "not found" in await response.text()
+    assert (await stack.status(return_id)).state == "under_review"
 
 
 async def test_customer_service_takes_a_request_by_phone(site):
