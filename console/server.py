@@ -100,8 +100,11 @@ def _environment() -> jinja2.Environment:
 class Console:
     def __init__(self, client: Client, accounts: Accounts, *, ui_url: str,
                  throttle: SignInThrottle | None = None, clock=None,
-                 intake: Intake | None = None, merchants: list[str] | None = None) -> None:
+                 intake: Intake | None = None, merchants: list[str] | None = None,
+                 secure_cookies: bool = False) -> None:
         self.client = client
+        # Behind a TLS proxy the request looks like plain HTTP: the public address decides.
+        self.secure_cookies = secure_cookies
         self.intake = intake  # customer service's requests go in as the order system's do
         self.merchants = sorted(merchants or [])  # those with a policy (for "*" accounts)
         self.accounts = accounts
@@ -211,7 +214,7 @@ class Console:
         response = self._render(request, "sign_in.html", status=status, error=error, name=name,
                                 sign_in_csrf=token, next=_safe_next(nxt))
         response.set_cookie(SIGN_IN_COOKIE, token, httponly=True, samesite="Strict",
-                            path="/sign-in", secure=request.secure)
+                            path="/sign-in", secure=request.secure or self.secure_cookies)
         return response
 
     async def sign_in_page(self, request: web.Request) -> web.Response:
@@ -243,7 +246,7 @@ class Console:
         token, _ = self.accounts.open_session(staff)
         response = web.HTTPSeeOther(_safe_next(str(form.get("next", ""))) or "/queues/to_review")
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
-                            secure=request.secure, max_age=SESSION_SECONDS)
+                            secure=request.secure or self.secure_cookies, max_age=SESSION_SECONDS)
         response.del_cookie(SIGN_IN_COOKIE, path="/sign-in")
         return response
 
@@ -473,7 +476,10 @@ class Console:
         return self._render(request, "request.html", status=status, problems=problems or [],
                             entered=entered or {}, merchants=self._request_merchants(request),
                             channels=CHANNELS, reasons=REASONS, resolutions=RESOLUTIONS,
-                            evidence_kinds=EVIDENCE)
+                            evidence_kinds=EVIDENCE,
+                            # Given when the form opens, so the same form sent twice (a double
+                            # click) is one return: the intake answers "duplicate".
+                            new_return_id=f"CS-{secrets.token_hex(4).upper()}")
 
     async def request_form(self, request: web.Request) -> web.Response:
         if not may(request[SESSION].staff.role, TAKE_REQUEST) or self.intake is None:
@@ -648,7 +654,8 @@ async def serve(host: str, port: int) -> None:
                     links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
                     console_url=os.environ.get("RETURNS_CONSOLE_URL"))
     console = Console(client, accounts, ui_url=ui_url_from_env(dict(os.environ)), intake=intake,
-                      merchants=merchants)
+                      merchants=merchants,
+                      secure_cookies=os.environ.get("RETURNS_CONSOLE_URL", "").startswith("https:"))
     runner = web.AppRunner(console.app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
