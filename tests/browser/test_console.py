@@ -17,8 +17,9 @@ the Temporal dev server (tests/ops/stack.py):
 Each queue lists what it should (shipments due within a day and failing refunds are only opened:
 the demo policies give at least three days to ship, and the embedded ledger does not fail);
 a receipt that did not fit raises attention, which the acknowledge form clears.
-ship_to_customer, retry_refund and record_manual_refund need a return in an exchange or a failed
-refund; their forms are built by the same code (console/forms.py) and are
+an exchange (approved with per-line overrides and stock confirmed) is inspected and shipped to
+the customer through the ship form. retry_refund and record_manual_refund need a failed refund,
+which the embedded ledger never gives (a real peer that refuses cannot run here); their forms are built by the same code (console/forms.py) and are
 tested as payloads in tests/staff_console/test_forms.py.
 
 Screenshots go to the test's tmp directory, and with UPDATE_SCREENSHOTS=1 to docs/img/console-*.png.
@@ -394,3 +395,45 @@ async def test_customer_service_takes_a_request_by_phone(site):
     # The workflow's details in the Temporal UI link back to this page.
     details = await (await stack.client.get_workflow_handle(workflow_id).describe()).static_details()
     assert f"(http://console.example/returns/{workflow_id})" in details
+
+
+async def test_an_exchange_shipped_to_the_customer(site):
+    stack, as_, shots, base, _ = site
+    return_id = await under_review(stack)
+    page = await as_("ada")
+    await page.goto(return_url(stack, base, return_id))
+    for line in ("L1", "L2"):
+        await page.locator(f"[name='resolution@{line}']").select_option("exchange")
+        await page.get_by_label(f"Reason for the exception (line {line})").fill("asked by phone")
+        await page.locator(f"[name='stock_confirmed@{line}']").check()
+    await page.locator("#form-approve").get_by_role("button", name="Approve").click()
+    await expect(page.locator("#flash")).to_contain_text("approved")
+    await stack.handle(return_id).signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
+        "actor": "wes", "receipt_id": f"S-{return_id}",
+        "items": [{"line_id": "L1", "quantity": 1}, {"line_id": "L2", "quantity": 2}]})
+    await stack.in_state(return_id, "inspecting")
+    await page.reload()
+    form = page.locator("#form-record_inspection")
+    await form.get_by_label("passed (line L1)").check()
+    await form.get_by_label("passed (line L2)").check()
+    for box in await form.locator("input[type=checkbox]").all():
+        await box.check()
+    await form.get_by_role("button", name="Record the inspection").click()
+    await expect(page.locator("#flash")).to_contain_text("inspection recorded")
+    await stack.in_state(return_id, "exchange_shipping")
+    await page.reload()
+    form = page.locator("#form-ship_to_customer")
+    await form.get_by_label("Carrier").fill("UPS")
+    await form.get_by_label("Tracking number").fill("1Z999AA10123456784")
+    await form.locator("[name=checks_confirmed]").check()
+    await shots.take(page.locator("#ship_to_customer"), "console-ship-to-customer.png")
+    await form.get_by_role("button", name="Record the shipment").click()
+    await expect(page.locator("#flash")).to_contain_text("shipment recorded")
+    status = await stack.wait_for("the exchange shipped", lambda: _state_not(stack, return_id,
+                                                                             "exchange_shipping"))
+    assert any(a.actor == "ada" and a.action == "shipped to customer" for a in status.audit)
+
+
+async def _state_not(stack, return_id: str, state: str):
+    status = await stack.status(return_id)
+    return status if status.state != state else None
