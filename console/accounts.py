@@ -89,7 +89,7 @@ class Accounts:
         self.db.executescript(SCHEMA)
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path) -> "Accounts":
+    def in_data_dir(cls, data_dir: Path) -> Accounts:
         return cls(data_dir / "console.sqlite3")
 
     def close(self) -> None:

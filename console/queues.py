@@ -7,9 +7,9 @@ Pure: from a queue name, a person and "now" to a query; from listed rows to thei
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from console.accounts import Staff
 from returns_cli.queries import Filters, quoted

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from typing import Any
 
 from console.forms import Form, FormProblem, amount
@@ -59,7 +59,7 @@ def _day(form: Form, key: str, label: str, required: bool) -> str | None:
         day = datetime.strptime(raw, "%Y-%m-%d").date()
     except ValueError:
         raise FormProblem(f"{label}: {raw!r} is not a date (YYYY-MM-DD)") from None
-    return datetime.combine(day, time(12, 0), tzinfo=timezone.utc).isoformat()
+    return datetime.combine(day, time(12, 0), tzinfo=UTC).isoformat()
 
 
 def _quantity(raw: str, label: str) -> int:
@@ -71,7 +71,7 @@ def _quantity(raw: str, label: str) -> int:
 def build_request(form: Form, *, merchant_id: str, taken_by: str,
                   now: datetime | None = None) -> dict[str, Any]:
     """The `return.requested` event of the form, as the order system would send it."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     channel = _text(form, "channel")
     if channel not in CHANNELS:
         raise FormProblem(f"channel: choose one of {', '.join(CHANNELS)}")

@@ -30,7 +30,7 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,8 +48,9 @@ from console import forms, queues
 from console.accounts import SESSION_SECONDS, Accounts, Session
 from console.requests import CHANNELS, EVIDENCE, REASONS, RESOLUTIONS, build_request
 from console.roles import TAKE_REQUEST, may, offered_actions
-from ingestion.intake import Intake, Outcome as IntakeOutcome, TemporalUnavailable
 from console.throttle import SignInThrottle
+from ingestion.intake import Intake, TemporalUnavailable
+from ingestion.intake import Outcome as IntakeOutcome
 from returns.actions import ActionResult, WarehouseReceipt
 from returns.allowed import Action, Now
 from returns.money import format_money
@@ -90,8 +91,8 @@ def _environment() -> jinja2.Environment:
     env.filters["money"] = lambda amount, currency: (
         format_money(amount, currency) if amount is not None and currency else "—")
     env.filters["when"] = lambda moment: (
-        moment.astimezone(timezone.utc).strftime("%d %b %Y %H:%M UTC") if moment else "—")
-    env.filters["short"] = lambda moment: moment.astimezone(timezone.utc).strftime("%d %b %H:%M")
+        moment.astimezone(UTC).strftime("%d %b %Y %H:%M UTC") if moment else "—")
+    env.filters["short"] = lambda moment: moment.astimezone(UTC).strftime("%d %b %H:%M")
     env.globals["field"] = forms.field
     env.globals["deadline_label"] = lambda kind: DEADLINE_LABELS.get(kind, str(kind))
     return env
@@ -111,7 +112,7 @@ class Console:
         self.ui_url = ui_url.rstrip("/")
         self.throttle = throttle or SignInThrottle()
         self.jinja = _environment()
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.flash: dict[str, str] = {}  # session -> the last action's result, shown once
 
     def app(self) -> web.Application:
@@ -459,7 +460,8 @@ class Console:
         if match is None:
             return self._not_found(request)
         try:
-            from evidence.store import open_store  # the customer page's store (issue 16)
+            # The customer page's store (issue 16; evidence/store.py after its merge).
+            from evidence.store import open_store
         except ImportError:
             return self._not_found(request)
         data = await open_store().get(match.key)
@@ -493,7 +495,7 @@ class Console:
         if not may(session.staff.role, TAKE_REQUEST) or self.intake is None:
             return self._not_found(request)
         form = request[FORM]
-        entered = {k: form.getall(k) for k in form.keys() if k != "csrf"}
+        entered = {k: form.getall(k) for k in form if k != "csrf"}
         merchant = str(form.get("merchant", ""))
         if merchant not in self._request_merchants(request):
             return self._show_request_form(request, problems=["merchant: choose one of yours"],
@@ -535,12 +537,12 @@ class Console:
             return self._not_found(request)
         _, status = found
         form = request[FORM]
-        entered = {k: form.getall(k) for k in form.keys() if k != "csrf"}
+        entered = {k: form.getall(k) for k in form if k != "csrf"}
         if not may(session.staff.role, action):
-            return self._show(request, workflow_id, status, refusal=(
-                action.value, f"your role ({session.staff.role.value}) may not "
-                              f"{action.value.replace('_', ' ')}"), entered=entered,
-                http_status=403)
+            why = (f"your role ({session.staff.role.value}) may not "
+                   f"{action.value.replace('_', ' ')}")
+            return self._show(request, workflow_id, status, refusal=(action.value, why),
+                              entered=entered, http_status=403)
         try:
             payload = forms.build(action, form, status, session.staff.name)
         except forms.FormProblem as problem:
@@ -571,7 +573,7 @@ class Console:
             result = await asyncio.wait_for(update.result(), UPDATE_TIMEOUT)
         except WorkflowUpdateFailedError as err:
             return Outcome(False, failure_message(err))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return Outcome(True, f"{name} accepted; it is still being applied")
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
@@ -639,11 +641,10 @@ def ui_url_from_env(env: dict[str, str]) -> str:
 
 
 async def serve(host: str, port: int) -> None:
-    from runtime.client import connect
-    from runtime.settings import Settings
-
     from customer_page.links import CustomerLinks
     from ingestion.merchants import merchant_ids
+    from runtime.client import connect
+    from runtime.settings import Settings
 
     settings = Settings.from_env()
     accounts = Accounts.in_data_dir(settings.data_dir)

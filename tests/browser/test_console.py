@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,11 +41,15 @@ from console.accounts import Accounts
 from console.server import Console
 from ingestion.intake import Intake
 from ingestion.merchants import merchant_ids
-from runtime.settings import ROOT
-from tests.browser.test_operate_in_the_ui import CHROMIUM_ARGS, MAX_PNG_BYTES, Screenshots, chromium  # noqa: F401
-from tests.ops.stack import STEP_TIMEOUT, two_line_request
-from tests.ops.stack import running_stack
 from returns.status import ReturnStatus
+from runtime.settings import ROOT
+from tests.browser.test_operate_in_the_ui import (  # noqa: F401
+    CHROMIUM_ARGS,
+    MAX_PNG_BYTES,
+    Screenshots,
+    chromium,
+)
+from tests.ops.stack import STEP_TIMEOUT, running_stack, two_line_request
 from workflows import names
 
 pytestmark = pytest.mark.e2e
@@ -209,7 +213,7 @@ async def test_review_forms_request_info_extend_and_approve(site):
     await expect(page.locator("#flash")).to_contain_text("is now")
 
     await page.get_by_label("Note (optional)").fill("photo received")
-    await page.locator(f"[name='waive_fees@L1']").check()
+    await page.locator("[name='waive_fees@L1']").check()
     await page.get_by_role("button", name="Approve").click()  # no reason for the exception
     await expect(page.locator("#refusal")).to_contain_text("reason (line L1)")
     await expect(page.get_by_label("Note (optional)")).to_have_value("photo received")
@@ -366,7 +370,7 @@ async def test_customer_service_takes_a_request_by_phone(site):
     order = f"PH-{uuid.uuid4().hex[:6].upper()}"
     await page.get_by_label("How the request came").select_option("phone")
     await page.get_by_label("Order id").fill(order)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     await page.get_by_label("Placed on").fill((today - timedelta(days=7)).isoformat())
     await page.get_by_label("Delivered on").fill((today - timedelta(days=3)).isoformat())
     await page.get_by_label("Currency").fill("USD")

@@ -127,7 +127,7 @@ def test_add_user_command(tmp_path):
     done = subprocess.run([sys.executable, "-m", "console", "add-user", "sam", "--role",
                            "reviewer", "--merchant", "opalook", "--merchant", "pearl-platform"],
                           input=PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=60)
+                          env=env, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "added sam: reviewer, merchants opalook, pearl-platform" in done.stdout
     store = Accounts.in_data_dir(tmp_path)
@@ -135,7 +135,8 @@ def test_add_user_command(tmp_path):
     store.close()
     again = subprocess.run([sys.executable, "-m", "console", "add-user", "sam", "--role",
                             "admin", "--merchant", "*"], input=PASSWORD + "\n",
-                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+                           check=False)
     assert again.returncode == 2 and "exists already" in again.stderr
 
 

@@ -4,13 +4,13 @@ deadline never sinks below finished returns."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from console.accounts import Staff
 from console.queues import MERCHANT, ORDER, QUEUES, Row, due_first, query
 from console.roles import Role
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ADMIN = Staff("ada", Role.admin, frozenset({"*"}))
 SAM = Staff("sam", Role.reviewer, frozenset({"opalook", "fine-jewelry"}))
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from multidict import MultiDict
@@ -14,7 +14,7 @@ from console.forms import FormProblem
 from console.requests import build_request
 from ingestion.intake import InvalidEvent, parse_event
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 FORM = dict(channel="email", return_id="CS-1", order_id="SHOP-77", placed_on="2026-11-10",
             delivered_on="2026-11-18", currency="eur", payment_method="cash",
             lines="1; RING-1; Gold ring; 1; 200,00\n\n2\tEAR-2\tEarrings\t2\t150.00\t25.00",
