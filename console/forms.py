@@ -234,3 +234,20 @@ _BUILDERS = {
     Action.record_manual_refund: _manual, Action.ship_to_customer: _ship,
     Action.cancel: _cancel, Action.acknowledge: _acknowledge,
 }
+
+
+def scanned(entered: dict[str, list[str]], status: ReturnStatus, code: str) -> tuple[dict, str]:
+    """An item scanned into the receipt form (its SKU or line id): one more unit of its line in
+    the form's values, and what to tell the person. Nothing is sent until the form is."""
+    code = code.strip()
+    matches = [i for i in status.items
+               if code.lower() in (i.sku.lower(), i.line_id.lower())]
+    if not matches:
+        skus = ", ".join(f"{i.sku} (line {i.line_id})" for i in status.items)
+        raise FormProblem(f"scan: {code!r} is not an item of this return (items: {skus})")
+    item = matches[0]
+    key = field("quantity", item.line_id)
+    current = (entered.get(key) or [""])[0].strip()
+    count = int(current) + 1 if current.isdigit() else 1
+    return {**entered, key: [str(count)], "scan": [""]}, (
+        f"{item.title} (line {item.line_id}): {count} scanned")

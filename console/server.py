@@ -424,7 +424,8 @@ class Console:
 
     def _show(self, request: web.Request, workflow_id: str, status: ReturnStatus, *,
               flash: str | None = None, refusal: tuple[str, str] | None = None,
-              entered: Any = None, http_status: int = 200) -> web.Response:
+              entered: Any = None, http_status: int = 200, kept: str | None = None,
+              scan_note: str | None = None) -> web.Response:
         staff = request[SESSION].staff
         possible = offered_actions(status.next_actions)
         running = [d for d in status.deadlines if not d.met]
@@ -440,6 +441,7 @@ class Console:
             running_deadlines=running, flash=flash,
             refusal_action=refusal[0] if refusal else None,
             refusal=refusal[1] if refusal else None, entered=entered or {},
+            kept_action=kept or (refusal[0] if refusal else None), scan_note=scan_note,
             evidence=getattr(status, "evidence", None) or [],
             answers=getattr(status, "customer_answers", None) or [],
             tracking=getattr(status, "tracking", None) or [],
@@ -543,6 +545,15 @@ class Console:
                    f"{action.value.replace('_', ' ')}")
             return self._show(request, workflow_id, status, refusal=(action.value, why),
                               entered=entered, http_status=403)
+        if action == Action.warehouse_receipt and str(form.get("scan", "")).strip():
+            # A scanner types the item's barcode and Enter: count it in the form, send nothing.
+            try:
+                entered, note = forms.scanned(entered, status, str(form["scan"]))
+            except forms.FormProblem as problem:
+                return self._show(request, workflow_id, status, entered=entered,
+                                  refusal=(action.value, str(problem)), http_status=400)
+            return self._show(request, workflow_id, status, entered=entered, kept=action.value,
+                              scan_note=note)
         try:
             payload = forms.build(action, form, status, session.staff.name)
         except forms.FormProblem as problem:

@@ -235,10 +235,19 @@ async def test_warehouse_receipt_inspection_and_refund(site):
     page = await as_("wes", PHONE)
     await page.goto(return_url(stack, base, return_id))
     await expect(page.locator("#approve")).to_have_count(0)
-    await page.get_by_label("Scan (the parcel's label").fill(f"SCAN-{return_id}")
-    await page.get_by_label("Quantity arrived (line L1)").fill("1")
+    await page.get_by_label("Receipt number").fill(f"SCAN-{return_id}")
     await page.get_by_label("Condition (line L1)").fill("sealed")
-    await page.get_by_label("Quantity arrived (line L2)").fill("3")  # one too many
+    for code in ("RING-1", "EAR-2", "EAR-2", "ear-2"):  # one earring too many
+        await page.get_by_label("Scan an item").fill(code)
+        await page.get_by_label("Scan an item").press("Enter")  # as a scanner ends its input
+        await expect(page.locator("#scan-note")).to_contain_text("scanned")
+    await expect(page.locator("#scan-note")).to_have_text("Pearl earrings (line L2): 3 scanned")
+    await expect(page.get_by_label("Quantity arrived (line L1)")).to_have_value("1")
+    await expect(page.get_by_label("Quantity arrived (line L2)")).to_have_value("3")
+    await page.get_by_label("Scan an item").fill("SHOE-9")
+    await page.get_by_label("Scan an item").press("Enter")
+    await expect(page.locator("#refusal")).to_contain_text("'SHOE-9' is not an item")
+    assert not (await stack.status(return_id)).receipts  # scans send nothing
     await page.get_by_role("button", name="Record the receipt").click()
     await expect(page.locator("#refusal")).to_contain_text("only 2 are being returned")
     await expect(page.get_by_label("Condition (line L1)")).to_have_value("sealed")

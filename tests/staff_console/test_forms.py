@@ -136,3 +136,14 @@ def test_bad_amounts_are_named(raw):
 
 def test_field_names_cannot_collide_with_line_ids():
     assert field("quantity", "L:1") == "quantity@L:1"
+
+
+def test_a_scanned_item_counts_one_more_of_its_line():
+    from console.forms import scanned
+
+    entered, note = scanned({"receipt_id": ["P-1"]}, status(), "ring-1")
+    assert entered["quantity@L1"] == ["1"] and entered["receipt_id"] == ["P-1"]
+    entered, note = scanned(entered, status(), "RING-1")
+    assert entered["quantity@L1"] == ["2"] and note == "Gold ring (line L1): 2 scanned"
+    with pytest.raises(FormProblem, match="^scan: 'SHOE-9' is not an item"):
+        scanned(entered, status(), "SHOE-9")
