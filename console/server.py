@@ -249,14 +249,14 @@ class Console:
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
                             secure=request.secure or self.secure_cookies, max_age=SESSION_SECONDS)
         response.del_cookie(SIGN_IN_COOKIE, path="/sign-in")
-        return response
+        raise response
 
     async def sign_out(self, request: web.Request) -> web.Response:
         session: Session = request[SESSION]
         self.accounts.close_session(session.token_hash)
         response = web.HTTPSeeOther("/sign-in")
         response.del_cookie(SESSION_COOKIE, path="/")
-        return response
+        raise response
 
     # ------------------------------------------------------------------ queues
     async def _counts(self, request: web.Request, now: datetime) -> None:
