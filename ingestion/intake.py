@@ -278,6 +278,13 @@ def details_for(event: ReturnRequested) -> str:
     return "\n".join(lines) + "\n"
 
 
+def console_link(console_url: str, workflow_id: str) -> str:
+    """The line of the UI's details that opens the return in the staff console (docs/console.md)."""
+    from urllib.parse import quote
+
+    return f"\n[Open in the staff console]({console_url}/returns/{quote(workflow_id, safe='')})\n"
+
+
 # ------------------------------------------------------------------------------------- delivery
 
 def _started_a_new_run(handle: WorkflowHandle) -> bool:
@@ -306,8 +313,11 @@ class Intake:
 
     def __init__(self, client: Client, *, task_queue: str, known_merchant: KnownMerchant,
                  deadline: timedelta = DELIVERY_DEADLINE,
-                 links: CustomerLinks | None = None) -> None:
+                 links: CustomerLinks | None = None, console_url: str | None = None) -> None:
         self._client = client
+        # The staff console's address (RETURNS_CONSOLE_URL): the workflow's details in the
+        # Temporal UI link to the return's page there. None: no link.
+        self._console_url = console_url.rstrip("/") if console_url else None
         self._links = links  # None: answers carry no return page link
         self._task_queue = task_queue
         self._known_merchant = known_merchant
@@ -380,8 +390,10 @@ class Intake:
 
     async def _start(self, event: ReturnRequested) -> tuple[Outcome, list[str]]:
         try:
-            handle = await self._client.start_workflow(WORKFLOW_TYPE, event,
-                                                       **start_options(event, self._task_queue))
+            options = start_options(event, self._task_queue)
+            if self._console_url:
+                options["static_details"] += console_link(self._console_url, options["id"])
+            handle = await self._client.start_workflow(WORKFLOW_TYPE, event, **options)
         except WorkflowAlreadyStartedError:
             # The return's workflow has already finished; REJECT_DUPLICATE keeps it the only one.
             return await self._compare(event)

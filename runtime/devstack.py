@@ -7,6 +7,8 @@ Starts, in this order, and stops in reverse on Ctrl-C / SIGTERM:
   3. the event receiver (`starter.py serve`), the signed webhook merchants' order systems call;
   4. the customer page server (`python -m customer_page`), one page per return, reached through
      the signed link in the customer's emails (docs/customer-page.md);
+  5. the staff console (`python -m console serve`), with a demo admin account whose password is
+     generated once into .data/console-admin-password (docs/console.md);
   and, with the local dev server, the codec server (`runtime.codec_server`) the Web UI decrypts
   payloads through (`--ui-codec-endpoint`); every payload is encrypted with the dev key generated
   once into .data/codec-keys (docs/security.md);
@@ -22,7 +24,7 @@ its last lines. Ctrl-C stops everything, and nothing is restarted then.
 Knobs (environment): RETURNS_DATA_DIR (default .data), RETURNS_TEMPORAL_PORT (7233),
 RETURNS_UI_PORT (8233), RETURNS_WEBHOOK_PORT (8000), RETURNS_CODEC_PORT (8081),
 RETURNS_WORKER_METRICS_PORT (9464) and RETURNS_RECEIVER_METRICS_PORT (9465) (Prometheus, /metrics),
-RETURNS_CUSTOMER_PAGE_PORT (8082), RETURNS_CUSTOMER_PAGE_KEYS (default: generated once into .data/customer-page-keys),
+RETURNS_CUSTOMER_PAGE_PORT (8082), RETURNS_CONSOLE_PORT (8083), RETURNS_CUSTOMER_PAGE_KEYS (default: generated once into .data/customer-page-keys),
 RETURNS_WEBHOOK_SECRETS_<MERCHANT> (one per merchant with a policy; default: generated once into
 .data/webhook-secrets/<merchant>), RETURNS_CODEC_SERVER_TOKEN (default: generated once into
 .data/codec-server-token), RETURNS_DEMO (1 locally, 0 against an external server).
@@ -79,6 +81,7 @@ class Ports:
     receiver_metrics: int = 9465
     events: int = 8090  # the stand-in order system that receives the return events
     customer_page: int = 8082  # the customers' return pages (customer_page.server)
+    console: int = 8083  # the staff console (console.server)
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -93,7 +96,8 @@ class Ports:
                    port("RETURNS_WEBHOOK_PORT", 8000), port("RETURNS_CODEC_PORT", 8081),
                    port("RETURNS_WORKER_METRICS_PORT", 9464),
                    port("RETURNS_RECEIVER_METRICS_PORT", 9465), port("RETURNS_EVENTS_PORT", 8090),
-                   port("RETURNS_CUSTOMER_PAGE_PORT", 8082))
+                   port("RETURNS_CUSTOMER_PAGE_PORT", 8082),
+                   console=port("RETURNS_CONSOLE_PORT", 8083))
 
 
 def _generated_once(path: Path, prefix: str) -> str:
@@ -110,6 +114,26 @@ def _generated_once(path: Path, prefix: str) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(secret + "\n")
     return secret
+
+
+CONSOLE_ADMIN = "admin"
+
+
+def console_admin(data_dir: Path) -> tuple[str, str, Path]:
+    """The staff console's demo admin (every merchant, every action): its name, its password
+    (generated once into .data/console-admin-password, mode 0600) and that file. The account is
+    added on the first run; a password changed since with `add-user --replace` is not reset."""
+    from console.accounts import Accounts
+
+    path = data_dir / "console-admin-password"
+    password = _generated_once(path, "")
+    accounts = Accounts.in_data_dir(data_dir)
+    try:
+        if accounts.get(CONSOLE_ADMIN) is None:
+            accounts.add(CONSOLE_ADMIN, password, "admin", ["*"])
+    finally:
+        accounts.close()
+    return CONSOLE_ADMIN, password, path
 
 
 def webhook_secrets(data_dir: Path, env: dict[str, str], merchants: list[str],
@@ -382,6 +406,8 @@ class DevStack:
         # the customer page checks them: one set of keys for the three.
         env["RETURNS_CUSTOMER_PAGE_KEYS"] = self.customer_keys
         env.setdefault("RETURNS_CUSTOMER_PAGE_URL", self.customer_page_url)
+        # The receiver's returns link to their page in the staff console from the UI's details.
+        env.setdefault("RETURNS_CONSOLE_URL", self.console_url)
         return env
 
     async def _start(self) -> None:
@@ -448,12 +474,20 @@ class DevStack:
                          str(self.ports.webhook)], _with_metrics(env, self.ports.receiver_metrics))
         await self._spawn("customer-page", [sys.executable, "-m", "customer_page", "--port",
                                             str(self.ports.customer_page)], env)
+        self.console_admin = console_admin(self.data_dir)
+        console_env = dict(env)
+        if self._ui_base() and not self.external:
+            console_env.setdefault("RETURNS_UI_URL", f"http://127.0.0.1:{self.ports.ui}")
+        await self._spawn("console", [sys.executable, "-m", "console", "serve", "--port",
+                                      str(self.ports.console)], console_env)
         await self._step(self._worker_polling(worker), timeout=READY_TIMEOUT,
                          what=f"the worker polling task queue {self.settings.task_queue!r}")
         await self._step(self._healthy(self.health_url), timeout=READY_TIMEOUT,
                          what=f"the receiver answering on {self.health_url}")
         await self._step(self._healthy(f"{self.customer_page_url}/healthz"), timeout=READY_TIMEOUT,
                          what=f"the customer page answering on {self.customer_page_url}/healthz")
+        await self._step(self._healthy(f"{self.console_url}/healthz"), timeout=READY_TIMEOUT,
+                         what=f"the staff console answering on {self.console_url}/healthz")
         self.demo_summary = None
         if self.demo:
             self.demo_summary = await self._step(self._send_demo(), timeout=READY_TIMEOUT,
@@ -464,7 +498,8 @@ class DevStack:
                   ("worker metrics", "RETURNS_WORKER_METRICS_PORT", self.ports.worker_metrics),
                   ("receiver metrics", "RETURNS_RECEIVER_METRICS_PORT", self.ports.receiver_metrics),
                   ("events receiver", "RETURNS_EVENTS_PORT", self.ports.events),
-                  ("customer page", "RETURNS_CUSTOMER_PAGE_PORT", self.ports.customer_page)]
+                  ("customer page", "RETURNS_CUSTOMER_PAGE_PORT", self.ports.customer_page),
+                  ("staff console", "RETURNS_CONSOLE_PORT", self.ports.console)]
         if not self.external:
             wanted = [("Temporal", "RETURNS_TEMPORAL_PORT", self.ports.temporal),
                       ("Temporal Web UI", "RETURNS_UI_PORT", self.ports.ui),
@@ -544,6 +579,10 @@ class DevStack:
     @property
     def customer_page_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.customer_page}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.console}"
 
     @property
     def codec_url(self) -> str:
@@ -677,6 +716,13 @@ class DevStack:
             f"  Customer pages     {self.customer_page_url}/r/<merchant>/<return>/<token>  (one per "
             "return; the link is in every customer email and in the webhook's `started` answer)",
             f"    link keys        from {keys_from} (docs/customer-page.md)",
+        ]
+        name, password, password_file = self.console_admin
+        lines += [
+            f"  Staff console      {self.console_url}  (queues, a page per return, forms; "
+            "docs/console.md)",
+            f"    demo admin       {name} / {password}   (from {_rel(password_file)}; add people "
+            f"with {_rel(Path(sys.executable))} -m console add-user NAME --role ROLE --merchant M)",
         ]
         lines += [
             f"  Metrics            http://127.0.0.1:{self.ports.worker_metrics}/metrics (worker), "

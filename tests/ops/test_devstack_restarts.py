@@ -48,7 +48,8 @@ async def test_a_killed_worker_and_receiver_are_restarted_and_ctrl_c_stops_all(t
     env.update(RETURNS_DATA_DIR=str(tmp_path / "data"), RETURNS_DEMO="0", PYTHONUNBUFFERED="1",
                RETURNS_TEMPORAL_PORT=str(free_port()), RETURNS_UI_PORT=str(free_port()),
                RETURNS_WEBHOOK_PORT=str(webhook), RETURNS_CODEC_PORT=str(free_port()),
-               RETURNS_EVENTS_PORT=str(free_port()), RETURNS_CUSTOMER_PAGE_PORT=str(free_port()))
+               RETURNS_EVENTS_PORT=str(free_port()), RETURNS_CUSTOMER_PAGE_PORT=str(free_port()),
+               RETURNS_CONSOLE_PORT=str(free_port()))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "runtime.devstack", cwd=ROOT, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -64,6 +65,9 @@ async def test_a_killed_worker_and_receiver_are_restarted_and_ctrl_c_stops_all(t
         # One secret per demo merchant, printed.
         for merchant in ("fine-jewelry", "opalook", "pearl-platform"):
             assert any(re.search(rf"^\s+{merchant}\s+whsec_dev_", line) for line in output), merchant
+        # The staff console and its demo admin, whose password is kept in the data dir.
+        password = (tmp_path / "data" / "console-admin-password").read_text().strip()
+        assert any(re.search(rf"demo admin\s+admin / {password}", line) for line in output)
         pids = {name: int(re.search(rf"started {name} \(pid (\d+)\)", "\n".join(output)).group(1))
                 for name in ("worker", "receiver")}
         for pid in pids.values():
