@@ -267,3 +267,59 @@ async def test_uploads_are_rate_limited_per_return(harness, registry, store):
                 codes.append(r.status)
     assert codes == [200] * 10 + [429]
     assert len((await status(handle)).evidence) == 10
+
+
+async def test_staff_download_a_recorded_file_from_the_console_and_nobody_else_does(
+        harness, registry, store, tmp_path):
+    """The status card's link (`/returns/<id>/evidence/<sha256>` on the staff console) serves the
+    stored photo to a signed-in person who may see the return's merchant; a person of another
+    merchant gets 404, as does a hash the return never recorded, even when the file is in the
+    store (a file of another return)."""
+    from console.accounts import Accounts
+    from console.server import Console
+    from tests.staff_console.test_auth import sign_in
+
+    event = without_evidence()
+    handle = await harness.start(event)
+    await settled(handle)
+    other = return_requested(items=[item(evidence=())])
+    await store.put(f"{other.merchant_id}/{other.return_id}/{'cd' * 32}", b"not ours", "image/jpeg")
+    sent = photo(noise=True, size=(200, 150))
+    async with page_server(harness, registry, store) as http:
+        path = page_path(event)
+        async with http.get(f"{path}?lang=en") as r:
+            csrf = csrf_of(await r.text())
+        async with http.post(f"{path}/evidence?lang=en", data=form(csrf, sent, line_id="L1")) as r:
+            assert r.status == 200
+    recorded = (await status(handle)).evidence[0]
+    kept = await store.get(recorded.key)
+    assert hashlib.sha256(kept).hexdigest() == recorded.sha256
+
+    accounts = Accounts(tmp_path / "console.sqlite3")
+    accounts.add("sam", "correct horse battery", "reviewer", [event.merchant_id])
+    accounts.add("olga", "correct horse battery", "admin", ["opalook"])
+    console = Console(harness.client, accounts, ui_url="http://127.0.0.1:8233",
+                      evidence_store=store)
+    runner = web.AppRunner(console.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    workflow_id = handle.id
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            assert (await sign_in(http, base, "correct horse battery", "sam")).status == 303
+            async with http.get(f"{base}/returns/{workflow_id}/evidence/{recorded.sha256}") as r:
+                assert r.status == 200
+                assert await r.read() == kept
+                assert r.headers["Content-Type"] == recorded.content_type
+                assert r.headers["X-Content-Type-Options"] == "nosniff"
+                assert r.headers["Content-Disposition"].startswith("attachment")
+            async with http.get(f"{base}/returns/{workflow_id}/evidence/{'cd' * 32}") as r:
+                assert r.status == 404
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            assert (await sign_in(http, base, "correct horse battery", "olga")).status == 303
+            async with http.get(f"{base}/returns/{workflow_id}/evidence/{recorded.sha256}") as r:
+                assert r.status == 404
+                assert kept not in await r.read()
+    finally:
+        await runner.cleanup()
