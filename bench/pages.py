@@ -1,8 +1,10 @@
 """Response times of the pages people wait on, with many open returns: the customer's return page
 (`python -m customer_page`, its own process: a signed link, the workflow's status query, the
-page rendered) and a staff decision's round trip (an approval: the same update the console's
-form and the Temporal UI send, from a client to the worker and back with the validator's answer),
-p50 / p95 / max.
+page rendered) and a staff decision's round trip from the staff console's form (`python -m
+console serve`, its own process: POST the approval form, the console reads the return, sends the
+`approve` update, waits for the validator's and the workflow's answer, redirects, and the return's
+page is rendered again), p50 / p95 / max. `--direct` adds the same update sent straight from a
+client (what the Temporal UI does), to tell the console's share from the workflow's.
 
 Two conditions, one after the other, on the same open returns:
 - quiet: nothing else runs;
@@ -13,7 +15,7 @@ Two conditions, one after the other, on the same open returns:
 Probes run one at a time (a person clicking), on returns picked at random among the open ones, so
 most are not in the worker's workflow cache: a probe pays the replay of that return's history.
 
-    .venv/bin/python bench/pages.py [--open 10000] [--probes 200] [--console URL]
+    .venv/bin/python bench/pages.py [--open 10000] [--probes 200] [--direct]
 
 docs/performance.md has the results. Nothing here is asserted: timings on a shared machine vary.
 """
@@ -24,6 +26,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import secrets
 import statistics
 import sys
@@ -56,6 +59,10 @@ SECRET = "whsec_bench_" + uuid.uuid4().hex
 PAGE_KEY = secrets.token_urlsafe(32)
 
 
+def hidden(html: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="([^"]*)"', html).group(1)
+
+
 def summary(name: str, times: list[float]) -> str:
     ms = sorted(1000 * t for t in times)
     p95 = ms[max(0, round(0.95 * len(ms)) - 1)]
@@ -86,13 +93,15 @@ async def main() -> None:
     parser.add_argument("--open", type=int, default=10_000, help="open returns under review")
     parser.add_argument("--probes", type=int, default=200, help="probes per kind and condition")
     parser.add_argument("--capacity-events", type=int, default=300)
+    parser.add_argument("--direct", action="store_true",
+                        help="also time the approval sent straight from a client")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="returns-bench-"))
     async with await WorkflowEnvironment.start_local(
             data_converter=test_data_converter, ui=False, dev_server_extra_args=cli_flags(),
             dev_server_existing_path=str(Path(sys.executable).parent / "temporal")) as env:
         client = env.client
-        webhook_port, page_port = free_port(), free_port()
+        webhook_port, page_port, console_port = free_port(), free_port(), free_port()
         child_env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "RETURNS_"))}
         child_env.update(TEMPORAL_ADDRESS=client.service_client.config.target_host,
                          RETURNS_CODEC_KEYS=TEST_KEYS_ENV, **{env_name(MERCHANT): SECRET},
@@ -109,12 +118,29 @@ async def main() -> None:
             await processes.start("customer-page", [sys.executable, "-m", "customer_page",
                                                     "--port", str(page_port)],
                                   log_path=work / "page.log", env=child_env, cwd=ROOT, echo=False),
+            await processes.start("console", [sys.executable, "-m", "console", "serve",
+                                              "--port", str(console_port)],
+                                  log_path=work / "console.log", env=child_env, cwd=ROOT, echo=False),
         ]
+        add_user = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "console", "add-user", "bench", "--role", "admin", "--merchant",
+            MERCHANT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL,
+            env=child_env, cwd=ROOT)
+        await add_user.communicate(b"bench-password-" + PAGE_KEY.encode() + b"\n")
+        console = f"http://127.0.0.1:{console_port}"
         links = CustomerLinks((PAGE_KEY,), f"http://127.0.0.1:{page_port}")
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
                 await wait_healthy(http, f"http://127.0.0.1:{webhook_port}/healthz")
                 await wait_healthy(http, f"http://127.0.0.1:{page_port}/healthz")
+                await wait_healthy(http, f"{console}/healthz")
+                staff = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120),
+                                              cookie_jar=aiohttp.CookieJar(unsafe=True))
+                sign_in = await (await staff.get(f"{console}/sign-in")).text()
+                async with staff.post(f"{console}/sign-in", data={
+                        "csrf": hidden(sign_in, "csrf"), "name": "bench",
+                        "password": "bench-password-" + PAGE_KEY, "next": "/"}) as r:
+                    csrf = hidden(await r.text(), "csrf")
 
                 # 1. The open returns, started as the intake starts them.
                 began = time.monotonic()
@@ -173,18 +199,30 @@ async def main() -> None:
                         assert r.status == 200, (r.status, body[:200])
                     return time.monotonic() - t
 
-                async def approve_probe() -> float:
-                    return_id = pool.pop()
-                    handle = client.get_workflow_handle(workflow_id_for(MERCHANT, return_id))
+                async def console_probe() -> float:
+                    workflow_id = workflow_id_for(MERCHANT, pool.pop())
+                    t = time.monotonic()
+                    async with staff.post(f"{console}/returns/{workflow_id}/approve",
+                                          data={"csrf": csrf}) as r:
+                        body = await r.text()
+                        assert r.status == 200 and "approve: approved" in body, (r.status, body[:300])
+                    return time.monotonic() - t
+
+                async def direct_probe() -> float:
+                    handle = client.get_workflow_handle(workflow_id_for(MERCHANT, pool.pop()))
                     t = time.monotonic()
                     await handle.execute_update(names.UPDATE_APPROVE, {"actor": "bench"})
                     return time.monotonic() - t
 
                 async def probes() -> dict[str, list[float]]:
-                    times: dict[str, list[float]] = {"customer page": [], "approval": []}
+                    times: dict[str, list[float]] = {"customer page": [], "approval from the console": []}
+                    if args.direct:
+                        times["approval, update from a client"] = []
                     for _ in range(args.probes):
                         times["customer page"].append(await page_probe())
-                        times["approval"].append(await approve_probe())
+                        times["approval from the console"].append(await console_probe())
+                        if args.direct:
+                            times["approval, update from a client"].append(await direct_probe())
                         await asyncio.sleep(0.05)
                     return times
 
@@ -224,6 +262,7 @@ async def main() -> None:
                           + summary(name, t), flush=True)
                 cpu = {c.name: cpu_seconds(c.pid) - cpu0[c.name] for c in children}
                 print("CPU during the probes: " + ", ".join(f"{k} {v:.0f} s" for k, v in cpu.items()))
+                await staff.close()
         finally:
             await processes.stop_all(children, grace=10)
 
