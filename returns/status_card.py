@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from returns.money import format_money
 from returns.policy.decision import Party
+from returns.refund_shown import line_words, refund_shown
 from returns.status import DEADLINE_LABELS, FINAL, ItemStatus, ReturnState, ReturnStatus
 
 
@@ -46,7 +47,7 @@ def render_status_card(status: ReturnStatus) -> str:
         lines.append("\n### Items")
         for i in status.items:
             lines.append(f"- **{i.line_id}** {i.title} × {i.quantity_requested} · {_decision(i)} · "
-                         f"{format_money(i.refund_amount, cur)}"
+                         f"{line_words(i, status.state, cur)}"
                          + (f" · return paid by {i.return_shipping_paid_by.value}"
                             if i.eligible and i.return_shipping_paid_by in _PAYERS else "")
                          + f" · received {i.quantity_received}"
@@ -71,8 +72,11 @@ def render_status_card(status: ReturnStatus) -> str:
         if points:
             lines.append("\n**For staff to check**\n")
             lines += [f"- {line}: {p}" for line, p in points]
-    lines.append(f"\nRefund total **{format_money(status.refund_total, cur)}**, fees "
-                 f"{format_money(status.fees_total, cur)}")
+    # The money follows the outcome (returns/refund_shown.py): no refund after a failed
+    # inspection, what was paid once the refund is done.
+    shown = refund_shown(status)
+    lines.append(f"\n**{shown.words[:1].upper()}{shown.words[1:]}**"
+                 + (f", fees {format_money(status.fees_total, cur)}" if not shown.final else ""))
     if status.refund:
         r = status.refund
         lines.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}"

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from returns.money import format_money
 from returns.receipts import expected_units
+from returns.refund_shown import line_words, refund_shown
 from returns.status import DEADLINE_LABELS, FINAL, DeadlineKind, ItemStatus, ReturnStatus
 
 
@@ -113,7 +114,7 @@ def status_text(status: ReturnStatus, now: datetime) -> str:
             decision = (i.resolution.value.replace("_", " ") if i.eligible and i.resolution
                         else "not eligible")
             rows.append([f"  {i.line_id}", i.sku, i.title, str(i.quantity_requested), decision,
-                         format_money(i.refund_amount, cur), str(i.quantity_received),
+                         line_words(i, status.state, cur), str(i.quantity_received),
                          i.inspection or "—", "; ".join(
                              [*i.condition_notes, *([i.inspection_notes] if i.inspection_notes else [])])])
         out.append(table(rows, ["  LINE", "SKU", "ITEM", "QTY", "DECISION", "REFUND", "RECEIVED",
@@ -127,8 +128,9 @@ def status_text(status: ReturnStatus, now: datetime) -> str:
                 f"  {line}: {f.kind.value} {format_money(f.amount, cur)}"
                 + (f" (waived by {f.waived_by})" if f.waived else "") for line, f in fees]
 
-    out += ["", f"Refund total {format_money(status.refund_total, cur)}, fees "
-                f"{format_money(status.fees_total, cur)}"]
+    shown = refund_shown(status)  # follows the outcome: no refund after a failed inspection
+    out += ["", shown.words[:1].upper() + shown.words[1:]
+            + (f", fees {format_money(status.fees_total, cur)}" if not shown.final else "")]
     if status.refund:
         r = status.refund
         out.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}, attempt(s) {r.attempts}"

@@ -351,7 +351,11 @@ class ReturnWorkflow(ReturnEffects):
         self.outcomes = outcomes
         self._publish()
         await self._tell(Out.closed)
-        await self._notify("closed")
+        # What was paid, never the policy's proposal: an item that failed inspection refunds
+        # nothing ("" leaves the email's refund line out).
+        paid = self.refund.paid if self.refund else 0
+        await self._notify("closed", refund_total=format_money(paid, self.decision.currency)
+                           if paid else "")
 
     async def _finish(self, state: State, outcome: Outcome, template: str,
                       message: str | None = None,
