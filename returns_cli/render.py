@@ -54,6 +54,7 @@ class ListedReturn:
     currency: str | None
     needs_attention: bool
     execution_status: str  # running, completed, terminated, ...
+    requested_at: datetime | None = None
 
 
 def list_rows(returns: list[ListedReturn], now: datetime) -> str:
@@ -65,13 +66,17 @@ def list_rows(returns: list[ListedReturn], now: datetime) -> str:
         if r.next_deadline is not None:
             deadline = (f"{r.next_deadline_kind or '?'} {r.next_deadline:%Y-%m-%d %H:%M}Z "
                         f"({relative(r.next_deadline, now)})")
+        # RefundAmount follows the outcome (returns.refund_shown): 0 once nothing is refunded.
         refund = (format_money(r.refund_amount, r.currency)
-                  if r.refund_amount is not None and r.currency else "—")
+                  if r.refund_amount and r.currency else "none" if r.refund_amount == 0 else "—")
         state = (r.state if r.execution_status in ("running", "completed")
                  else f"{r.state} ({r.execution_status})")
-        rows.append([r.return_id, state, r.waiting_on, deadline, r.merchant_id, r.order_id,
-                     refund, "NEEDS ATTENTION" if r.needs_attention else ""])
-    header = ["RETURN", "STATE", "WAITING ON", "NEXT DEADLINE", "MERCHANT", "ORDER", "REFUND", ""]
+        rows.append([r.return_id, r.merchant_id, state, r.waiting_on, deadline, refund,
+                     "NEEDS ATTENTION" if r.needs_attention else "", r.order_id])
+    # What staff decide on first: which return, whose, where it is, who acts, by when, the money,
+    # whether a person must look; the order last (the widest, the least read).
+    header = ["RETURN", "MERCHANT", "STATE", "WAITING ON", "NEXT DEADLINE", "REFUND", "ATTENTION",
+              "ORDER"]
     return table(rows, header) + f"\n{len(returns)} return(s)"
 
 
