@@ -65,7 +65,8 @@ async def send(stream: BinaryIO, out: TextIO = sys.stdout) -> int:
         return EXIT_UNAVAILABLE
     intake = Intake(client, task_queue=settings.task_queue,
                     known_merchant=known_merchants(settings.policies_dir),
-                    links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file))
+                    links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
+                    console_url=settings.console_url)
     status = 0
     for number, line in _lines(stream):
         try:
@@ -110,7 +111,8 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
         client = await connect(lazy=True, interceptors=tracing.interceptors())
         intake = Intake(client, task_queue=settings.task_queue, known_merchant=known,
                         links=CustomerLinks.from_settings(dict(os.environ),
-                                                          settings.secrets_file))
+                                                          settings.secrets_file),
+                        console_url=settings.console_url)
         log.info("receiver.listening", url=f"http://{host}:{port}/events",
                  temporal=connect_config()["target_host"], task_queue=settings.task_queue,
                  tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets),

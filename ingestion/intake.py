@@ -44,6 +44,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ingestion.merchants import KnownMerchant
+from returns.console_link import CONSOLE_URL_MEMO
 from returns.events import (
     OrderEvent,
     ParcelScanned,
@@ -234,11 +235,15 @@ def search_attributes_for(event: ReturnRequested) -> TypedSearchAttributes:
     ])
 
 
-def start_options(event: ReturnRequested, task_queue: str) -> dict[str, Any]:
+def start_options(event: ReturnRequested, task_queue: str,
+                  console_url: str | None = None) -> dict[str, Any]:
     """Everything `client.start_workflow(WORKFLOW_TYPE, event, ...)` is given for a new return:
     one workflow per return (`USE_EXISTING` / `REJECT_DUPLICATE`), its search attributes and the
-    UI's summary and details. bench/ingestion.py makes the same call without the webhook."""
-    return dict(
+    UI's summary and details. bench/ingestion.py makes the same call without the webhook.
+    `console_url`: the staff console's base URL, in the memo, for the status card's link to the
+    return's page there (returns/console_link.py); None: no link."""
+    extra: dict[str, Any] = {"memo": {CONSOLE_URL_MEMO: console_url}} if console_url else {}
+    return dict(**extra,
         id=workflow_id_for(event.merchant_id, event.return_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -306,8 +311,9 @@ class Intake:
 
     def __init__(self, client: Client, *, task_queue: str, known_merchant: KnownMerchant,
                  deadline: timedelta = DELIVERY_DEADLINE,
-                 links: CustomerLinks | None = None) -> None:
+                 links: CustomerLinks | None = None, console_url: str | None = None) -> None:
         self._client = client
+        self._console_url = console_url  # the staff console, linked from each status card
         self._links = links  # None: answers carry no return page link
         self._task_queue = task_queue
         self._known_merchant = known_merchant
@@ -381,7 +387,8 @@ class Intake:
     async def _start(self, event: ReturnRequested) -> tuple[Outcome, list[str]]:
         try:
             handle = await self._client.start_workflow(WORKFLOW_TYPE, event,
-                                                       **start_options(event, self._task_queue))
+                                                       **start_options(event, self._task_queue,
+                                                                     self._console_url))
         except WorkflowAlreadyStartedError:
             # The return's workflow has already finished; REJECT_DUPLICATE keeps it the only one.
             return await self._compare(event)

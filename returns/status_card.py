@@ -23,11 +23,15 @@ def _decision(i: ItemStatus) -> str:
     return granted
 
 
-def render_status_card(status: ReturnStatus) -> str:
+def render_status_card(status: ReturnStatus, console_page: str | None = None) -> str:
+    """`console_page`: the return's page in the staff console (returns/console_link.py), linked
+    under the title; None: no link."""
     cur = status.currency
     lines = [f"## Return {status.return_id} · {status.state.value.replace('_', ' ')}"]
     lines.append(f"Merchant **{status.merchant_id}** · order **{status.order_id}**"
                  + (f" · outcome **{status.outcome}**" if status.outcome else ""))
+    if console_page:
+        lines.append(f"\n[Open in the returns console]({console_page})")
     if status.needs_attention:
         lines.append(f"\n> **Needs attention:** {status.attention_reason}")
     if status.waiting_on:

@@ -238,3 +238,37 @@ async def test_output_into_a_pipe_whose_reader_left_ends_quietly(stack: Stack) -
         capture_output=True, env=stack.cli_env(), timeout=STEP_TIMEOUT)
     assert done.returncode == 0 and done.stderr == b"", done
     assert re.match(rf"Return {rid} · under review", done.stdout.decode())
+
+
+async def test_the_status_card_links_to_the_return_in_the_staff_console(stack: Stack) -> None:
+    """Ingestion gives the console's base URL (Settings.console_url, RETURNS_CONSOLE_URL) to the
+    return at its start (memo), so the card the Temporal UI shows links to the console's page;
+    a return started without it has no link. The console itself is another package: only the
+    link is checked here."""
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    from ingestion.intake import Intake, Outcome as Delivered
+    from runtime.settings import Settings
+
+    assert Settings.from_env({}).console_url == "http://127.0.0.1:8083"
+    assert Settings.from_env({"RETURNS_CONSOLE_URL": ""}).console_url is None
+
+    async def card(rid: str) -> str:
+        async def read():
+            meta = await stack.handle(rid).query("__temporal_workflow_metadata",
+                                                 result_type=WorkflowMetadata)
+            return meta.current_details if "under review" in meta.current_details else None
+        return await stack.wait_for(f"the status card of {rid}", read)
+
+    linked = demo("FJ", 3).model_copy(update={"return_id": "FJ-LINKED-01",
+                                              "event_id": "evt-fj-linked-01"})
+    intake = Intake(stack.client, task_queue=stack.task_queue, known_merchant=lambda m: True,
+                    console_url="https://console.example.test/")
+    assert (await intake.deliver(linked)).outcome == Delivered.started
+    stack.started.append(linked.return_id)
+    stack.merchants[linked.return_id] = linked.merchant_id
+    assert ("[Open in the returns console](https://console.example.test/returns/"
+            "return-fine-jewelry-FJ-LINKED-01)") in await card(linked.return_id)
+
+    plain = await stack.start_return(demo("PRL", 3))  # the stack's Intake: no console URL
+    assert "returns console" not in await card(plain)
