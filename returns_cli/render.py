@@ -11,6 +11,15 @@ from returns.refund_shown import line_words, refund_shown
 from returns.status import DEADLINE_LABELS, FINAL, DeadlineKind, ItemStatus, ReturnStatus
 
 
+# The status card's actions (returns.allowed.Action) and the `returns` subcommand that sends each.
+COMMAND_OF = {
+    "approve": "approve", "reject": "reject", "request_info": "request-info",
+    "warehouse_receipt": "receive", "record_inspection": "inspect", "extend_deadline": "extend",
+    "retry_refund": "retry-refund", "record_manual_refund": "record-refund",
+    "ship_to_customer": "ship", "cancel": "cancel", "acknowledge": "acknowledge",
+}
+
+
 def when(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%a %d %b %Y %H:%M UTC")
 
@@ -146,6 +155,11 @@ def status_text(status: ReturnStatus, now: datetime) -> str:
         out.append(f"Label: {status.label.rma_number} (barcode {status.label.barcode_value})")
     if status.next_actions:
         out += ["", "What you can do: " + ", ".join(status.next_actions)]
+        commands = [COMMAND_OF[a.split()[-1] if a.startswith("signal ") else a.split()[0]]
+                    for a in status.next_actions
+                    if (a.split()[-1] if a.startswith("signal ") else a.split()[0]) in COMMAND_OF]
+        if commands:
+            out.append("  with this command: " + ", ".join(f"returns {c}" for c in commands))
     if status.audit:
         out += ["", "Audit trail"]
         out.append(table([

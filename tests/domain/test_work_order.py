@@ -51,3 +51,13 @@ def test_a_pass_confirms_every_check_or_names_those_left() -> None:
         confirmed_checks(pearl, [1])
     with pytest.raises(OptionError, match="has no inspection checks"):
         confirmed_checks(pearl.model_copy(update={"inspection_checks": []}), [1])
+
+
+def test_every_action_has_its_command() -> None:
+    """`returns show` names the command of each action the card offers; every action has one."""
+    from returns.allowed import Action
+    from returns_cli.main import COMMANDS
+    from returns_cli.render import COMMAND_OF
+
+    assert set(COMMAND_OF) == {a.value for a in Action}
+    assert set(COMMAND_OF.values()) <= set(COMMANDS)

@@ -70,6 +70,7 @@ async def test_a_cli_only_warehouse_finishes_a_pearl_return_by_confirming_its_ch
     # The card lists the checks; a pass without them is refused by the workflow's validator.
     show = (await ok(stack, "show", rid)).out
     assert "Refund total 680.00 EUR once the items pass inspection" in show, show
+    assert "with this command: returns receive, returns inspect, returns extend" in show, show
     line = await refused(stack, "inspect", rid, "--pass", "1", "--actor", "ines")
     assert line.startswith("returns: record_inspection refused: "), line
     assert "checks_confirmed" in line, line
@@ -120,6 +121,19 @@ async def test_a_failed_inspection_ships_back_paid_and_shows_no_refund(stack: St
     assert "UPS 1Z999AA10123456784" in shipped.detail and shipped.actor == "sam"
     if status.customer_owes:
         assert "customer paid 12.00 EUR, ref PAY-4411" in shipped.detail
+    # The customer's closing email (French) tells no refund either.
+    import email.header
+    import mailbox
+
+    def subject(message) -> str:
+        return str(email.header.make_header(email.header.decode_header(message["Subject"])))
+
+    closing = [m for m in mailbox.Maildir(stack.data_dir / "outbox", create=False)
+               if f"votre retour {rid} est termin" in subject(m)]
+    assert len(closing) == 1, [subject(m) for m in mailbox.Maildir(stack.data_dir / "outbox")]
+    text = "".join(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                   for part in closing[0].walk() if part.get_content_type() == "text/plain")
+    assert "Remboursé" not in text and "207,50" not in text and "207.50" not in text, text
     # The list's refund column follows the outcome too (RefundAmount 0): "none", not 207.50.
     async def row():
         out = (await ok(stack, "list", "--order", final.order_id, "--all")).out
