@@ -705,7 +705,9 @@ async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
             failed_checks.setdefault(line, []).append(quantity(number, "--failed-check"))
         status = (await fetch_status(client, return_id, args.timeout)
                   if args.checks or args.fees or args.postage else None)
-        confirmed |= checks_of(status, args.checks)
+        # A failed line names its failed checks (--failed-check); its confirmations do not count.
+        confirmed |= checks_of(status, [v for v in args.checks
+                                        if split_line(v, "--check")[0] not in failed])
         fees = fees_of(status, args.fees)
         results = [model(ItemInspection, "inspection", line_id=line, passed=True,
                          notes=notes.get(line, common),
