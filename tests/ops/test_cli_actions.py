@@ -286,3 +286,56 @@ async def test_the_status_card_links_to_the_return_in_the_staff_console(stack: S
 
     plain = await stack.start_return(demo("PRL", 3))  # the stack's Intake: no console URL
     assert "returns console" not in await card(plain)
+
+
+async def test_a_refused_refund_is_retried_then_recorded_from_the_command_line(stack: Stack) -> None:
+    """The payment provider refuses (the support desk already refunded the payment by hand, so
+    the embedded ledger has nothing left to refund): `returns show` says what to do, `retry-refund`
+    tries again, `record-refund` records the manual refund, typed as the card prints it."""
+    from activities.contracts import RefundRequest
+    from activities.ledger import SqliteLedger
+    from runtime.settings import Settings
+
+    base = demo("OPL", 4)  # a copy on its own order: 207.50 EUR after inspection
+    order = base.order.model_copy(update={
+        "order_id": "OPL-ORD-REFUSED-04",
+        "payments": [p.model_copy(update={"payment_id": "pay-refused-04"})
+                     for p in base.order.payments]})
+    request = base.model_copy(update={"return_id": "OPL-REFUSED-04", "order": order,
+                                      "event_id": "evt-opl-refused-04"})
+    payment = order.payments[0]
+    ledger = SqliteLedger(Settings.from_env({"RETURNS_DATA_DIR": str(stack.data_dir)}).ledger_path)
+    await ledger.refund(RefundRequest(
+        idempotency_key="support-desk-refused-04", return_id="other", order_id=order.order_id,
+        currency=order.currency, amount=payment.amount, payments=[payment],
+        reason="refunded by the support desk"))
+
+    rid = await stack.start_return(request)
+    await stack.in_state(rid, "under_review")
+    await ok(stack, "approve", rid, "--actor", "sam")
+    await stack.in_state(rid, "awaiting_shipment")
+    await ok(stack, "receive", rid, "--all", "--actor", "warehouse:anna")
+    await stack.in_state(rid, "inspecting")
+    await ok(stack, "inspect", rid, "--pass", "1", "--check", "1", "--actor", "ines")
+
+    async def failed():
+        st = await stack.status(rid)
+        return st if st.refund and st.refund.status == "failed" else None
+
+    await stack.wait_for("the refund refused", failed)
+    show = (await ok(stack, "show", rid)).out
+    assert "Refund of 207.50 EUR failed: retry_refund or record_manual_refund" in show, show
+    assert "returns retry-refund, returns record-refund" in show, show
+    run = await ok(stack, "retry-refund", rid, "--note", "asked the provider", "--actor", "sam")
+    assert run.out.startswith("retry_refund: refund retry started"), run.out
+    await stack.wait_for("the refund refused again", failed)
+    assert (await refused(stack, "record-refund", rid, "--amount", "300", "--reference",
+                          "BANK-77", "--actor", "sam")) == (
+        "returns: record_manual_refund refused: amount: 30000 is more than the 20750 due "
+        "(EUR minor units)")
+    run = await ok(stack, "record-refund", rid, "--amount", "207.50 EUR", "--reference",
+                   "BANK-77", "--actor", "sam")
+    assert run.out.startswith("record_manual_refund: manual refund recorded"), run.out
+    final = await asyncio.wait_for(stack.handle(rid).result(), STEP_TIMEOUT)
+    assert final.refund.status == "manual" and final.refund.paid == 20750
+    assert "Refunded 207.50 EUR, recorded by staff" in (await ok(stack, "show", rid)).out
