@@ -66,7 +66,7 @@ async def send(stream: BinaryIO, out: TextIO = sys.stdout) -> int:
     intake = Intake(client, task_queue=settings.task_queue,
                     known_merchant=known_merchants(settings.policies_dir),
                     links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
-                    console_url=os.environ.get("RETURNS_CONSOLE_URL"))
+                    console_url=settings.console_url)
     status = 0
     for number, line in _lines(stream):
         try:
@@ -112,7 +112,7 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
         intake = Intake(client, task_queue=settings.task_queue, known_merchant=known,
                         links=CustomerLinks.from_settings(dict(os.environ),
                                                           settings.secrets_file),
-                        console_url=os.environ.get("RETURNS_CONSOLE_URL"))
+                        console_url=settings.console_url)
         log.info("receiver.listening", url=f"http://{host}:{port}/events",
                  temporal=connect_config()["target_host"], task_queue=settings.task_queue,
                  tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets),

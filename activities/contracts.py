@@ -127,8 +127,9 @@ class Notification(_Model):
             message=message,
             deadline=deadline.strftime("%A %d %B %Y, %H:%M UTC") if deadline else None,
             deadline_at=deadline, timezone=decision.sla.calendar.timezone,
-            refund_total=refund_total or (format_money(decision.refund_total, currency)
-                                          if decision.refund_total else None),
+            # "" from the workflow: no refund to tell (the outcome refunded nothing).
+            refund_total=refund_total if refund_total is not None else (
+                format_money(decision.refund_total, currency) if decision.refund_total else None),
             label_path=label_path, tracking=tracking,
             packaging_clause=decision.original_packaging_clause)
 

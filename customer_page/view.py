@@ -14,6 +14,7 @@ from datetime import datetime
 from returns.allowed import OPEN_BEFORE_RECEIPT
 from returns.events import Address
 from returns.policy.decision import MerchantContact, Party
+from returns.refund_shown import line_refund, refund_shown
 from returns.status import FINAL, DeadlineKind, ReceiptOutcome, ReturnState, ReturnStatus
 
 from customer_page import upload_view, words
@@ -166,7 +167,9 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
                            else w["why_evidence"].format(email=support_email))
         items.append(Item(
             title=i.title, quantity=i.quantity_requested, decision=decision, reasons=reasons,
-            refund=money(i.refund_amount) if i.refund_amount and i.eligible else None,
+            # The refund follows the outcome (returns/refund_shown.py): none after a failed
+            # inspection or a return that ended without one.
+            refund=money(line_refund(i, status.state)) if line_refund(i, status.state) else None,
             fees=[money(f.amount) for f in i.fees if not f.waived] if i.eligible else []))
 
     payers = {i.return_shipping_paid_by for i in status.items
@@ -183,7 +186,7 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         language=language, title=w["title"].format(return_id=status.return_id),
         order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,
         items=items,
-        refund_total=money(status.refund_total) if status.refund_total else None,
+        refund_total=money(refund_shown(status).amount) if refund_shown(status).amount else None,
         fees_total=money(status.fees_total) if status.fees_total else None,
         shipping=shipping if ships and status.state not in FINAL else None,
         return_address=contact.return_address if contact and ships else None,

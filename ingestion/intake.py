@@ -44,6 +44,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from ingestion.merchants import KnownMerchant
+from returns.console_link import CONSOLE_URL_MEMO
 from returns.events import (
     OrderEvent,
     ParcelScanned,
@@ -234,11 +235,15 @@ def search_attributes_for(event: ReturnRequested) -> TypedSearchAttributes:
     ])
 
 
-def start_options(event: ReturnRequested, task_queue: str) -> dict[str, Any]:
+def start_options(event: ReturnRequested, task_queue: str,
+                  console_url: str | None = None) -> dict[str, Any]:
     """Everything `client.start_workflow(WORKFLOW_TYPE, event, ...)` is given for a new return:
     one workflow per return (`USE_EXISTING` / `REJECT_DUPLICATE`), its search attributes and the
-    UI's summary and details. bench/ingestion.py makes the same call without the webhook."""
-    return dict(
+    UI's summary and details. bench/ingestion.py makes the same call without the webhook.
+    `console_url`: the staff console's base URL, in the memo, for the status card's link to the
+    return's page there (returns/console_link.py); None: no link."""
+    extra: dict[str, Any] = {"memo": {CONSOLE_URL_MEMO: console_url}} if console_url else {}
+    return dict(**extra,
         id=workflow_id_for(event.merchant_id, event.return_id),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -278,13 +283,6 @@ def details_for(event: ReturnRequested) -> str:
     return "\n".join(lines) + "\n"
 
 
-def console_link(console_url: str, workflow_id: str) -> str:
-    """The line of the UI's details that opens the return in the staff console (docs/console.md)."""
-    from urllib.parse import quote
-
-    return f"\n[Open in the staff console]({console_url}/returns/{quote(workflow_id, safe='')})\n"
-
-
 # ------------------------------------------------------------------------------------- delivery
 
 def _started_a_new_run(handle: WorkflowHandle) -> bool:
@@ -315,8 +313,8 @@ class Intake:
                  deadline: timedelta = DELIVERY_DEADLINE,
                  links: CustomerLinks | None = None, console_url: str | None = None) -> None:
         self._client = client
-        # The staff console's address (RETURNS_CONSOLE_URL): the workflow's details in the
-        # Temporal UI link to the return's page there. None: no link.
+        # The staff console's address (RETURNS_CONSOLE_URL): the return's status card in the
+        # Temporal UI links to its page there (returns/console_link.py). None: no link.
         self._console_url = console_url.rstrip("/") if console_url else None
         self._links = links  # None: answers carry no return page link
         self._task_queue = task_queue
@@ -390,10 +388,8 @@ class Intake:
 
     async def _start(self, event: ReturnRequested) -> tuple[Outcome, list[str]]:
         try:
-            options = start_options(event, self._task_queue)
-            if self._console_url:
-                options["static_details"] += console_link(self._console_url, options["id"])
-            handle = await self._client.start_workflow(WORKFLOW_TYPE, event, **options)
+            handle = await self._client.start_workflow(
+                WORKFLOW_TYPE, event, **start_options(event, self._task_queue, self._console_url))
         except WorkflowAlreadyStartedError:
             # The return's workflow has already finished; REJECT_DUPLICATE keeps it the only one.
             return await self._compare(event)

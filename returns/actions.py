@@ -36,38 +36,47 @@ class ItemOverride(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     line_id: Identifier
-    waive_fees: bool = False
-    accept_exception: bool = False
-    resolution: Resolution | None = None
-    comparison_purchase: bool = False  # staff judged the order a comparison purchase (004 §7.1)
-    reason: Why
+    waive_fees: bool = Field(False, description="waive this line's fees (restocking, "
+                                                "exchange): the customer pays none")
+    accept_exception: bool = Field(False, description="accept this line although the policy "
+                                                      "refused it (an exception staff grant)")
+    resolution: Resolution | None = Field(None, description="grant this instead of what the "
+                                                            "policy decided")
+    comparison_purchase: bool = Field(  # staff judged the order a comparison purchase (004 §7.1)
+        False, description="staff judged the order a comparison purchase (004 §7.1: several "
+                           "sizes or colours bought to keep one), which the policy treats as it "
+                           "says")
+    reason: Why = Field(description="why the exception, kept in the audit trail")
 
 
 class Approve(_Action):
-    note: Note | None = None
-    overrides: list[ItemOverride] = []
+    note: Note | None = Field(None, description="goes into the customer's approval email")
+    overrides: list[ItemOverride] = Field([], description="staff exceptions per line, each with "
+                                                          "its reason")
     stock_confirmed: Annotated[list[Identifier], Field(max_length=200)] = Field(
         [], description="lines to be exchanged whose stock staff confirmed (003 §III.2); an "
                         "exchange the policy checks stock for is approved only with it")
 
 
 class Reject(_Action):
-    reason: Why
+    reason: Why = Field(description="why, written for the customer, who is told")
 
 
 class RequestInfo(_Action):
-    question: Why
+    question: Why = Field(description="emailed to the customer; the return stays under review")
 
 
 class ItemInspection(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    line_id: Identifier
-    passed: bool
+    line_id: Identifier = Field(description="a received line of the return (the demo's are "
+                                            "`1`, `2`)")
+    passed: bool = Field(description="true: the line gets its resolution; false: it goes back to "
+                                     "the customer")
     quantity: Annotated[int, Field(ge=0, le=1000)] | None = Field(
         None, description="units that passed; defaults to all units received"
     )
-    notes: Note | None = None
+    notes: Note | None = Field(None, description="what the inspector saw (staff only)")
     inspection_fee: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
         None, description="minor units charged for the inspection where the policy allows it "
                           "(003 §V.1.4), deducted from this line's refund")
@@ -88,7 +97,8 @@ class PostageReimbursement(BaseModel):
 
     amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] = Field(description="minor units")
     courier_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
-                                                        max_length=100)]
+                                                        max_length=100)] = Field(
+        description="the courier's document (receipt or waybill number) for the postage")
     standard_shipping: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] | None = Field(
         None, description="minor units: the standard (not expedited) rate for this parcel; "
                           "required where the policy reimburses standard shipping only "
@@ -96,8 +106,11 @@ class PostageReimbursement(BaseModel):
 
 
 class RecordInspection(_Action):
-    items: Annotated[list[ItemInspection], Field(min_length=1)]
-    postage_reimbursement: PostageReimbursement | None = None
+    items: Annotated[list[ItemInspection], Field(min_length=1)] = Field(
+        description="every received line, once")
+    postage_reimbursement: PostageReimbursement | None = Field(
+        None, description="the customer's return postage, where the merchant bears return "
+                          "shipping (004 §3.4); staff are asked to pay it separately")
 
     @model_validator(mode="after")
     def _unique(self) -> "RecordInspection":
@@ -108,7 +121,7 @@ class RecordInspection(_Action):
 
 
 class ExtendDeadline(_Action):
-    deadline: DeadlineKind
+    deadline: DeadlineKind = Field(description="a running deadline (the status card lists them)")
     days: Annotated[int, Field(ge=1, le=60)] = Field(
         description="how far to move it, in the policy's unit for that deadline"
     )
@@ -116,24 +129,26 @@ class ExtendDeadline(_Action):
 
 
 class Cancel(_Action):
-    reason: Why
+    reason: Why = Field(description="why, kept in the audit trail and told to the customer")
 
 
 class Acknowledge(_Action):
     """Staff dealt with what the return raised (NeedsAttention): what they did, for the audit."""
 
-    note: Why
+    note: Why = Field(description="what you did about it, kept in the audit trail")
 
 
 class RetryRefund(_Action):
-    note: Note | None = None
+    note: Note | None = Field(None, description="kept in the audit trail")
 
 
 class RecordManualRefund(_Action):
     amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT)] = Field(
         description="minor units refunded outside the system")
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)]
-    note: Note | None = None
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
+                                                max_length=100)] = Field(
+        description="the bank's or provider's reference of the refund made by hand")
+    note: Note | None = Field(None, description="kept in the audit trail")
 
 
 class CustomerPayment(BaseModel):
@@ -153,8 +168,10 @@ class CustomerPayment(BaseModel):
 class ShipToCustomer(_Action):
     """Exchange reshipped, repaired item sent back, or refused item returned to the customer."""
 
-    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
-    tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")]
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2,
+                                              max_length=60)] = Field(description="e.g. UPS")
+    tracking_number: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{4,40}$")] = Field(
+        description="the parcel's tracking number, told to the customer")
     fee_payment_reference: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=2, max_length=100)
     ] | None = Field(None, description="the customer's payment of the exchange fees or price "
@@ -167,15 +184,17 @@ class ShipToCustomer(_Action):
         None, description="what the customer paid for what they owe before this shipment (the "
                           "status card lists it: fees, price difference, reshipping, shipping "
                           "back a failed item); required when they owe anything but fees")
-    note: Note | None = None
+    note: Note | None = Field(None, description="kept in the audit trail")
 
 
 class ReceivedItem(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    line_id: str = Field(max_length=64)
-    quantity: Annotated[int, Field(ge=1, le=1000)]
-    condition: Note | None = None
+    line_id: str = Field(max_length=64, description="a line of the return (the demo's are `1`, "
+                                                    "`2`)")
+    quantity: Annotated[int, Field(ge=1, le=1000)] = Field(description="units that arrived in "
+                                                                       "this parcel")
+    condition: Note | None = Field(None, description="as noted on arrival, e.g. box dented")
 
 
 class WarehouseReceipt(_Action):
@@ -184,8 +203,9 @@ class WarehouseReceipt(_Action):
 
     receipt_id: Identifier = Field(description="the scan or receipt number: one per parcel "
                                                "opened, e.g. the scanner's read id")
-    items: Annotated[list[ReceivedItem], Field(min_length=1, max_length=200)]
-    note: Note | None = None
+    items: Annotated[list[ReceivedItem], Field(min_length=1, max_length=200)] = Field(
+        description="what arrived, per line; partial receipts are fine")
+    note: Note | None = Field(None, description="a note on the whole receipt")
 
 
 class ActionResult(BaseModel):

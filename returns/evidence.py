@@ -106,9 +106,10 @@ def uploaded_after_request(item: ItemStatus, evidence: list[EvidenceFile],
     return f"uploaded after the request: {', '.join(kinds)}" if kinds else None
 
 
-def evidence_url(console_url: str, workflow_id: str, sha256: str) -> str:
-    """The staff console's link to one file (console/: GET /returns/{workflow_id}/evidence/{sha})."""
-    return f"{console_url.rstrip('/')}/returns/{workflow_id}/evidence/{sha256}"
+def evidence_url(console_page: str, sha256: str) -> str:
+    """The staff console's link to one file of the return whose console page is `console_page`
+    (returns/console_link.py; console/: GET /returns/{workflow_id}/evidence/{sha})."""
+    return f"{console_page}/evidence/{sha256}"
 
 
 def describe_size(size: int) -> str:

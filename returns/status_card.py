@@ -5,12 +5,11 @@ Pure: from a ReturnStatus to text. No PII: ids, states, items, amounts and deadl
 
 from __future__ import annotations
 
-import os
 
-from returns.events import workflow_id_for
 from returns.evidence import describe_size, evidence_url, media_word, uploaded_after_request
 from returns.money import format_money
 from returns.policy.decision import Party
+from returns.refund_shown import line_words, refund_shown
 from returns.status import DEADLINE_LABELS, FINAL, ItemStatus, ReturnState, ReturnStatus
 from returns.tracking import describe as describe_tracking
 
@@ -18,7 +17,6 @@ from returns.tracking import describe as describe_tracking
 _PAYERS = (Party.merchant, Party.customer)
 # The staff console's public address (console/, issue 17), for the evidence links. Read once when
 # the worker starts, so every card of a run links to the same place.
-CONSOLE_URL = os.environ.get("RETURNS_CONSOLE_URL", "http://127.0.0.1:8083")
 
 
 def _decision(i: ItemStatus) -> str:
@@ -30,11 +28,15 @@ def _decision(i: ItemStatus) -> str:
     return granted
 
 
-def render_status_card(status: ReturnStatus, console_url: str | None = None) -> str:
+def render_status_card(status: ReturnStatus, console_page: str | None = None) -> str:
+    """`console_page`: the return's page in the staff console (returns/console_link.py), linked
+    under the title; None: no link."""
     cur = status.currency
     lines = [f"## Return {status.return_id} · {status.state.value.replace('_', ' ')}"]
     lines.append(f"Merchant **{status.merchant_id}** · order **{status.order_id}**"
                  + (f" · outcome **{status.outcome}**" if status.outcome else ""))
+    if console_page:
+        lines.append(f"\n[Open in the returns console]({console_page})")
     if status.needs_attention:
         lines.append(f"\n> **Needs attention:** {status.attention_reason}")
     if status.waiting_on:
@@ -57,7 +59,7 @@ def render_status_card(status: ReturnStatus, console_url: str | None = None) -> 
         lines.append("\n### Items")
         for i in status.items:
             lines.append(f"- **{i.line_id}** {i.title} × {i.quantity_requested} · {_decision(i)} · "
-                         f"{format_money(i.refund_amount, cur)}"
+                         f"{line_words(i, status.state, cur)}"
                          + (f" · return paid by {i.return_shipping_paid_by.value}"
                             if i.eligible and i.return_shipping_paid_by in _PAYERS else "")
                          + f" · received {i.quantity_received}"
@@ -83,15 +85,18 @@ def render_status_card(status: ReturnStatus, console_url: str | None = None) -> 
         if points:
             lines.append("\n**For staff to check**\n")
             lines += [f"- {line}: {p}" for line, p in points]
-    lines.append(f"\nRefund total **{format_money(status.refund_total, cur)}**, fees "
-                 f"{format_money(status.fees_total, cur)}")
+    # The money follows the outcome (returns/refund_shown.py): no refund after a failed
+    # inspection, what was paid once the refund is done.
+    shown = refund_shown(status)
+    lines.append(f"\n**{shown.words[:1].upper()}{shown.words[1:]}**"
+                 + (f", fees {format_money(status.fees_total, cur)}" if not shown.final else ""))
     if status.refund:
         r = status.refund
         lines.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}"
                      + (f", id {r.refund_id}" if r.refund_id else "")
                      + (f", last error: {r.last_error}" if r.last_error and r.status != "succeeded" else ""))
     if status.evidence:
-        lines += _evidence(status, console_url or CONSOLE_URL)
+        lines += _evidence(status, console_page)
     if status.customer_owes:
         lines.append(f"\n**The customer owes** (ship_to_customer needs their payment recorded)\n"
                      f"\n{status.customer_owes}")
@@ -111,14 +116,15 @@ def _uploaded(item: ItemStatus, status: ReturnStatus, reviewing: bool) -> str:
     return f" · **{after}**" if after else ""
 
 
-def _evidence(status: ReturnStatus, console_url: str) -> list[str]:
-    """The customer's files, each a link to the staff console (staff only)."""
-    workflow_id = workflow_id_for(status.merchant_id, status.return_id)
+def _evidence(status: ReturnStatus, console_page: str | None) -> list[str]:
+    """The customer's files, each a link to the staff console (staff only; no console address
+    given to the return: listed without links)."""
     lines = ["\n### Customer's evidence (staff only)\n"]
     for f in status.evidence:
-        lines.append(f"- [{f.kind.value.replace('_', ' ')}: {media_word(f.content_type)}, "
-                     f"{f.content_type}, {describe_size(f.size)}]"
-                     f"({evidence_url(console_url, workflow_id, f.sha256)})"
+        what = (f"{f.kind.value.replace('_', ' ')}: {media_word(f.content_type)}, "
+                f"{f.content_type}, {describe_size(f.size)}")
+        lines.append((f"- [{what}]({evidence_url(console_page, f.sha256)})" if console_page
+                      else f"- {what}")
                      + (f" · line {f.line_id}" if f.line_id else "")
                      + f" · {f.uploaded_at:%d %b %Y %H:%M} UTC")
     return lines

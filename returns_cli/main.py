@@ -6,9 +6,23 @@
     returns show RETURN [--merchant M] [--json]
     returns receive [RETURN] [--merchant M] [--item LINE[=QTY]]... [--condition [LINE=]TEXT]... [--all] [--note TEXT]
     returns inspect RETURN [--merchant M] [--pass LINE[=QTY]]... [--fail LINE]... [--notes [LINE=]TEXT]...
-    returns approve RETURN [--merchant M] [--note TEXT]
+                   [--failed-check LINE=N]... [--check LINE[=N]]... [--checks-confirmed LINE]... [--fee LINE=AMOUNT]...
+                   [--postage AMOUNT --courier-reference REF [--standard-shipping AMOUNT]]
+    returns approve RETURN [--merchant M] [--note TEXT] [--stock-confirmed LINE]...
+                   [--waive-fees LINE]... [--accept LINE]... [--resolution LINE=RESOLUTION]...
+                   [--comparison-purchase LINE]... [--reason [LINE=]TEXT]...
     returns reject RETURN [--merchant M] --reason TEXT
+    returns request-info RETURN [--merchant M] --question TEXT
+    returns ship RETURN [--merchant M] --carrier C --tracking T [--paid REF=AMOUNT]
+                   [--fee-payment-reference REF] [--checks-confirmed] [--note TEXT]
+    returns retry-refund RETURN [--merchant M] [--note TEXT]
+    returns record-refund RETURN [--merchant M] --amount AMOUNT --reference REF [--note TEXT]
+    returns extend RETURN [--merchant M] --deadline KIND --days N --reason TEXT
+    returns cancel RETURN [--merchant M] --reason TEXT
     returns acknowledge RETURN [--merchant M] --note TEXT
+
+AMOUNT is written as the status card shows it, in the return's currency (`12.50` or `12.50 EUR`);
+the action carries it in minor units (1250).
 
 RETURN is the return id, its workflow id (`return-<merchant>-<id>`) or what the label's barcode
 holds (`RMA-<id>` on the embedded label, the carrier's tracking code on a carrier label), so a
@@ -16,8 +30,9 @@ barcode scanner can type it. It is found through the `ReturnId` and `LabelBarcod
 attributes (and, for returns started a moment ago, the workflow ids of the merchants with a
 policy); two merchants may both have a return `R-1`: then `--merchant` says which. `receive` without items asks line by line in a terminal; without a
 RETURN it reads one from the terminal or stdin (a scanner). It sends the same signal
-(`warehouse_receipt`) and updates (`approve`, `reject`, `record_inspection`, `acknowledge`) as the Web UI, with
-the same payloads (returns/actions.py); the actor is --actor, else $RETURNS_ACTOR, else the login
+(`warehouse_receipt`) and every update (`approve`, `reject`, `request_info`, `record_inspection`,
+`ship_to_customer`, `retry_refund`, `record_manual_refund`, `extend_deadline`, `cancel`,
+`acknowledge`) as the Web UI and the staff console, with the same payloads (returns/actions.py); the actor is --actor, else $RETURNS_ACTOR, else the login
 name. The connection comes from temporalio.envconfig (TEMPORAL_ADDRESS, ...), like the worker's.
 
 Exit status: 0 done; 1 refused or failed (one line on stderr says why, never a traceback;
@@ -41,6 +56,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import to_jsonable_python
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -53,9 +69,12 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from returns.actions import (
-    Acknowledge, ActionResult, Approve, ItemInspection, ReceivedItem, RecordInspection, Reject,
-    WarehouseReceipt,
+    Acknowledge, ActionResult, Approve, Cancel, CustomerPayment, ExtendDeadline, ItemInspection,
+    ItemOverride, PostageReimbursement, ReceivedItem, RecordInspection, RecordManualRefund,
+    Reject, RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
 )
+from returns.work_order import due_first
+from returns_cli.options import OptionError, confirmed_checks, minor_units
 from returns import receipts
 from returns.allowed import Now
 from returns.status import ReceiptOutcome, ReturnStatus
@@ -200,6 +219,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failed-check", dest="failed_checks", action="append", default=[],
                    metavar="LINE=N", help="the line failed its check number N (as the status card "
                                           "numbers them); the customer is told its clause")
+    p.add_argument("--checks-confirmed", dest="confirmed", action="append", metavar="LINE",
+                   help="the same as --confirmed: checks_confirmed for this line")
+    p.add_argument("--check", dest="checks", action="append", default=[], metavar="LINE[=N]",
+                   help="check number N the status card lists for this line was confirmed (e.g. "
+                        "a pearl's certificate, 003 §IV.2); a pass needs every one; LINE alone: "
+                        "all of them")
+    p.add_argument("--fee", dest="fees", action="append", default=[], metavar="LINE=AMOUNT",
+                   help="inspection fee for this line where the policy allows one (003 §V.1.4), "
+                        "deducted from its refund")
+    p.add_argument("--postage", metavar="AMOUNT",
+                   help="the customer's return postage to reimburse (004 §3.4), with "
+                        "--courier-reference")
+    p.add_argument("--courier-reference", metavar="REF", help="the courier's document for --postage")
+    p.add_argument("--standard-shipping", metavar="AMOUNT",
+                   help="the standard rate for that parcel, where only standard shipping is "
+                        "reimbursed")
 
     p = sub.add_parser("approve", parents=[acting, one], help="approve a return under review")
     p.add_argument("ret", metavar="RETURN")
@@ -207,10 +242,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stock-confirmed", dest="stock_confirmed", action="append", default=[],
                    metavar="LINE", help="the stock for this line's exchange is confirmed "
                                         "(003 §III.2: required where the policy checks stock)")
+    p.add_argument("--waive-fees", action="append", default=[], metavar="LINE",
+                   help="override: waive this line's fees (needs --reason)")
+    p.add_argument("--accept", action="append", default=[], metavar="LINE",
+                   help="override: accept this line the policy refused (needs --reason)")
+    p.add_argument("--resolution", action="append", default=[], metavar="LINE=RESOLUTION",
+                   help="override: grant refund, exchange, repair or returnless_refund instead "
+                        "(needs --reason)")
+    p.add_argument("--comparison-purchase", action="append", default=[], metavar="LINE",
+                   help="override: staff judged this line a comparison purchase (004 §7.1; "
+                        "needs --reason)")
+    p.add_argument("--reason", dest="reasons", action="append", default=[], metavar="[LINE=]TEXT",
+                   help="why the overrides (every overridden line, or LINE=TEXT for one)")
 
     p = sub.add_parser("reject", parents=[acting, one], help="reject a return under review")
     p.add_argument("ret", metavar="RETURN")
     p.add_argument("--reason", required=True, help="why (the customer is told)")
+
+    p = sub.add_parser("request-info", parents=[acting, one],
+                       help="ask the customer a question during the review (update request_info)")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--question", required=True, help="emailed to the customer")
+
+    p = sub.add_parser("ship", parents=[acting, one],
+                       help="record the shipment to the customer: exchange, repair, failed item "
+                            "(update ship_to_customer)")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--carrier", required=True)
+    p.add_argument("--tracking", required=True, help="the tracking number")
+    p.add_argument("--paid", metavar="REF=AMOUNT",
+                   help="the customer's payment of what they owe first (customer_payment: the "
+                        "status card's 'The customer owes')")
+    p.add_argument("--fee-payment-reference", metavar="REF",
+                   help="the customer's payment of the exchange fees, where only fees are owed")
+    p.add_argument("--checks-confirmed", action="store_true",
+                   help="what the policy asks of the product sent in exchange was checked "
+                        "(003 §V.2.3)")
+    p.add_argument("--note")
+
+    p = sub.add_parser("retry-refund", parents=[acting, one],
+                       help="try the failed refund again (update retry_refund)")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--note")
+
+    p = sub.add_parser("record-refund", parents=[acting, one],
+                       help="record a refund made outside the system after the automatic one "
+                            "failed (update record_manual_refund)")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--amount", required=True, metavar="AMOUNT", help="what was refunded")
+    p.add_argument("--reference", required=True, help="the bank's or provider's reference")
+    p.add_argument("--note")
+
+    p = sub.add_parser("extend", parents=[acting, one],
+                       help="move a running deadline (update extend_deadline; the customer is told)")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--deadline", required=True,
+                   help="review, ship_by, inspection, refund or reshipment")
+    p.add_argument("--days", required=True, type=int, help="in the policy's unit for it")
+    p.add_argument("--reason", required=True, help="written for the customer")
+
+    p = sub.add_parser("cancel", parents=[acting, one],
+                       help="stop the return (update cancel; not while a refund is being paid)")
+    p.add_argument("ret", metavar="RETURN")
+    p.add_argument("--reason", required=True)
 
     p = sub.add_parser("acknowledge", parents=[acting, one],
                        help="you dealt with what the return needs attention for: clear it")
@@ -355,8 +449,11 @@ async def send_update(client: Client, return_id: ReturnRef, name: str, action: B
 
 
 def model(cls: type[BaseModel], what: str, **fields: Any) -> BaseModel:
+    """The action as JSON, validated as the workflow validates what the UI sends (strict: enum
+    values such as `ship_by` are taken as JSON strings)."""
     try:
-        return cls(**fields)
+        return cls.model_validate_json(json.dumps(to_jsonable_python(
+            {k: v for k, v in fields.items() if v is not None})))
     except ValidationError as err:
         raise CliError(f"invalid {what}: {describe_validation_error(err)}") from None
 
@@ -402,14 +499,18 @@ async def cmd_list(client: Client, args: argparse.Namespace) -> int:
                 currency=attrs.get(sa.CURRENCY),
                 needs_attention=bool(attrs.get(sa.NEEDS_ATTENTION)),
                 execution_status=(w.status.name.lower() if w.status else "unknown"),
+                requested_at=attrs.get(sa.REQUESTED_AT),
             ))
     except RPCError as err:
         raise CliError(f"the list query was refused: {err.message}") from None
-    far = datetime.max.replace(tzinfo=timezone.utc)
-    found.sort(key=lambda r: (r.next_deadline or far, r.return_id))
+    # What is due first; open work without a deadline before finished returns (returns.work_order).
+    found.sort(key=lambda r: due_first(
+        running=r.execution_status == "running", next_deadline=r.next_deadline,
+        needs_attention=r.needs_attention, requested_at=r.requested_at, return_id=r.return_id))
     if args.json:
         for r in found:
-            row = dict(r.__dict__, next_deadline=r.next_deadline.isoformat() if r.next_deadline else None)
+            row = dict(r.__dict__, next_deadline=r.next_deadline.isoformat() if r.next_deadline else None,
+                       requested_at=r.requested_at.isoformat() if r.requested_at else None)
             print(json.dumps(row))
     else:
         print(render.list_rows(found, datetime.now(timezone.utc)))
@@ -602,24 +703,118 @@ async def cmd_inspect(client: Client, args: argparse.Namespace) -> int:
             if number is None:
                 raise CliError(f"--failed-check: expected LINE=N, got {v!r}", EXIT_USAGE)
             failed_checks.setdefault(line, []).append(quantity(number, "--failed-check"))
-        results = [ItemInspection(line_id=line, passed=True, notes=notes.get(line, common),
-                                  quantity=quantity(qty, "--pass") if qty is not None else None,
-                                  checks_confirmed=line in confirmed,
-                                  failed_checks=failed_checks.get(line, []))
+        status = (await fetch_status(client, return_id, args.timeout)
+                  if args.checks or args.fees or args.postage else None)
+        # A failed line names its failed checks (--failed-check); its confirmations do not count.
+        confirmed |= checks_of(status, [v for v in args.checks
+                                        if split_line(v, "--check")[0] not in failed])
+        fees = fees_of(status, args.fees)
+        results = [model(ItemInspection, "inspection", line_id=line, passed=True,
+                         notes=notes.get(line, common),
+                         quantity=quantity(qty, "--pass") if qty is not None else None,
+                         checks_confirmed=line in confirmed, inspection_fee=fees.get(line),
+                         failed_checks=failed_checks.get(line, []))
                    for line, qty in passed.items()]
-        results += [ItemInspection(line_id=line, passed=False, notes=notes.get(line, common),
-                                   failed_checks=failed_checks.get(line, []))
+        results += [model(ItemInspection, "inspection", line_id=line, passed=False,
+                          notes=notes.get(line, common), inspection_fee=fees.get(line),
+                          failed_checks=failed_checks.get(line, []))
                     for line in failed]
-    action = model(RecordInspection, "inspection", actor=actor_of(args), items=results)
+    postage = postage_of(await fetch_status(client, return_id, args.timeout)
+                         if args.postage else None, args)
+    action = model(RecordInspection, "inspection", actor=actor_of(args), items=results,
+                   postage_reimbursement=postage)
     return report(return_id, names.UPDATE_RECORD_INSPECTION,
                   await send_update(client, return_id, names.UPDATE_RECORD_INSPECTION, action,
                                     args.timeout))
 
 
+def checks_of(status: ReturnStatus | None, values: list[str]) -> set[str]:
+    """`--check LINE=N`... -> the lines whose every listed check was confirmed."""
+    by_line: dict[str, list[int | None]] = {}
+    for value in values:
+        line, number = split_line(value, "--check")
+        by_line.setdefault(line, []).append(
+            None if number is None else quantity(number, "--check"))
+    confirmed = set()
+    for line, numbers in by_line.items():
+        item = next((i for i in status.items if i.line_id == line), None) if status else None
+        if item is None:
+            raise CliError(f"--check: line {line!r} is not part of this return")
+        try:
+            if confirmed_checks(item, numbers):
+                confirmed.add(line)
+        except OptionError as err:
+            raise CliError(str(err)) from None
+    return confirmed
+
+
+def amount_of(text: str, currency: str, option: str) -> int:
+    try:
+        return minor_units(text, currency, option)
+    except OptionError as err:
+        raise CliError(str(err)) from None
+
+
+def fees_of(status: ReturnStatus | None, values: list[str]) -> dict[str, int]:
+    """`--fee LINE=AMOUNT`... -> inspection_fee per line, in minor units."""
+    fees = {}
+    for value in values:
+        line, amount = split_line(value, "--fee")
+        if amount is None:
+            raise CliError(f"--fee: expected LINE=AMOUNT, got {value!r}", EXIT_USAGE)
+        fees[line] = amount_of(amount, status.currency, "--fee")
+    return fees
+
+
+def postage_of(status: ReturnStatus | None, args: argparse.Namespace) -> PostageReimbursement | None:
+    if status is None:
+        if args.courier_reference or args.standard_shipping:
+            raise CliError("--courier-reference and --standard-shipping go with --postage AMOUNT",
+                           EXIT_USAGE)
+        return None
+    if not args.courier_reference:
+        raise CliError("--postage: give the courier's document with --courier-reference REF",
+                       EXIT_USAGE)
+    return model(PostageReimbursement, "postage reimbursement",
+                 amount=amount_of(args.postage, status.currency, "--postage"),
+                 courier_reference=args.courier_reference,
+                 standard_shipping=amount_of(args.standard_shipping, status.currency,
+                                             "--standard-shipping")
+                 if args.standard_shipping else None)
+
+
+def overrides_of(args: argparse.Namespace) -> list[ItemOverride]:
+    """`--waive-fees L1 --reason "loyal customer"` -> one ItemOverride per line named."""
+    lines: dict[str, dict[str, Any]] = {}
+    for line in args.waive_fees:
+        lines.setdefault(line.strip(), {})["waive_fees"] = True
+    for line in args.accept:
+        lines.setdefault(line.strip(), {})["accept_exception"] = True
+    for line in args.comparison_purchase:
+        lines.setdefault(line.strip(), {})["comparison_purchase"] = True
+    for value in args.resolution:
+        line, resolution = split_line(value, "--resolution")
+        if not resolution:
+            raise CliError(f"--resolution: expected LINE=RESOLUTION, got {value!r}", EXIT_USAGE)
+        lines.setdefault(line, {})["resolution"] = resolution
+    common, reasons = per_line_texts(args.reasons, set(lines), "--reason")
+    if args.reasons and not lines:
+        raise CliError("--reason goes with an override: --waive-fees, --accept, --resolution or "
+                       "--comparison-purchase", EXIT_USAGE)
+    overrides = []
+    for line, fields in lines.items():
+        reason = reasons.get(line, common)
+        if not reason:
+            raise CliError(f"line {line}: an override needs --reason (why, kept in the audit "
+                           "trail)", EXIT_USAGE)
+        overrides.append(model(ItemOverride, "override", line_id=line, reason=reason, **fields))
+    return overrides
+
+
 async def cmd_approve(client: Client, args: argparse.Namespace) -> int:
     return_id = await resolve(client, args.ret, args.timeout, args.merchant)
     action = model(Approve, "approval", actor=actor_of(args), note=args.note,
-                   stock_confirmed=args.stock_confirmed)
+                   stock_confirmed=args.stock_confirmed, overrides=overrides_of(args))
     return report(return_id, names.UPDATE_APPROVE,
                   await send_update(client, return_id, names.UPDATE_APPROVE, action, args.timeout))
 
@@ -639,6 +834,68 @@ async def cmd_acknowledge(client: Client, args: argparse.Namespace) -> int:
                                     args.timeout))
 
 
+async def cmd_request_info(client: Client, args: argparse.Namespace) -> int:
+    return await send(client, args, names.UPDATE_REQUEST_INFO,
+                      lambda status: model(RequestInfo, "request", actor=actor_of(args),
+                                           question=args.question))
+
+
+async def cmd_ship(client: Client, args: argparse.Namespace) -> int:
+    def action(status: ReturnStatus | None) -> BaseModel:
+        payment = None
+        if args.paid:
+            reference, amount = split_line(args.paid, "--paid")
+            if amount is None:
+                raise CliError(f"--paid: expected REF=AMOUNT, got {args.paid!r}", EXIT_USAGE)
+            payment = model(CustomerPayment, "customer payment", reference=reference,
+                            amount=amount_of(amount, status.currency, "--paid"))
+        return model(ShipToCustomer, "shipment", actor=actor_of(args), carrier=args.carrier,
+                     tracking_number=args.tracking, customer_payment=payment,
+                     fee_payment_reference=args.fee_payment_reference,
+                     checks_confirmed=args.checks_confirmed, note=args.note)
+
+    return await send(client, args, names.UPDATE_SHIP_TO_CUSTOMER, action, needs_status=bool(args.paid))
+
+
+async def cmd_retry_refund(client: Client, args: argparse.Namespace) -> int:
+    return await send(client, args, names.UPDATE_RETRY_REFUND,
+                      lambda status: model(RetryRefund, "refund retry", actor=actor_of(args),
+                                           note=args.note))
+
+
+async def cmd_record_refund(client: Client, args: argparse.Namespace) -> int:
+    return await send(client, args, names.UPDATE_RECORD_MANUAL_REFUND,
+                      lambda status: model(RecordManualRefund, "manual refund",
+                                           actor=actor_of(args),
+                                           amount=amount_of(args.amount, status.currency, "--amount"),
+                                           reference=args.reference, note=args.note),
+                      needs_status=True)
+
+
+async def cmd_extend(client: Client, args: argparse.Namespace) -> int:
+    return await send(client, args, names.UPDATE_EXTEND_DEADLINE,
+                      lambda status: model(ExtendDeadline, "extension", actor=actor_of(args),
+                                           deadline=args.deadline, days=args.days,
+                                           reason=args.reason))
+
+
+async def cmd_cancel(client: Client, args: argparse.Namespace) -> int:
+    return await send(client, args, names.UPDATE_CANCEL,
+                      lambda status: model(Cancel, "cancellation", actor=actor_of(args),
+                                           reason=args.reason))
+
+
+async def send(client: Client, args: argparse.Namespace, name: str, build,
+               needs_status: bool = False) -> int:
+    """Resolve RETURN, build the action (from its status when an amount needs its currency),
+    send the update, report."""
+    return_id = await resolve(client, args.ret, args.timeout, args.merchant)
+    status = await fetch_status(client, return_id, args.timeout) if needs_status else None
+    action = build(status)
+    return report(return_id, name, await send_update(client, return_id, name, action,
+                                                     args.timeout))
+
+
 def report(return_id: ReturnRef, name: str, result: ActionResult | None) -> int:
     if result is None:
         print(f"{name} accepted for return {return_id}; it is still being carried out "
@@ -649,7 +906,9 @@ def report(return_id: ReturnRef, name: str, result: ActionResult | None) -> int:
 
 
 COMMANDS = {"list": cmd_list, "show": cmd_show, "receive": cmd_receive, "inspect": cmd_inspect,
-            "approve": cmd_approve, "reject": cmd_reject, "acknowledge": cmd_acknowledge}
+            "approve": cmd_approve, "reject": cmd_reject, "acknowledge": cmd_acknowledge,
+            "request-info": cmd_request_info, "ship": cmd_ship, "retry-refund": cmd_retry_refund,
+            "record-refund": cmd_record_refund, "extend": cmd_extend, "cancel": cmd_cancel}
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -662,6 +921,11 @@ def cli(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return asyncio.run(run(args))
+    except BrokenPipeError:
+        # `returns show R1 | head`: the reader has what it wanted; end quietly (not Temporal's
+        # fault), and keep the interpreter from complaining when it flushes stdout at exit.
+        quiet_stdout()
+        return 0
     except CliError as err:
         print(f"returns: {err}", file=sys.stderr)
         return err.code
@@ -676,6 +940,15 @@ def cli(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"returns: {unexpected(err)}", file=sys.stderr)
         return EXIT_REFUSED
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for a closed pipe is dropped."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def unexpected(err: Exception) -> str:
@@ -695,6 +968,13 @@ def main() -> None:
         code = cli()
     except SystemExit as done:  # argparse: --help, usage errors
         code = done.code if isinstance(done.code, int) else 0 if done.code is None else EXIT_USAGE
+    except BrokenPipeError:  # `returns --help | head`
+        quiet_stdout()
+        code = 0
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the last of the output, for a reader that has gone
+        quiet_stdout()
     exit_now(code)
 
 

@@ -7,7 +7,17 @@ from datetime import datetime, timezone
 
 from returns.money import format_money
 from returns.receipts import expected_units
+from returns.refund_shown import line_words, refund_shown
 from returns.status import DEADLINE_LABELS, FINAL, DeadlineKind, ItemStatus, ReturnStatus
+
+
+# The status card's actions (returns.allowed.Action) and the `returns` subcommand that sends each.
+COMMAND_OF = {
+    "approve": "approve", "reject": "reject", "request_info": "request-info",
+    "warehouse_receipt": "receive", "record_inspection": "inspect", "extend_deadline": "extend",
+    "retry_refund": "retry-refund", "record_manual_refund": "record-refund",
+    "ship_to_customer": "ship", "cancel": "cancel", "acknowledge": "acknowledge",
+}
 
 
 def when(moment: datetime) -> str:
@@ -53,6 +63,7 @@ class ListedReturn:
     currency: str | None
     needs_attention: bool
     execution_status: str  # running, completed, terminated, ...
+    requested_at: datetime | None = None
 
 
 def list_rows(returns: list[ListedReturn], now: datetime) -> str:
@@ -64,13 +75,17 @@ def list_rows(returns: list[ListedReturn], now: datetime) -> str:
         if r.next_deadline is not None:
             deadline = (f"{r.next_deadline_kind or '?'} {r.next_deadline:%Y-%m-%d %H:%M}Z "
                         f"({relative(r.next_deadline, now)})")
+        # RefundAmount follows the outcome (returns.refund_shown): 0 once nothing is refunded.
         refund = (format_money(r.refund_amount, r.currency)
-                  if r.refund_amount is not None and r.currency else "—")
+                  if r.refund_amount and r.currency else "none" if r.refund_amount == 0 else "—")
         state = (r.state if r.execution_status in ("running", "completed")
                  else f"{r.state} ({r.execution_status})")
-        rows.append([r.return_id, state, r.waiting_on, deadline, r.merchant_id, r.order_id,
-                     refund, "NEEDS ATTENTION" if r.needs_attention else ""])
-    header = ["RETURN", "STATE", "WAITING ON", "NEXT DEADLINE", "MERCHANT", "ORDER", "REFUND", ""]
+        rows.append([r.return_id, r.merchant_id, state, r.waiting_on, deadline, refund,
+                     "NEEDS ATTENTION" if r.needs_attention else "", r.order_id])
+    # What staff decide on first: which return, whose, where it is, who acts, by when, the money,
+    # whether a person must look; the order last (the widest, the least read).
+    header = ["RETURN", "MERCHANT", "STATE", "WAITING ON", "NEXT DEADLINE", "REFUND", "ATTENTION",
+              "ORDER"]
     return table(rows, header) + f"\n{len(returns)} return(s)"
 
 
@@ -113,7 +128,7 @@ def status_text(status: ReturnStatus, now: datetime) -> str:
             decision = (i.resolution.value.replace("_", " ") if i.eligible and i.resolution
                         else "not eligible")
             rows.append([f"  {i.line_id}", i.sku, i.title, str(i.quantity_requested), decision,
-                         format_money(i.refund_amount, cur), str(i.quantity_received),
+                         line_words(i, status.state, cur), str(i.quantity_received),
                          i.inspection or "—", "; ".join(
                              [*i.condition_notes, *([i.inspection_notes] if i.inspection_notes else [])])])
         out.append(table(rows, ["  LINE", "SKU", "ITEM", "QTY", "DECISION", "REFUND", "RECEIVED",
@@ -127,8 +142,9 @@ def status_text(status: ReturnStatus, now: datetime) -> str:
                 f"  {line}: {f.kind.value} {format_money(f.amount, cur)}"
                 + (f" (waived by {f.waived_by})" if f.waived else "") for line, f in fees]
 
-    out += ["", f"Refund total {format_money(status.refund_total, cur)}, fees "
-                f"{format_money(status.fees_total, cur)}"]
+    shown = refund_shown(status)  # follows the outcome: no refund after a failed inspection
+    out += ["", shown.words[:1].upper() + shown.words[1:]
+            + (f", fees {format_money(status.fees_total, cur)}" if not shown.final else "")]
     if status.refund:
         r = status.refund
         out.append(f"Refund: {r.status}, {format_money(r.amount, r.currency)}, attempt(s) {r.attempts}"
@@ -139,6 +155,11 @@ def status_text(status: ReturnStatus, now: datetime) -> str:
         out.append(f"Label: {status.label.rma_number} (barcode {status.label.barcode_value})")
     if status.next_actions:
         out += ["", "What you can do: " + ", ".join(status.next_actions)]
+        commands = [COMMAND_OF[a.split()[-1] if a.startswith("signal ") else a.split()[0]]
+                    for a in status.next_actions
+                    if (a.split()[-1] if a.startswith("signal ") else a.split()[0]) in COMMAND_OF]
+        if commands:
+            out.append("  with this command: " + ", ".join(f"returns {c}" for c in commands))
     if status.audit:
         out += ["", "Audit trail"]
         out.append(table([

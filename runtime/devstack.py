@@ -707,6 +707,8 @@ class DevStack:
                 f"    token            {self.codec_token}   (from {token_from})",
                 f"    in the browser   sign in once at {self.codec_url}/login, then tick \"Include "
                 "cross-origin credentials\" in the UI's codec server settings",
+                "    \"Data encoding failed\" in the UI's update dialog: that sign-in or that tick "
+                "is missing (docs/operations.md#the-web-ui-says-data-encoding-failed)",
                 f"    from a shell     {cli} workflow show --address {self.address} -w <id> "
                 f"--codec-endpoint {self.codec_url} --codec-auth \"Bearer <token>\"",
             ]

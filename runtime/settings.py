@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from returns.console_link import DEFAULT_CONSOLE_URL
+
 ROOT = Path(__file__).resolve().parent.parent
 TASK_QUEUE = "returns"
 NAMESPACE_DEFAULT = "default"
@@ -40,6 +42,9 @@ class Settings:
     # Where every merchant's return events go when the adapters file names no endpoint
     # (RETURNS_DELIVERY_URL; the dev stack points it at its receiver). None: no events are sent.
     delivery_url: str | None = None
+    # The staff console's public base URL (RETURNS_CONSOLE_URL; "" for none): each return's status
+    # card links to its page there (returns/console_link.py). Given to new returns at their start.
+    console_url: str | None = None
 
     @property
     def outbox_dir(self) -> Path:
@@ -86,4 +91,5 @@ class Settings:
             secrets_file=Path(env["RETURNS_SECRETS_FILE"]).resolve()
             if env.get("RETURNS_SECRETS_FILE") else None,
             delivery_url=env.get("RETURNS_DELIVERY_URL") or None,
+            console_url=env.get("RETURNS_CONSOLE_URL", DEFAULT_CONSOLE_URL).strip() or None,
         )

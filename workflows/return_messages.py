@@ -45,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
     from returns.customer_answers import (
         AnswerQuestion, CustomerAnswer, OpenQuestion, answer_refusal, resume_review,
     )
+    from returns.console_link import CONSOLE_URL_MEMO, console_page_url
     from workflows import metrics, names
     from workflows import search_attributes
 
@@ -548,9 +549,15 @@ class ReturnMessages:
         """The status card follows every change; the search attributes that changed go out at
         the next rest (`_wait`), one upsert for them all."""
         status = self._status()
-        workflow.set_current_details(render_status_card(status))
+        workflow.set_current_details(render_status_card(status, self._console_page()))
         self._unsent = [u for u in search_attributes.for_status(status, self.label)
                         if self._upserted.get(u.key.name) != u.value]
+
+    def _console_page(self) -> str | None:
+        """The return's page in the staff console: its base URL came in the start request's
+        memo (ingestion, RETURNS_CONSOLE_URL), so replay finds the same; none, no link."""
+        base = workflow.memo_value(CONSOLE_URL_MEMO, default=None, type_hint=str)
+        return console_page_url(base, workflow.info().workflow_id)
 
     def _attributes_changed(self) -> bool:
         return bool(self._unsent)

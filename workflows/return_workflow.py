@@ -64,7 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from returns.money import format_money
     from returns.order_lines import RefundOfLine, UnitsOfLine
     from returns.outbound import OutboundType as Out
-    from returns.policy.decision import DayUnit, Duration, ReturnDecision
+    from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.refunds import refund_for_accepted
     from returns.status import (
         DEADLINE_LABELS, FINAL, TRANSITIONS, AttentionCause, AuditEntry, Deadline,
@@ -327,8 +327,14 @@ class ReturnWorkflow(ReturnEffects):
         self._meet(Kind.inspection)
         await self._tell(Out.inspected)
         if any(i.quantity_accepted for i in self.items.values()):
+            # The refund of what passed (never the proposal: a failed line refunds nothing).
+            due = sum(self._refund_due(self.decision.item(i.line_id))
+                      for i in self.items.values() if i.quantity_accepted
+                      and self.decision.item(i.line_id).resolution == Resolution.refund)
             await self._notify("inspection_passed",  # and what is owed first (004 §4.4, §4.5)
-                               message=notices.owed_after_inspection(self.decision, self.items))
+                               message=notices.owed_after_inspection(self.decision, self.items),
+                               refund_total=format_money(due, self.decision.currency) if due
+                               else "")
         if any(i.inspection == InspectionResult.failed for i in self.items.values()):
             await self._notify("inspection_failed",
                                message=notices.inspection_failed(self.decision, self.items))
@@ -347,9 +353,7 @@ class ReturnWorkflow(ReturnEffects):
         if refunds:
             await self._pay_refund([RefundOfLine(
                 line_id=i.line_id, units=self.items[i.line_id].quantity_accepted,
-                amount=refund_for_accepted(i, self.items[i.line_id].quantity_accepted,
-                                           inspection_fee(self.inspection, i.line_id)))
-                for i in refunds], "refund", "refund after inspection")
+                amount=self._refund_due(i)) for i in refunds], "refund", "refund after inspection")
         if exchanges:
             await self._ship_back(State.exchange_shipping, State.exchanged, "exchange_shipping",
                                   deadline=Kind.reshipment)
@@ -370,11 +374,20 @@ class ReturnWorkflow(ReturnEffects):
             self._transition(State.closed)
         await self._close(outcomes or [Outcome.nothing_accepted])
 
+    def _refund_due(self, item: ItemDecision) -> int:
+        """What an inspected line refunds: the units that passed, less any inspection fee."""
+        return refund_for_accepted(item, self.items[item.line_id].quantity_accepted,
+                                   inspection_fee(self.inspection, item.line_id))
+
     async def _close(self, outcomes: list[Outcome]) -> None:
         self.outcomes = outcomes
         self._publish()
         await self._tell(Out.closed)
-        await self._notify("closed")
+        # What was paid, never the policy's proposal: an item that failed inspection refunds
+        # nothing ("" leaves the email's refund line out).
+        paid = self.refund.paid if self.refund else 0
+        await self._notify("closed", refund_total=format_money(paid, self.decision.currency)
+                           if paid else "")
 
     async def _finish(self, state: State, outcome: Outcome, template: str,
                       message: str | None = None,

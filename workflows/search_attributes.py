@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
+from returns.refund_shown import refund_shown
 from returns.status import FINAL, LabelInfo, ReturnStatus
 
 RETURN_STATE = SearchAttributeKey.for_keyword("ReturnState")
@@ -48,9 +49,9 @@ def for_status(status: ReturnStatus, label: LabelInfo | None) -> list[SearchAttr
         RETURN_STATE.value_set(status.state.value),
         WAITING_ON.value_set(status.waiting_on.value if status.waiting_on else "nobody"),
         NEEDS_ATTENTION.value_set(status.needs_attention),
-        # What was paid once the refund is done (less for a partial one), what is due before.
-        REFUND_AMOUNT.value_set(status.refund.paid if status.refund and status.refund.paid
-                                else status.refund_total),
+        # What was paid once the refund is done (less for a partial one), what is due before;
+        # 0 once the outcome refunds nothing (a failed inspection, a rejection): refund_shown.
+        REFUND_AMOUNT.value_set(refund_shown(status).amount),
         CURRENCY.value_set(status.currency),
         RESOLUTIONS.value_set(sorted({i.resolution.value for i in status.items
                                       if i.eligible and i.resolution})),

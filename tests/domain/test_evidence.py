@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from returns.events import EvidenceKind
+from returns.console_link import console_page_url
+from returns.events import EvidenceKind, workflow_id_for
 from returns.evidence import (
     MAX_FILES, MAX_PHOTO_BYTES, RecordEvidence, already_recorded, evidence_file, evidence_refusal,
 )
@@ -94,7 +95,7 @@ def test_the_card_shows_the_reviewer_what_arrived_after_the_request_with_staff_l
              evidence_file(record(sha256="ef" * 32, key=f"pearl-platform/R-7/{'ef' * 32}",
                                   line_id="L2"), later)]
     card = render_status_card(card_status(ReturnState.under_review, files),
-                              console_url="https://console.example")
+                              console_page=console_page_url("https://console.example", workflow_id_for(files[0].key.split("/")[0], files[0].key.split("/")[1])))
     line = next(x for x in card.splitlines() if x.startswith("- **L1**"))
     assert "missing photos" in line and "**uploaded after the request: photos (2 files)**" in line
     assert "### Customer's evidence (staff only)" in card

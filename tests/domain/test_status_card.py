@@ -14,7 +14,7 @@ def status(state: ReturnState, **extra) -> ReturnStatus:
         refund_total=14000,
         items=[ItemStatus(line_id="L1", sku="RING", title="Gold ring", quantity_requested=1,
                           eligible=True, resolution="refund", refund_amount=14000,
-                          quantity_received=1, inspection="passed")],
+                          quantity_received=1, inspection="passed", quantity_accepted=1)],
         deadlines=[Deadline(kind=DeadlineKind.review,
                             due_at=datetime(2026, 11, 25, 23, 59, tzinfo=timezone.utc),
                             basis="2 business days")],
@@ -80,9 +80,9 @@ def test_the_review_card_shows_what_was_asked_missing_evidence_and_staff_points(
     review; the card says what was asked when the policy grants something else (004 §6.1.2)."""
     card = render_status_card(status(ReturnState.under_review).model_copy(
         update={"items": _reviewed_items()}))
-    assert ("- **L1** Gold ring × 1 · exchange (asked repair) · 0.00 USD · return paid by merchant"
+    assert ("- **L1** Gold ring × 1 · exchange (asked repair) · no refund · return paid by merchant"
             " · received 0 · missing logistics signature") in card
-    assert "- **L2** Engraved band × 1 · not eligible (asked refund) · 0.00 USD · received 0" in card
+    assert "- **L2** Engraved band × 1 · not eligible (asked refund) · no refund · received 0" in card
     assert "**For staff to check**\n\n- L1: 004 §2.4: ask the customer for: logistics_signature" in card
     assert "- L2: 004 §4.5: may be specially approved after review" in card
 

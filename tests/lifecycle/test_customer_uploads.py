@@ -25,6 +25,7 @@ from customer_page.links import CustomerLinks
 from customer_page.server import CustomerPages
 from evidence import evidence_bytes, files
 from evidence.store import LocalEvidenceStore
+from returns.console_link import console_page_url
 from returns.evidence import MAX_PHOTO_BYTES
 from returns.status import ReturnState
 from returns.status_card import render_status_card
@@ -128,7 +129,7 @@ async def test_a_photo_uploaded_under_review_is_recorded_without_its_location(ha
     assert not files.has_location(stored)  # the upload had a GPS position; the stored file not
     assert [a.action for a in st.audit].count("photo uploaded") == 1
     # Staff: the status card lists it with the console's link, next to what was missing.
-    card = render_status_card(st, console_url="https://console.example")
+    card = render_status_card(st, console_page_url("https://console.example", handle.id))
     assert "uploaded after the request: photos (1 file)" in card
     assert (f"https://console.example/returns/{handle.id}/evidence/{recorded.sha256}") in card
     assert await evidence_bytes(store, st, recorded.sha256) == (stored, "image/jpeg")
