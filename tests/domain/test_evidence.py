@@ -111,6 +111,10 @@ def test_without_uploads_the_card_only_says_what_is_missing():
 
 def test_the_evidence_list_stays_after_the_review():
     files = [evidence_file(record(), REQUESTED + timedelta(days=3))]
-    card = render_status_card(card_status(ReturnState.awaiting_shipment, files))
+    page = console_page_url("https://console.example", workflow_id_for("pearl-platform", "R-7"))
+    card = render_status_card(card_status(ReturnState.awaiting_shipment, files), page)
     assert "uploaded after the request" not in card  # the review is over
-    assert "### Customer's evidence (staff only)" in card and "/evidence/" + SHA in card
+    assert "### Customer's evidence (staff only)" in card and f"{page}/evidence/{SHA})" in card
+    # A return started without the console's address lists its files without links.
+    bare = render_status_card(card_status(ReturnState.awaiting_shipment, files))
+    assert "- photos: photo, image/jpeg" in bare and "/evidence/" not in bare
