@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from returns import customer_words
 from returns.allowed import OPEN_BEFORE_RECEIPT
 from returns.events import Address
 from returns.policy.decision import MerchantContact, Party
@@ -131,19 +132,17 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
     items = []
     decided = any(i.resolution for i in status.items) or status.state not in (
         S.requested, S.under_review)
+    deciding = status.state in (S.requested, S.under_review)
     for i in status.items:
-        reasons = []
-        if not i.eligible:
-            decision = w["res_declined"]
-            reasons.append(w["why_declined"].format(email=support_email))
-        elif not decided or i.resolution is None:
-            decision = w["res_pending"]
-        else:
-            decision = w.get(f"res_{i.resolution.value}", w["res_refund"])
-            if i.resolution_reason is not None:
-                reasons.append(w["why_changed"])
-        if i.evidence_missing and status.state in (S.requested, S.under_review):
-            reasons.append(w["why_evidence"].format(email=support_email))
+        resolution = i.resolution.value if i.resolution else None
+        decision = customer_words.decision_label(
+            language, eligible=i.eligible, resolution=resolution,
+            deciding=not decided or i.resolution is None)
+        reasons = customer_words.item_reasons(
+            language, eligible=i.eligible, resolution=resolution,
+            resolution_changed=i.resolution_reason is not None,
+            evidence_missing=[k.value for k in i.evidence_missing], deciding=deciding,
+            support_email=support_email)
         items.append(Item(
             title=i.title, quantity=i.quantity_requested, decision=decision, reasons=reasons,
             refund=money(i.refund_amount) if i.refund_amount and i.eligible else None,
@@ -154,6 +153,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
     shipping = (w["shipping_paid_by_customer"] if Party.customer in payers
                 else w["shipping_paid_by_merchant"] if Party.merchant in payers else None)
     parcel_in = any(r.outcome == ReceiptOutcome.recorded for r in status.receipts)
+    if not ships:  # a returnless refund: nothing is sent back, nothing is checked
+        w = {**w, "refund_note": w["refund_note_returnless"]}
     return CustomerView(
         language=language, title=w["title"].format(return_id=status.return_id),
         order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,
