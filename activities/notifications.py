@@ -32,6 +32,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import SEND_NOTIFICATION, Audience, Notification, NotificationSent
+from activities.customer_email import for_customer
 from activities.mail import (
     PERMANENT_EMAIL_FAILURE,
     Attachment,
@@ -199,6 +200,10 @@ class NotificationTemplates:
         folder = self.locale_for(n.template, n.locale)
         if folder is None:
             raise KeyError(n.template)
+        if n.audience == "customer":
+            # Reasons, fees, amounts and notes in the customer's words and language, never the
+            # policy's staff wording (activities/customer_email.py, returns/customer_words.py).
+            n = for_customer(n)
         # Only the notification's own fields: what the template may say is what the workflow sent.
         context = {field: getattr(n, field) for field in Notification.model_fields}
         if n.deadline_at is not None:
@@ -289,7 +294,7 @@ class NotificationActivities:
         try:
             message = build_message(
                 idempotency_key=n.idempotency_key,
-                mail_from=mail.transport.mail_from,
+                mail_from=n.merchant_sender_email or mail.transport.mail_from,
                 sender_name=n.merchant_name,
                 to=n.to,
                 reply_to=n.merchant_support_email,

@@ -78,12 +78,12 @@ WORDS: dict[str, dict[str, str]] = {
         "shipping_paid_by_customer": "You pay the return shipping.",
         "shipping_paid_by_nobody": "There is nothing to send back.",
         # dates that can move (DeadlineKind), for "a date has moved"
-        "deadline_review": "Our review of your request",
-        "deadline_ship_by": "The date by which to send your parcel",
-        "deadline_inspection": "Our check of your items",
-        "deadline_refund": "Your refund",
-        "deadline_reshipment": "Shipping your exchange or repaired item",
-        "deadline_moved": "{what} needs a little more time.",
+        "deadline_review": "our review of your request",
+        "deadline_ship_by": "the date by which to send your parcel: you have more time",
+        "deadline_inspection": "our check of your items",
+        "deadline_refund": "your refund",
+        "deadline_reshipment": "shipping your exchange or repaired item",
+        "deadline_moved": "The date that moved: {what}.",
         # money still owed before a shipment to the customer (004 §4.4, §4.5, §3.7)
         "owed_known": "Before we ship it, {amount} is to be paid. We will tell you how, and we ship once it is paid.",
         "owed_known_and_quoted": "Before we ship it, {amount} is to be paid, plus costs we will quote you. We will tell you how, and we ship once it is paid.",
@@ -117,12 +117,12 @@ WORDS: dict[str, dict[str, str]] = {
         "shipping_paid_by_merchant": "Nous prenons en charge les frais de retour.",
         "shipping_paid_by_customer": "Les frais de retour sont à votre charge.",
         "shipping_paid_by_nobody": "Vous n’avez rien à nous renvoyer.",
-        "deadline_review": "L’examen de votre demande",
-        "deadline_ship_by": "La date limite d’envoi de votre colis",
-        "deadline_inspection": "Le contrôle de vos articles",
-        "deadline_refund": "Votre remboursement",
-        "deadline_reshipment": "L’envoi de votre échange ou de votre article réparé",
-        "deadline_moved": "{what} demande un peu plus de temps.",
+        "deadline_review": "l’examen de votre demande",
+        "deadline_ship_by": "la date limite d’envoi de votre colis : vous avez plus de temps",
+        "deadline_inspection": "le contrôle de vos articles",
+        "deadline_refund": "votre remboursement",
+        "deadline_reshipment": "l’envoi de votre échange ou de votre article réparé",
+        "deadline_moved": "La date qui change : {what}.",
         "owed_known": "Avant l’envoi, {amount} reste à régler. Nous vous dirons comment ; l’envoi part dès le paiement reçu.",
         "owed_known_and_quoted": "Avant l’envoi, {amount} reste à régler, plus des frais dont nous vous communiquerons le montant. Nous vous dirons comment ; l’envoi part dès le paiement reçu.",
         "owed_quoted": "Avant l’envoi, des frais restent à régler ; nous vous en communiquerons le montant. L’envoi part dès le paiement reçu.",
@@ -155,11 +155,11 @@ WORDS: dict[str, dict[str, str]] = {
         "shipping_paid_by_customer": "退货运费由您承担。",
         "shipping_paid_by_nobody": "您无需寄回任何商品。",
         "deadline_review": "我们对您申请的审核",
-        "deadline_ship_by": "您寄出包裹的期限",
+        "deadline_ship_by": "您寄出包裹的期限（您有更多时间）",
         "deadline_inspection": "我们对商品的检验",
         "deadline_refund": "您的退款",
         "deadline_reshipment": "换货或维修商品的寄出",
-        "deadline_moved": "{what}需要多一点时间。",
+        "deadline_moved": "变更的日期：{what}。",
         "owed_known": "寄出前需支付 {amount}。我们会告诉您支付方式，收到付款后即寄出。",
         "owed_known_and_quoted": "寄出前需支付 {amount}，另有费用我们会向您报价。我们会告诉您支付方式，收到付款后即寄出。",
         "owed_quoted": "寄出前还有费用需要支付，我们会向您报价。收到付款后即寄出。",
@@ -244,7 +244,7 @@ def shipping_paid_by(party: str, language: str) -> str:
 
 
 def deadline_moved(kind: str, language: str) -> str:
-    """"Our review of your request needs a little more time." (003 §III.4: told separately)."""
+    """"The date that moved: our review of your request." (003 §III.4: told separately)."""
     w = WORDS[language_of(language)]
     what = w.get(f"deadline_{kind}")
     return w["deadline_moved"].format(what=what) if what else ""
