@@ -160,13 +160,15 @@ class Notification(_Model):
             message=message,
             deadline=deadline.strftime("%A %d %B %Y, %H:%M UTC") if deadline else None,
             deadline_at=deadline, timezone=decision.sla.calendar.timezone,
-            refund_total=refund_total or (format_money(decision.refund_total, currency)
+            refund_total=refund_total or (format_money(refund_paid, currency) if refund_paid
+                                          else None if refund_paid is not None
+                                          else format_money(decision.refund_total, currency)
                                           if decision.refund_total else None),
             label_path=label_path, tracking=tracking,
             packaging_clause=decision.original_packaging_clause,
             currency=currency,
-            refund_total_amount=refund_paid if refund_paid is not None else (
-                decision.refund_total or None),
+            refund_total_amount=(refund_paid if refund_paid is not None
+                                 else decision.refund_total) or None,
             deadline_kind=deadline_kind, owed_amount=owed_amount, owed_quoted=owed_quoted,
             merchant_sender_email=getattr(decision.merchant, "sender_email", None))
 
