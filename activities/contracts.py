@@ -82,6 +82,7 @@ class NotificationItem(_Model):
     fee_amounts: list[FeeAmount] = []
     missing: int = 0  # units that have not arrived ("received")
     failed: int = 0  # units that did not pass inspection ("inspection_failed")
+    needs_return_shipment: bool = True  # False: refunded or exchanged with nothing sent back
 
 
 class Notification(_Model):
@@ -120,6 +121,9 @@ class Notification(_Model):
     owed_quoted: bool = False  # and costs staff quote (price difference, postage)
     # The merchant's From address (policy file, [merchant] sender_email); None: the transport's.
     merchant_sender_email: str | None = None
+    # Set by the activity for a customer email: no item travels back (a returnless refund, a lost
+    # parcel), so the email says nothing about labels, parcels or the return address.
+    nothing_to_send: bool = False
 
     @classmethod
     def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,
@@ -156,6 +160,7 @@ class Notification(_Model):
                 fee_amounts=[FeeAmount(kind=f.kind.value, amount=f.amount) for f in i.fees
                              if not f.waived],
                 missing=missing.get(i.line_id, 0), failed=failed.get(i.line_id, 0),
+                needs_return_shipment=i.needs_return_shipment,
             ) for i in decision.items],
             message=message,
             deadline=deadline.strftime("%A %d %B %Y, %H:%M UTC") if deadline else None,

@@ -60,6 +60,10 @@ def for_customer(n: Notification) -> Notification:
     """`n` with its items, amounts and message in the customer's words and language."""
     language = cw.language_of(n.locale)
     update: dict = {"items": [_item(i, n, language) for i in n.items]}
+    if n.items and not any(i.eligible and i.needs_return_shipment and i.resolution
+                           for i in n.items):
+        # Nothing travels back: no return address, no label or parcel talk.
+        update.update(nothing_to_send=True, merchant_return_address=None)
     if n.currency is not None and n.refund_total_amount:
         update["refund_total"] = cw.money(n.refund_total_amount, n.currency, language)
     if n.template in WORDED_HERE:
