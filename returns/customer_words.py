@@ -150,7 +150,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fee_personalisation": "定制费",
         "fee_comparison_purchase": "多件购买部分退货费",
         "fee_inspection": "检验费",
-        "fee_line": "{fee}：{amount}",
+        "fee_line": "{fee} {amount}",
         "shipping_paid_by_merchant": "退货运费由我们承担。",
         "shipping_paid_by_customer": "退货运费由您承担。",
         "shipping_paid_by_nobody": "您无需寄回任何商品。",
