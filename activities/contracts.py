@@ -175,7 +175,7 @@ class Notification(_Model):
             refund_total_amount=(refund_paid if refund_paid is not None
                                  else decision.refund_total) or None,
             deadline_kind=deadline_kind, owed_amount=owed_amount, owed_quoted=owed_quoted,
-            merchant_sender_email=getattr(decision.merchant, "sender_email", None))
+            merchant_sender_email=decision.merchant.sender_email)
 
 
 class NotificationSent(_Model):

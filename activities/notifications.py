@@ -113,7 +113,7 @@ def plain_reason(reason: str) -> str:
         reason = f"{text[:1].upper()}{text[1:]} ({clause})"
     else:
         reason = reason[:1].upper() + reason[1:]
-    if reason and reason[-1] not in ".!?":
+    if reason and reason[-1] not in ".!?。！？":
         reason += "."
     return reason
 
