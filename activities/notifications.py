@@ -43,6 +43,7 @@ from activities.mail import (
     build_message,
 )
 from customer_page.links import CustomerLinks
+from returns import customer_words
 from runtime.logging import get_logger
 from runtime.settings import Settings
 
@@ -182,6 +183,9 @@ class NotificationTemplates:
             keep_trailing_newline=False,
         )
         self.env.filters["plain_reason"] = plain_reason
+        # Each item's decision in the catalogue's words, the same as on the return page.
+        self.env.globals["customer_decision"] = lambda language, resolution, eligible=True: (
+            customer_words.decision_label(language, eligible=eligible, resolution=resolution))
         self.env.filters["paragraphs"] = paragraphs
 
     def locale_for(self, name: str, locale: str) -> str | None:
