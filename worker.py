@@ -5,8 +5,9 @@ return's events to the merchant's order system) and their activities on the `ret
 
 Policies are loaded and validated first: an invalid policy file stops the worker with a message
 naming the file, the field and the problem; so does a merchant whose return address, sender or
-support address (what customers read) is missing or a placeholder (returns/merchant_settings.py). So does an invalid adapters file
-(`RETURNS_ADAPTERS_FILE`: each merchant's email, payment and label services, docs/adapters.md).
+support address (what customers read) is missing or a placeholder (returns/merchant_settings.py),
+and an invalid adapters file (`RETURNS_ADAPTERS_FILE`: each merchant's email, payment and label
+services, docs/adapters.md).
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def wanted(item: ItemDecision, requested: list[RequestedItem]) -> str | None:
     return item.resolution.value.replace("_", " ")
 
 
-# --- the facts of a customer email (worded by returns/customer_words.py in their language) ---------
+# --- the facts of a customer email (worded by returns/customer_words.py in their language) -------
 def missing_units(items: dict[str, ItemStatus]) -> dict[str, int]:
     """Units not (yet) received, per line id, for the customer's "received" email."""
     return {i.line_id: i.quantity_requested - i.quantity_received for i in items.values()

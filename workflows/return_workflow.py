@@ -437,7 +437,7 @@ class ReturnWorkflow(ReturnEffects):
             await self._notify_staff("refund_failed", message=self.refund.last_error)
             if self.inspection_untold:  # the customer hears the result now, not at the close
                 self.inspection_untold = False
-                await self._notify("inspection_passed")
+                await self._notify("inspection_passed", deadline=self._due(Kind.refund))
             await self._wait(lambda: self.refund_retry is not None or
                              self.manual_refund is not None)
             self._clear_attention()
@@ -458,8 +458,8 @@ class ReturnWorkflow(ReturnEffects):
                              else State.closed)
         await self._tell(Out.refund_issued)
         if tell_customer:  # else the closing email that follows says it: one email, not two
-            await self._notify("refund_issued", refund_total=format_money(self.refund.paid, currency),
-                               refund_paid=self.refund.paid)
+            await self._notify("refund_issued", refund_paid=self.refund.paid,
+                               refund_total=format_money(self.refund.paid, currency))
 
     async def _claim(self, lines: list[RefundOfLine], step: str) -> str | None:
         """The refund's money claimed on the order's lines: the claim's key, or None (and why in
