@@ -435,9 +435,7 @@ class ReturnWorkflow(ReturnEffects):
                             AttentionCause.refund_failed)
             await self._tell(Out.refund_failed)
             await self._notify_staff("refund_failed", message=self.refund.last_error)
-            if self.inspection_untold:  # the customer hears the result now, not at the close
-                self.inspection_untold = False
-                await self._notify("inspection_passed", deadline=self._due(Kind.refund))
+            await self._tell_inspection_passed_now()
             await self._wait(lambda: self.refund_retry is not None or
                              self.manual_refund is not None)
             self._clear_attention()
@@ -489,6 +487,13 @@ class ReturnWorkflow(ReturnEffects):
             self._attention("a manual refund was recorded that the order's lines did not allow: "
                             f"{self.refund.last_error}", AttentionCause.refund_failed)
 
+    async def _tell_inspection_passed_now(self) -> None:
+        """A refund-only inspection's result waits for the closing email; a refund that does not
+        go through at once tells it now, with the date the refund is due."""
+        if self.inspection_untold:
+            self.inspection_untold = False
+            await self._notify("inspection_passed", deadline=self._due(Kind.refund))
+
     async def _attempt_refund(self, amount: int, step: str,
                               reason: str) -> contracts.RefundIssued | None:
         """A brief try; then, at rest, retries until the refund is due, escalated before then."""
@@ -505,6 +510,7 @@ class ReturnWorkflow(ReturnEffects):
                 summary=summary)
         except ActivityError as err:
             self.refund.last_error = why(err)
+            await self._tell_inspection_passed_now()
             cause = err.cause
             if isinstance(cause, ApplicationError) and (
                     cause.non_retryable or cause.type == contracts.REFUND_REFUSED):

@@ -141,3 +141,33 @@ async def test_a_moved_date_tells_the_customer_which_date_never_the_staff_reason
     assert "Mr Li" not in body and "QA" not in body and "Monday" not in body
     audit = [a.detail for a in (await status(handle)).audit]
     assert any("Mr Li" in d for d in audit)
+
+
+async def test_a_refund_that_does_not_go_through_at_once_tells_the_inspection_result(
+        env, registry, tmp_path, smtp, monkeypatch):
+    """The payment provider fails (the real fault wrapper, `refund:fail=1`): the customer is not
+    left waiting for the closing email; they hear at once that their items passed, with the date
+    the refund is due, and nothing says it was refunded."""
+    monkeypatch.setenv("RETURNS_FAULTS", "seed=1;refund:fail=1")
+    settings = replace(Settings.from_env({
+        "RETURNS_DATA_DIR": str(tmp_path / "data"), "RETURNS_SMTP_HOST": "127.0.0.1",
+        "RETURNS_SMTP_PORT": str(smtp.port), "RETURNS_SMTP_STARTTLS": "false"}),
+        task_queue=f"returns-{uuid.uuid4()}")
+    async with build_worker(env.client, settings, registry):
+        harness = Harness(client=env.client, env=env, settings=settings)
+        try:
+            handle = await harness.start(in_language(return_requested("fine-jewelry"), "fr"))
+            await wait_state(handle, S.under_review)
+            await approve(handle)
+            await receive_and_inspect(handle, ("L1", 1))
+            for _ in range(400):
+                sent = names(customer_emails(smtp.handler))
+                if "inspection_passed" in sent:
+                    break
+                await asyncio.sleep(0.05)
+            assert sent[-1] == "inspection_passed", sent
+            assert "closed" not in sent and "refund_issued" not in sent
+            passed = text(customer_emails(smtp.handler)[-1])
+            assert "remboursement" in passed.lower() and "d’ici le" in passed
+        finally:
+            await harness.finish()
