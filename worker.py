@@ -4,8 +4,10 @@ return's events to the merchant's order system) and their activities on the `ret
     python worker.py            # connects per temporalio.envconfig (TEMPORAL_ADDRESS, ...)
 
 Policies are loaded and validated first: an invalid policy file stops the worker with a message
-naming the file, the field and the problem. So does an invalid adapters file
-(`RETURNS_ADAPTERS_FILE`: each merchant's email, payment and label services, docs/adapters.md).
+naming the file, the field and the problem; so does a merchant whose return address, sender or
+support address (what customers read) is missing or a placeholder (returns/merchant_settings.py),
+and an invalid adapters file (`RETURNS_ADAPTERS_FILE`: each merchant's email, payment and label
+services, docs/adapters.md).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from activities.deliveries import DeliveryActivities
 from activities.metrics import with_metrics
 from activities.order_lines import OrderLineActivities
 from activities.policy import PolicyActivities
+from returns import merchant_settings
 from returns.policy.registry import PolicyFileError, PolicyRegistry
 from runtime.client import connect, worker_data_converter
 from runtime.codec import CodecKeyError
@@ -103,6 +106,13 @@ async def main() -> int:
         registry = PolicyRegistry.load(settings.policies_dir)
     except PolicyFileError as err:
         log.error("invalid policy file", error=str(err))
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
+    try:  # what customers read: each merchant's return address, sender and support address
+        merchant_settings.check({m: registry.get(m).contact() for m in registry.merchant_ids},
+                                {m: str(registry.source(m) or "") for m in registry.merchant_ids})
+    except merchant_settings.MerchantSettingsError as err:
+        log.error("merchant settings not ready", error=str(err))
         print(f"worker: {err}", file=sys.stderr)
         return 2
     try:  # each merchant's email, payment and label services, secrets included

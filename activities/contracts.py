@@ -61,14 +61,28 @@ class DeadlineRequest(_Model):
 Audience = Literal["customer", "staff"]
 
 
+class FeeAmount(_Model):
+    kind: str  # returns.policy.decision.FeeKind
+    amount: int  # minor units, in the notification's currency
+
+
 class NotificationItem(_Model):
     title: str
     quantity: int
     resolution: str | None = None
     eligible: bool = True
-    reasons: list[str] = []  # plain-language reasons, each citing its clause
+    reasons: list[str] = []  # the policy's reasons, each citing its clause: staff emails only
     refund: str | None = None  # "123.45 EUR"
     fees: list[str] = []
+    # The decision's facts a customer email is worded from (returns/customer_words.py, in the
+    # customer's language): customers never read `reasons` or `fees` above.
+    resolution_changed: bool = False  # granted something else than asked
+    evidence_missing: list[str] = []  # EvidenceKind values still needed to decide
+    refund_amount: int | None = None  # minor units
+    fee_amounts: list[FeeAmount] = []
+    missing: int = 0  # units that have not arrived ("received")
+    failed: int = 0  # units that did not pass inspection ("inspection_failed")
+    needs_return_shipment: bool = True  # False: refunded or exchanged with nothing sent back
 
 
 class Notification(_Model):
@@ -98,16 +112,33 @@ class Notification(_Model):
     # The customer's return page (customer_page.links); set by the activity when it sends a
     # customer email, never by the workflow (its keys are the worker's secret).
     return_page_url: str | None = None
+    # For the customer's words (returns/customer_words.py): amounts in minor units of `currency`,
+    # formatted per language by the activity; None in notifications of older returns.
+    currency: str | None = None
+    refund_total_amount: int | None = None
+    deadline_kind: str | None = None  # "deadline_extended": which date moved (DeadlineKind)
+    owed_amount: int | None = None  # paid before a shipment to the customer (004 §4.4, §3.7)
+    owed_quoted: bool = False  # and costs staff quote (price difference, postage)
+    # The merchant's From address (policy file, [merchant] sender_email); None: the transport's.
+    merchant_sender_email: str | None = None
+    # Set by the activity for a customer email: no item travels back (a returnless refund, a lost
+    # parcel), so the email says nothing about labels, parcels or the return address.
+    nothing_to_send: bool = False
 
     @classmethod
     def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,
                    template: str, audience: Audience, to: str, idempotency_key: str,
                    message: str | None = None, deadline: datetime | None = None,
                    label_path: str | None = None, tracking: str | None = None,
-                   refund_total: str | None = None) -> "Notification":
+                   refund_total: str | None = None, refund_paid: int | None = None,
+                   missing: dict[str, int] | None = None, failed: dict[str, int] | None = None,
+                   deadline_kind: str | None = None, owed_amount: int | None = None,
+                   owed_quoted: bool = False) -> "Notification":
         """The email for one step of a return: its items as the policy decided them, amounts
-        formatted in the return's currency."""
+        formatted in the return's currency. `refund_paid`: what was refunded (minor units);
+        `missing` / `failed`: units per line id not received / not passed."""
         currency = decision.currency
+        missing, failed = missing or {}, failed or {}
         return cls(
             idempotency_key=idempotency_key, template=template, audience=audience, to=to,
             merchant_id=request.merchant_id, locale=request.order.customer.locale,
@@ -123,15 +154,31 @@ class Notification(_Model):
                 refund=format_money(i.refund_amount, currency) if i.refund_amount else None,
                 fees=[f"{f.kind.value}: {format_money(f.amount, currency)}" for f in i.fees
                       if not f.waived],
+                resolution_changed=i.resolution_reason is not None,
+                evidence_missing=[k.value for k in i.evidence_missing],
+                refund_amount=i.refund_amount or None,
+                fee_amounts=[FeeAmount(kind=f.kind.value, amount=f.amount) for f in i.fees
+                             if not f.waived],
+                missing=missing.get(i.line_id, 0), failed=failed.get(i.line_id, 0),
+                needs_return_shipment=i.needs_return_shipment,
             ) for i in decision.items],
             message=message,
             deadline=deadline.strftime("%A %d %B %Y, %H:%M UTC") if deadline else None,
             deadline_at=deadline, timezone=decision.sla.calendar.timezone,
-            # "" from the workflow: no refund to tell (the outcome refunded nothing).
-            refund_total=refund_total if refund_total is not None else (
-                format_money(decision.refund_total, currency) if decision.refund_total else None),
+            # refund_total "" from the workflow: no refund to tell; else what was paid, else the
+            # policy's proposal (an email before any refund).
+            refund_total=(refund_total or None) if refund_total is not None else (
+                format_money(refund_paid, currency) if refund_paid
+                else None if refund_paid is not None
+                else format_money(decision.refund_total, currency) if decision.refund_total
+                else None),
             label_path=label_path, tracking=tracking,
-            packaging_clause=decision.original_packaging_clause)
+            packaging_clause=decision.original_packaging_clause,
+            currency=currency,
+            refund_total_amount=(refund_paid if refund_paid is not None
+                                 else decision.refund_total) or None,
+            deadline_kind=deadline_kind, owed_amount=owed_amount, owed_quoted=owed_quoted,
+            merchant_sender_email=decision.merchant.sender_email)
 
 
 class NotificationSent(_Model):

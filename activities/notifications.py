@@ -32,6 +32,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contracts import SEND_NOTIFICATION, Audience, Notification, NotificationSent
+from activities.customer_email import for_customer
 from activities.mail import (
     PERMANENT_EMAIL_FAILURE,
     Attachment,
@@ -42,6 +43,7 @@ from activities.mail import (
     build_message,
 )
 from customer_page.links import CustomerLinks
+from returns import customer_words
 from runtime.logging import get_logger
 from runtime.settings import Settings
 
@@ -112,7 +114,7 @@ def plain_reason(reason: str) -> str:
         reason = f"{text[:1].upper()}{text[1:]} ({clause})"
     else:
         reason = reason[:1].upper() + reason[1:]
-    if reason and reason[-1] not in ".!?":
+    if reason and reason[-1] not in ".!?。！？":
         reason += "."
     return reason
 
@@ -181,6 +183,9 @@ class NotificationTemplates:
             keep_trailing_newline=False,
         )
         self.env.filters["plain_reason"] = plain_reason
+        # Each item's decision in the catalogue's words, the same as on the return page.
+        self.env.globals["customer_decision"] = lambda language, resolution, eligible=True: (
+            customer_words.decision_label(language, eligible=eligible, resolution=resolution))
         self.env.filters["paragraphs"] = paragraphs
 
     def locale_for(self, name: str, locale: str) -> str | None:
@@ -199,6 +204,10 @@ class NotificationTemplates:
         folder = self.locale_for(n.template, n.locale)
         if folder is None:
             raise KeyError(n.template)
+        if n.audience == "customer":
+            # Reasons, fees, amounts and notes in the customer's words and language, never the
+            # policy's staff wording (activities/customer_email.py, returns/customer_words.py).
+            n = for_customer(n)
         # Only the notification's own fields: what the template may say is what the workflow sent.
         context = {field: getattr(n, field) for field in Notification.model_fields}
         if n.deadline_at is not None:
@@ -289,7 +298,7 @@ class NotificationActivities:
         try:
             message = build_message(
                 idempotency_key=n.idempotency_key,
-                mail_from=mail.transport.mail_from,
+                mail_from=n.merchant_sender_email or mail.transport.mail_from,
                 sender_name=n.merchant_name,
                 to=n.to,
                 reply_to=n.merchant_support_email,

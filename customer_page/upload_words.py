@@ -8,7 +8,6 @@ from __future__ import annotations
 
 UPLOAD_WORDS: dict[str, dict[str, str]] = {
     "en": {
-        "why_evidence_upload": "We need photos or videos of the item to decide: please upload them below.",
         "evidence_heading": "Photos and videos",
         "evidence_text": "Photos in JPEG, PNG or WebP up to 10 MB; videos in MP4, MOV or WebM up to 100 MB. We remove the location from your photos.",
         "evidence_kind": "What it shows",
@@ -37,7 +36,6 @@ UPLOAD_WORDS: dict[str, dict[str, str]] = {
         "up_not_now": "Files can no longer be sent: this return is closed.",
     },
     "fr": {
-        "why_evidence_upload": "Nous avons besoin de photos ou de vidéos de l’article pour décider : merci de les envoyer ci-dessous.",
         "evidence_heading": "Photos et vidéos",
         "evidence_text": "Photos JPEG, PNG ou WebP jusqu’à 10 Mo ; vidéos MP4, MOV ou WebM jusqu’à 100 Mo. Nous retirons la localisation de vos photos.",
         "evidence_kind": "Ce qu’elle montre",
@@ -66,7 +64,6 @@ UPLOAD_WORDS: dict[str, dict[str, str]] = {
         "up_not_now": "Les fichiers ne peuvent plus être envoyés : ce retour est clôturé.",
     },
     "zh": {
-        "why_evidence_upload": "我们需要商品的照片或视频才能做出决定：请在下方上传。",
         "evidence_heading": "照片和视频",
         "evidence_text": "照片：JPEG、PNG 或 WebP，最大 10 MB；视频：MP4、MOV 或 WebM，最大 100 MB。我们会删除照片中的位置信息。",
         "evidence_kind": "内容",

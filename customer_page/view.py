@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from returns import customer_words
 from returns.allowed import OPEN_BEFORE_RECEIPT
 from returns.events import Address
 from returns.policy.decision import MerchantContact, Party
@@ -151,20 +152,17 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
     items = []
     decided = any(i.resolution for i in status.items) or status.state not in (
         S.requested, S.under_review)
+    deciding = status.state in (S.requested, S.under_review)
     for i in status.items:
-        reasons = []
-        if not i.eligible:
-            decision = w["res_declined"]
-            reasons.append(w["why_declined"].format(email=support_email))
-        elif not decided or i.resolution is None:
-            decision = w["res_pending"]
-        else:
-            decision = w.get(f"res_{i.resolution.value}", w["res_refund"])
-            if i.resolution_reason is not None:
-                reasons.append(w["why_changed"])
-        if i.evidence_missing and status.state in (S.requested, S.under_review):
-            reasons.append(w["why_evidence_upload"] if upload_view.can_upload(status)
-                           else w["why_evidence"].format(email=support_email))
+        resolution = i.resolution.value if i.resolution else None
+        decision = customer_words.decision_label(
+            language, eligible=i.eligible, resolution=resolution,
+            deciding=not decided or i.resolution is None)
+        reasons = customer_words.item_reasons(
+            language, eligible=i.eligible, resolution=resolution,
+            resolution_changed=i.resolution_reason is not None,
+            evidence_missing=[k.value for k in i.evidence_missing], deciding=deciding,
+            support_email=support_email, upload_here=upload_view.can_upload(status))
         items.append(Item(
             title=i.title, quantity=i.quantity_requested, decision=decision, reasons=reasons,
             # The refund follows the outcome (returns/refund_shown.py): none after a failed
@@ -182,6 +180,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         next_action = w["answer_needed"]
     elif status.state == S.under_review and status.customer_answers:
         next_action = w["answer_thanks"]
+    if not ships:  # a returnless refund: nothing is sent back, nothing is checked
+        w = {**w, "refund_note": w["refund_note_returnless"]}
     return CustomerView(
         language=language, title=w["title"].format(return_id=status.return_id),
         order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,

@@ -2,20 +2,20 @@
 the same thing (activities/templates/<locale>/), and locale-aware dates and amounts (Babel).
 
 One table per language, same keys in each (tests/customer_page checks it). Customer-facing only:
-no state names, rule codes or staff notes reach the page.
+no state names, rule codes or staff notes reach the page. The words the emails say too (each
+item's decision and its reason, fees, who pays the return shipping, amounts) come from the one
+shared catalogue, returns/customer_words.py, merged into each table below.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-
-from babel.numbers import format_currency, get_currency_precision
 
 from activities.notifications import format_deadline
+from returns import customer_words
 
-LANGUAGES = ("en", "fr", "zh")
-BABEL_LOCALE = {"en": "en", "fr": "fr_FR", "zh": "zh_Hans_CN"}
+LANGUAGES = customer_words.LANGUAGES
+BABEL_LOCALE = customer_words.BABEL_LOCALE
 HTML_LANG = {"en": "en", "fr": "fr", "zh": "zh-CN"}
 
 WORDS: dict[str, dict[str, str]] = {
@@ -36,9 +36,8 @@ WORDS: dict[str, dict[str, str]] = {
         "fee": "Fee",
         "refund_estimate": "Your refund",
         "refund_note": "On the payment method used for the order, once the returned items have reached us and been checked.",
+        "refund_note_returnless": "On the payment method used for the order. You keep the items: there is nothing to send back.",
         "fees_total": "Fees deducted",
-        "shipping_paid_by_merchant": "We pay the return shipping.",
-        "shipping_paid_by_customer": "You pay the return shipping.",
         "return_address": "Return address",
         "label": "Download your return label (PDF)",
         "tracking_heading": "Your parcel's tracking number",
@@ -64,17 +63,6 @@ WORDS: dict[str, dict[str, str]] = {
         "step_withdrawn": "Withdrawn",
         "step_cancelled": "Cancelled",
         "step_closed": "Return closed",
-        # resolutions (as the emails' items tables)
-        "res_refund": "Refund",
-        "res_exchange": "Exchange",
-        "res_repair": "Repair",
-        "res_returnless_refund": "Refund, no need to send the item back",
-        "res_declined": "Not accepted",
-        "res_pending": "Being reviewed",
-        # customer-facing reasons
-        "why_declined": "This item is outside the conditions of our returns policy. If you think this is a mistake, write to {email}.",
-        "why_changed": "We could not offer what you asked for this item; this is what we can do instead.",
-        "why_evidence": "We need photos or videos of the item to decide: please send them to {email}.",
         # refusals
         "refused": "We could not record this",
         "bad_carrier": "Please enter the carrier's name (for example La Poste, DHL, UPS), up to 40 characters.",
@@ -117,9 +105,8 @@ WORDS: dict[str, dict[str, str]] = {
         "fee": "Frais",
         "refund_estimate": "Votre remboursement",
         "refund_note": "Sur le moyen de paiement utilisé pour la commande, dès que les articles renvoyés nous seront parvenus et auront été contrôlés.",
+        "refund_note_returnless": "Sur le moyen de paiement utilisé pour la commande. Vous gardez les articles : vous n’avez rien à nous renvoyer.",
         "fees_total": "Frais déduits",
-        "shipping_paid_by_merchant": "Nous prenons en charge les frais de retour.",
-        "shipping_paid_by_customer": "Les frais de retour sont à votre charge.",
         "return_address": "Adresse de retour",
         "label": "Télécharger votre étiquette de retour (PDF)",
         "tracking_heading": "Le numéro de suivi de votre colis",
@@ -144,15 +131,6 @@ WORDS: dict[str, dict[str, str]] = {
         "step_withdrawn": "Annulé à votre demande",
         "step_cancelled": "Annulé",
         "step_closed": "Retour clôturé",
-        "res_refund": "Remboursement",
-        "res_exchange": "Échange",
-        "res_repair": "Réparation",
-        "res_returnless_refund": "Remboursement, sans renvoi de l’article",
-        "res_declined": "Non accepté",
-        "res_pending": "En cours d’examen",
-        "why_declined": "Cet article ne remplit pas les conditions de notre politique de retour. Si vous pensez qu’il s’agit d’une erreur, écrivez à {email}.",
-        "why_changed": "Nous ne pouvons pas vous proposer ce que vous avez demandé pour cet article ; voici ce que nous pouvons faire.",
-        "why_evidence": "Nous avons besoin de photos ou de vidéos de l’article pour décider : merci de les envoyer à {email}.",
         "refused": "Nous n’avons pas pu l’enregistrer",
         "bad_carrier": "Indiquez le nom du transporteur (par exemple La Poste, DHL, UPS), 40 caractères au plus.",
         "bad_tracking": "Vérifiez le numéro de suivi : 4 à 40 lettres, chiffres ou tirets, tel qu’il figure sur votre reçu.",
@@ -192,9 +170,8 @@ WORDS: dict[str, dict[str, str]] = {
         "fee": "费用",
         "refund_estimate": "您的退款",
         "refund_note": "退回原支付方式，待退回的商品送达并检验后处理。",
+        "refund_note_returnless": "退回原支付方式。商品无需寄回，您可以保留。",
         "fees_total": "扣除的费用",
-        "shipping_paid_by_merchant": "退货运费由我们承担。",
-        "shipping_paid_by_customer": "退货运费由您承担。",
         "return_address": "退货地址",
         "label": "下载退货标签（PDF）",
         "tracking_heading": "您包裹的运单号",
@@ -219,15 +196,6 @@ WORDS: dict[str, dict[str, str]] = {
         "step_withdrawn": "已撤回",
         "step_cancelled": "已取消",
         "step_closed": "退货已结束",
-        "res_refund": "退款",
-        "res_exchange": "换货",
-        "res_repair": "维修",
-        "res_returnless_refund": "退款，无需寄回",
-        "res_declined": "未受理",
-        "res_pending": "审核中",
-        "why_declined": "此商品不符合我们退货政策的条件。如您认为有误，请写信至 {email}。",
-        "why_changed": "我们无法为此商品提供您所申请的处理方式；以下是我们可以提供的方式。",
-        "why_evidence": "我们需要商品的照片或视频才能做出决定：请发送至 {email}。",
         "refused": "无法记录",
         "bad_carrier": "请填写快递公司名称（例如 顺丰、DHL、UPS），最多 40 个字符。",
         "bad_tracking": "请核对运单号：4 至 40 个字母、数字或连字符，与收据上一致。",
@@ -253,6 +221,12 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# The shared customer words (decisions, reasons, shipping), the same in the emails.
+for _language, _table in WORDS.items():
+    for _key, _text in customer_words.WORDS[_language].items():
+        _table.setdefault(_key, _text)
+
+
 def language_of(requested: str | None, accept_language: str | None = None) -> str:
     """The page's language: `?lang=` (the emails' links carry the customer's locale), then the
     browser's Accept-Language, then English."""
@@ -265,8 +239,7 @@ def language_of(requested: str | None, accept_language: str | None = None) -> st
 
 def money(amount: int, currency: str, language: str) -> str:
     """Minor units as the language writes money: "€12.50", "12,50 €", "€12.50" (zh)."""
-    value = Decimal(amount).scaleb(-get_currency_precision(currency))
-    return format_currency(value, currency, locale=BABEL_LOCALE[language])
+    return customer_words.money(amount, currency, language)
 
 
 def date(at: datetime, timezone: str | None, language: str) -> str:

@@ -125,7 +125,8 @@ class ExtendDeadline(_Action):
     days: Annotated[int, Field(ge=1, le=60)] = Field(
         description="how far to move it, in the policy's unit for that deadline"
     )
-    reason: Why = Field(description="why, written for the customer, who is told (003 §III.4)")
+    reason: Why = Field(description="why, for the audit trail and staff; the customer is told "
+                                   "which date moved in their own words (003 §III.4)")
 
 
 class Cancel(_Action):

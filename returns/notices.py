@@ -121,18 +121,32 @@ def wanted(item: ItemDecision, requested: list[RequestedItem]) -> str | None:
     return item.resolution.value.replace("_", " ")
 
 
-# Each deadline as the customer knows it (they were told every one of them by email).
-_DEADLINE_WORDS = {
-    "review": "Our review of your request",
-    "ship_by": "The date by which to send your parcel",
-    "inspection": "Our inspection of your items",
-    "refund": "Your refund",
-    "reshipment": "Shipping your exchange or repaired item",
-}
+# --- the facts of a customer email (worded by returns/customer_words.py in their language) -------
+def missing_units(items: dict[str, ItemStatus]) -> dict[str, int]:
+    """Units not (yet) received, per line id, for the customer's "received" email."""
+    return {i.line_id: i.quantity_requested - i.quantity_received for i in items.values()
+            if i.eligible and i.needs_return_shipment and i.resolution is not None
+            and i.quantity_received < i.quantity_requested}
 
 
-def deadline_extended(kind: str, reason: str, clause: str | None = None) -> str:
-    """For the customer when staff move a date they were given: what moved and why (003 §III.4
-    "for special styles that need customization, the time will be notified separately")."""
-    words = _DEADLINE_WORDS.get(kind, kind.replace("_", " ").capitalize())
-    return f"{words} needs more time: {reason}" + (f" ({clause.split(':')[0]})" if clause else "")
+def failed_units(items: dict[str, ItemStatus]) -> dict[str, int]:
+    """Units that did not pass inspection, per line id, for the customer's email."""
+    return {i.line_id: i.quantity_received - i.quantity_accepted for i in items.values()
+            if i.inspection == "failed" and i.quantity_received > i.quantity_accepted}
+
+
+def owed_for_customer(owed: list) -> dict:
+    """What the customer pays before a shipment to them, as the email's facts: the amounts the
+    product knows, and whether staff quote more (`Notification.owed_amount`, `owed_quoted`)."""
+    return {"owed_amount": sum(o.amount for o in owed if o.amount is not None) or None,
+            "owed_quoted": any(o.amount is None for o in owed)}
+
+
+def owed_after_inspection_for_customer(decision: ReturnDecision,
+                                       items: dict[str, ItemStatus]) -> dict:
+    return owed_for_customer([o for state in (ReturnState.exchange_shipping, ReturnState.repairing)
+                              for o in owed_before(state, decision, items)])
+
+
+def owed_for_failed_items(decision: ReturnDecision, items: dict[str, ItemStatus]) -> dict:
+    return owed_for_customer(owed_before(ReturnState.returning_to_customer, decision, items))

@@ -337,10 +337,10 @@ class ReturnMessages:
                      f"{DEADLINE_LABELS[action.deadline]} to {new_due.isoformat()}: "
                      f"{action.reason}")
         self._publish()
-        await self._notify("deadline_extended", deadline=new_due,  # 003 §III.4: told separately
-                           message=notices.deadline_extended(
-                               action.deadline.value, action.reason,
-                               self.decision.sla.clauses.get(action.deadline.value)))
+        # 003 §III.4: told separately, in the customer's words: which date moved, never the
+        # reason staff typed (it stays in the audit trail).
+        await self._notify("deadline_extended", deadline=new_due,
+                           deadline_kind=action.deadline.value)
         return self._result(f"{DEADLINE_LABELS[action.deadline]} is now {new_due.isoformat()}; "
                             f"the customer is told")
 

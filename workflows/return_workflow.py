@@ -121,6 +121,9 @@ class ReturnWorkflow(ReturnEffects):
         self.audit: list[AuditEntry] = []
         self.event_ids: set[str] = {request.event_id}
         self.emails_sent = 0
+        # A refund-only inspection's result is told in the closing email (one email, not three),
+        # or when its refund fails, whichever comes first.
+        self.inspection_untold = False
         self.approvals = 0
         self.lines_reserved = False
         self.events_told = 0  # events out so far: the next one's sequence (and id)
@@ -145,7 +148,8 @@ class ReturnWorkflow(ReturnEffects):
                 reasons = "; ".join(str(r) for r in self.decision.auto_reject_reasons) or \
                     "no requested item is eligible under the return policy"
                 return await self._finish(State.rejected, Outcome.rejected, "rejected", reasons,
-                                          audit=("policy", "rejected automatically"))
+                                          audit=("policy", "rejected automatically"),
+                                          message_for_audit_only=True)
             await self._review()
             if isinstance(self.review, Reject):
                 return await self._finish(State.rejected, Outcome.rejected, "rejected",
@@ -272,7 +276,7 @@ class ReturnWorkflow(ReturnEffects):
         await self._pay_refund([RefundOfLine(line_id=i.line_id, units=i.quantity,
                                              amount=i.refund_amount) for i in items],
                                "returnless", "returnless refund (no shipment needed)",
-                               change_state=not ships_too)
+                               change_state=not ships_too, tell_customer=ships_too)
 
     async def _exchange_without_return(self) -> None:
         refunded = self.refund is not None
@@ -316,7 +320,8 @@ class ReturnWorkflow(ReturnEffects):
     async def _inspect(self) -> None:
         self._transition(State.received, WaitingOn.warehouse)
         await self._tell(Out.received)
-        await self._notify("received", message=notices.not_received(self.items))
+        await self._notify("received", message=notices.not_received(self.items),
+                           missing=notices.missing_units(self.items))
         await self._set_deadline(Kind.inspection, self.decision.sla.inspection)
         self._transition(State.inspecting, WaitingOn.warehouse)
         await self._notify_staff("action_needed", deadline=self._due(Kind.inspection),
@@ -326,18 +331,25 @@ class ReturnWorkflow(ReturnEffects):
             await self._wait(lambda: self.inspection is not None)
         self._meet(Kind.inspection)
         await self._tell(Out.inspected)
-        if any(i.quantity_accepted for i in self.items.values()):
-            # The refund of what passed (never the proposal: a failed line refunds nothing).
-            due = sum(self._refund_due(self.decision.item(i.line_id))
-                      for i in self.items.values() if i.quantity_accepted
-                      and self.decision.item(i.line_id).resolution == Resolution.refund)
+        failed = any(i.inspection == InspectionResult.failed for i in self.items.values())
+        accepted = [self.decision.item(i.line_id) for i in self.items.values()
+                    if i.quantity_accepted]
+        if accepted and not failed and all(i.resolution == Resolution.refund for i in accepted):
+            self.inspection_untold = True  # the refund's closing email says it
+        elif accepted:
+            due = sum(self._refund_due(i) for i in accepted if i.resolution == Resolution.refund)
             await self._notify("inspection_passed",  # and what is owed first (004 §4.4, §4.5)
                                message=notices.owed_after_inspection(self.decision, self.items),
+                               # the refund of what passed (a failed line refunds nothing)
                                refund_total=format_money(due, self.decision.currency) if due
-                               else "")
+                               else "",
+                               **notices.owed_after_inspection_for_customer(self.decision,
+                                                                            self.items))
         if any(i.inspection == InspectionResult.failed for i in self.items.values()):
             await self._notify("inspection_failed",
-                               message=notices.inspection_failed(self.decision, self.items))
+                               message=notices.inspection_failed(self.decision, self.items),
+                               failed=notices.failed_units(self.items),
+                               **notices.owed_for_failed_items(self.decision, self.items))
 
     async def _resolve_inspected_items(self) -> None:
         """Each accepted item gets its resolution; what failed goes back to the customer."""
@@ -353,7 +365,8 @@ class ReturnWorkflow(ReturnEffects):
         if refunds:
             await self._pay_refund([RefundOfLine(
                 line_id=i.line_id, units=self.items[i.line_id].quantity_accepted,
-                amount=self._refund_due(i)) for i in refunds], "refund", "refund after inspection")
+                amount=self._refund_due(i)) for i in refunds], "refund", "refund after inspection",
+            tell_customer=bool(exchanges or repairs or refused))  # else: the closing email
         if exchanges:
             await self._ship_back(State.exchange_shipping, State.exchanged, "exchange_shipping",
                                   deadline=Kind.reshipment)
@@ -384,20 +397,21 @@ class ReturnWorkflow(ReturnEffects):
         self._publish()
         await self._tell(Out.closed)
         # What was paid, never the policy's proposal: an item that failed inspection refunds
-        # nothing ("" leaves the email's refund line out).
-        paid = self.refund.paid if self.refund else 0
-        await self._notify("closed", refund_total=format_money(paid, self.decision.currency)
-                           if paid else "")
+        # nothing (the email's refund line is left out).
+        await self._notify("closed", refund_paid=self.refund.paid if self.refund else 0)
 
     async def _finish(self, state: State, outcome: Outcome, template: str,
                       message: str | None = None,
-                      audit: tuple[str, str] | None = None) -> ReturnStatus:
+                      audit: tuple[str, str] | None = None,
+                      message_for_audit_only: bool = False) -> ReturnStatus:
         self.outcomes = [outcome]
         self._transition(state)
         if audit:
             self._record(*audit, message or "")
         await self._tell(outbound.FINISHED[state])
-        await self._notify(template, message=message)
+        # The policy's own reasons (clauses) are for the audit; the customer's email words the
+        # items' decisions itself (returns/customer_words.py).
+        await self._notify(template, message=None if message_for_audit_only else message)
         return await self._final_status()
 
     async def _stop(self) -> ReturnStatus:
@@ -419,7 +433,7 @@ class ReturnWorkflow(ReturnEffects):
 
     # ---------------------------------------------------------------- outcome steps
     async def _pay_refund(self, lines: list[RefundOfLine], step: str, reason: str,
-                          change_state: bool = True) -> None:
+                          change_state: bool = True, tell_customer: bool = True) -> None:
         """Refund `lines` once the order's lines allow it (their money is claimed first); after a
         failure staff retry it or record a manual refund."""
         currency = self.decision.currency
@@ -453,6 +467,7 @@ class ReturnWorkflow(ReturnEffects):
                             AttentionCause.refund_failed)
             await self._tell(Out.refund_failed)
             await self._notify_staff("refund_failed", message=self.refund.last_error)
+            await self._tell_inspection_passed_now()
             await self._wait(lambda: self.refund_retry is not None or
                              self.manual_refund is not None)
             self._clear_attention()
@@ -472,7 +487,9 @@ class ReturnWorkflow(ReturnEffects):
             self._transition(State.refunded if self.refund.status != RefundStatus.partial
                              else State.closed)
         await self._tell(Out.refund_issued)
-        await self._notify("refund_issued", refund_total=format_money(self.refund.paid, currency))
+        if tell_customer:  # else the closing email that follows says it: one email, not two
+            await self._notify("refund_issued", refund_paid=self.refund.paid,
+                               refund_total=format_money(self.refund.paid, currency))
 
     async def _claim(self, lines: list[RefundOfLine], step: str) -> str | None:
         """The refund's money claimed on the order's lines: the claim's key, or None (and why in
@@ -502,6 +519,13 @@ class ReturnWorkflow(ReturnEffects):
             self._attention("a manual refund was recorded that the order's lines did not allow: "
                             f"{self.refund.last_error}", AttentionCause.refund_failed)
 
+    async def _tell_inspection_passed_now(self) -> None:
+        """A refund-only inspection's result waits for the closing email; a refund that does not
+        go through at once tells it now, with the date the refund is due."""
+        if self.inspection_untold:
+            self.inspection_untold = False
+            await self._notify("inspection_passed", deadline=self._due(Kind.refund))
+
     async def _attempt_refund(self, amount: int, step: str,
                               reason: str) -> contracts.RefundIssued | None:
         """A brief try; then, at rest, retries until the refund is due, escalated before then."""
@@ -518,6 +542,7 @@ class ReturnWorkflow(ReturnEffects):
                 summary=summary)
         except ActivityError as err:
             self.refund.last_error = why(err)
+            await self._tell_inspection_passed_now()
             cause = err.cause
             if isinstance(cause, ApplicationError) and (
                     cause.non_retryable or cause.type == contracts.REFUND_REFUSED):

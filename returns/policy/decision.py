@@ -138,6 +138,7 @@ class MerchantContact(_Model):
     return_address: Address
     support_email: str
     staff_email: str  # where "a person must act" notifications go
+    sender_email: str | None = None  # the From: of its emails; None in older decisions
 
 
 class ReturnDecision(_Model):

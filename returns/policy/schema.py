@@ -66,10 +66,14 @@ class MerchantTable(_Model):
     return_address: Address
     support_email: Email
     staff_email: Email
+    # The From: address of the merchant's emails. Optional here so a policy can be evaluated
+    # alone; the worker refuses to start without it (returns/merchant_settings.py).
+    sender_email: Email | None = None
 
     def contact(self) -> MerchantContact:
         return MerchantContact(name=self.name, return_address=self.return_address,
-                               support_email=self.support_email, staff_email=self.staff_email)
+                               support_email=self.support_email, staff_email=self.staff_email,
+                               sender_email=self.sender_email)
 
 
 # --- [sla] ----------------------------------------------------------------------------------------

@@ -108,13 +108,15 @@ def test_the_staff_email_and_status_card_say_what_is_owed_and_why():
     assert "The customer owes" in card and "(004 §3.4, §4.4)" in card
 
 
-def test_a_moved_date_is_told_to_the_customer_with_its_clause():
+def test_a_moved_date_is_told_to_the_customer_in_their_words():
     """003 §III.4 "for special styles that need customization, the time will be notified
-    separately": the customer reads which date moved, why, and the clause that set it."""
-    assert notices.deadline_extended(
-        "reshipment", "this style is made to order", "003 §III.4: exchanges shipped in 3-5") == (
-        "Shipping your exchange or repaired item needs more time: this style is made to order "
-        "(003 §III.4)")
+    separately": the customer reads which date moved, in their language; the reason staff typed
+    stays in the audit trail."""
+    from returns import customer_words
+    assert customer_words.deadline_moved("reshipment", "en") == (
+        "The date that moved: shipping your exchange or repaired item.")
+    assert customer_words.deadline_moved("reshipment", "fr") == (
+        "La date qui change : l’envoi de votre échange ou de votre article réparé.")
 
 
 def test_an_exchange_ships_only_once_the_product_sent_is_confirmed():

@@ -110,7 +110,7 @@ async def test_a_photo_uploaded_under_review_is_recorded_without_its_location(ha
         path = page_path(event)
         async with http.get(f"{path}?lang=en") as r:
             html = await r.text()
-            assert 'enctype="multipart/form-data"' in html and "please upload them below" in html
+            assert 'enctype="multipart/form-data"' in html and "please add them below" in html
             csrf = csrf_of(html)
         async with http.post(f"{path}/evidence?lang=en", data=form(csrf, sent, line_id="L1")) as r:
             assert r.status == 200  # after the 303 back to the page

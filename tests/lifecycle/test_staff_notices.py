@@ -83,7 +83,10 @@ async def test_staff_are_asked_to_inspect_then_to_ship_and_exchange_fees_come_fi
     assert "customer_payment" in text and "100.00" in text and "price difference" in text
     passed = next(m for m in harness.outbox() if m["X-Notification"] == "inspection_passed")
     told = " ".join(bodies([passed]).split())
-    assert "To pay before we ship:" in told and "(004 §4.5)" in told and "(004 §4.4)" in told
+    # The customer reads the amount and that more is quoted (004 §4.5 fee, §4.4 difference and
+    # reshipping), in their words, without the clauses (issue 16).
+    assert "Before we ship it, $100.00 is to be paid, plus costs we will quote you." in told, told
+    assert "§" not in told
     assert "(004 §4.4)" in (await status(handle)).customer_owes  # on the status card too
 
     with pytest.raises(WorkflowUpdateFailedError) as refused:

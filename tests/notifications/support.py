@@ -8,7 +8,7 @@ import socket
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from activities.contracts import Notification, NotificationItem
+from activities.contracts import FeeAmount, Notification, NotificationItem
 from returns.events import Address
 
 MERCHANT = "Maison Perle"
@@ -34,12 +34,15 @@ def customer_notification(template: str = "approved", **overrides) -> Notificati
         state="approved",
         items=[
             NotificationItem(title="Akoya pearl necklace", quantity=1, resolution="refund",
-                             refund="180.00 EUR",
+                             refund="180.00 EUR", refund_amount=18000,
                              reasons=["003 §II.3: non-customised pearl jewellery, returned within "
                                       "30 days of receipt"],
-                             fees=["Inspection fee: 20.00 EUR (003 §V.1.4)"]),
+                             fees=["Inspection fee: 20.00 EUR (003 §V.1.4)"],
+                             fee_amounts=[FeeAmount(kind="inspection", amount=2000)],
+                             missing=1, failed=1),
             NotificationItem(title="Freshwater pearl studs", quantity=2, resolution="exchange",
-                             reasons=["003 §III.2: exchange for the same style in size M"]),
+                             reasons=["003 §III.2: exchange for the same style in size M"],
+                             resolution_changed=True, missing=2),
             NotificationItem(title="Engraved bangle", quantity=1, eligible=False,
                              reasons=["003 §IV.1: engraved pieces can only be exchanged for a "
                                       "quality problem"]),
@@ -48,6 +51,12 @@ def customer_notification(template: str = "approved", **overrides) -> Notificati
         deadline="Tuesday 24 November 2026",
         refund_total="180.00 EUR",
         tracking="1Z999AA10123456784",
+        # the facts the customer's words are built from (activities/customer_email.py)
+        currency="EUR",
+        refund_total_amount=18000,
+        deadline_kind="ship_by",
+        owed_amount=2500,
+        owed_quoted=True,
     )
     data.update(overrides)
     return Notification(**data)

@@ -11,6 +11,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import NotificationItem
 from activities.mail import MaildirOutbox
+from activities.customer_email import for_customer
 from activities.notifications import (
     TEMPLATE_AUDIENCE,
     TEMPLATE_ERROR,
@@ -104,12 +105,14 @@ def test_every_template_says_which_fields_it_shows():
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
 def test_the_optional_fields_given_are_shown(name):
     # a total no item shows, so finding it means the template printed refund_total
-    n = DATA_SETS[TEMPLATE_AUDIENCE[name]](name).model_copy(update={"refund_total": "987.65 EUR"})
+    n = DATA_SETS[TEMPLATE_AUDIENCE[name]](name).model_copy(update={
+        "refund_total": "987.65 EUR", "refund_total_amount": 98765})
     r = TEMPLATES.render(n)
+    shown = for_customer(n) if n.audience == "customer" else n  # the customer's words
     expected = {
-        "message": n.message.splitlines()[0],
+        "message": shown.message.splitlines()[0],
         "deadline": n.deadline,
-        "refund_total": n.refund_total,
+        "refund_total": shown.refund_total,
         "tracking": n.tracking,
     }
     for field_name, value in expected.items():
@@ -117,15 +120,20 @@ def test_the_optional_fields_given_are_shown(name):
             assert value in r.text and value in r.html, f"{name} should show {field_name}"
         else:
             assert value not in r.text, f"{name} shows {field_name}: add it to SHOWS"
-    if "message" in SHOWS[name]:
+    if "message" in SHOWS[name] and "\n" in shown.message.strip():
         assert "<br>" in r.html  # the message's line break survived into HTML
 
 
-def test_customer_reasons_read_as_sentences_with_the_clause_in_brackets():
+def test_customer_reasons_are_customer_words_without_rule_codes_or_clauses():
+    """The policy's reasons cite clauses for staff; the customer reads what the decision means
+    for them (returns/customer_words.py), the same words as the return page."""
     r = TEMPLATES.render(customer_notification("approved"))
-    sentence = ("Non-customised pearl jewellery, returned within 30 days of receipt (003 §II.3).")
-    assert sentence in r.text and sentence in r.html
-    assert "Engraved pieces can only be exchanged for a quality problem (003 §IV.1)." in r.text
+    for part in (r.text, r.html):
+        assert "§" not in part and "003" not in part
+        assert "Non-customised pearl jewellery" not in part  # the policy's staff wording
+    assert ("This item is outside the conditions of our returns policy. If you think this is a "
+            f"mistake, write to {SUPPORT}.") in r.text
+    assert "this is what we can do instead" in r.text
 
 
 @pytest.mark.parametrize("raw, plain", [
@@ -153,8 +161,8 @@ def test_approved_with_a_label_tells_how_to_send_and_where():
     assert "Print the attached return label" in r.text
     assert "11 rue Alix" in r.text and "93600 Aulnay-sous-Bois" in r.text
     assert "by Tuesday 24 November 2026" in r.text
-    assert "Refund: 180.00 EUR" in r.text
-    assert "Inspection fee: 20.00 EUR (003 §V.1.4)" in r.text
+    assert "Refund: €180.00" in r.text
+    assert "Fee: inspection fee, €20.00" in r.text
     assert "Not part of this return" in r.text and "Engraved bangle" in r.text
     assert "You don't need to send anything back" not in r.text
 
@@ -210,11 +218,14 @@ def test_refund_failed_tells_staff_both_ways_out():
 
 def test_received_lists_what_arrived_and_what_is_missing():
     n = customer_notification("received", items=[
-        NotificationItem(title="Akoya pearl necklace", quantity=1, resolution="refund")],
-        message="1 × Freshwater pearl studs")
+        NotificationItem(title="Akoya pearl necklace", quantity=1, resolution="refund"),
+        NotificationItem(title="Freshwater pearl studs", quantity=2, resolution="refund",
+                         missing=1)],
+        message="Not received yet: Freshwater pearl studs x1. The refund covers what arrived.")
     r = TEMPLATES.render(n)
     assert "- 1 × Akoya pearl necklace" in r.text
-    assert "Not everything has arrived yet" in r.text and "Freshwater pearl studs" in r.text
+    assert "Not everything has arrived yet" in r.text and "Freshwater pearl studs × 1" in r.text
+    assert "Not received yet" not in r.text  # the workflow's English for the audit
 
 
 def test_locale_picks_its_folder_and_falls_back_to_english(tmp_path: Path):
@@ -268,11 +279,11 @@ async def test_unknown_template_and_wrong_audience_are_refused(tmp_path: Path):
                                           ("zh", "必须使用原包装")])
 def test_the_approval_says_must_where_the_policy_requires_the_original_packaging(locale, must):
     """003 §III.3 "the original packaging must be used", 004 §2.3 "must be complete and intact":
-    the approval email says "must" and cites the clause; a policy that does not require it
-    (000) keeps "if you can"."""
+    the approval email says "must", because the policy requires it, without the staff's clause
+    number (issue 16); a policy that does not require it (000) keeps "if you can"."""
     required = TEMPLATES.render(customer_notification("approved", locale=locale,
                                                       packaging_clause="004 §2.3"))
     for body in (" ".join(required.text.split()), required.html):
-        assert must in body and "004 §2.3" in body
+        assert must in body and "004 §2.3" not in body
     optional = TEMPLATES.render(customer_notification("approved", locale=locale))
     assert must not in optional.text and "004 §2.3" not in optional.text

@@ -53,12 +53,19 @@ def test_nobody_cannot_pay_for_a_parcel_that_travels(fine):
 
 @pytest.mark.parametrize("locale, fixed_wording", [
     ("en", "at your cost"), ("fr", "à votre charge"), ("zh", "由您承担")])
-def test_the_emails_say_only_what_the_policy_says_about_the_cost(fine, locale, fixed_wording):
-    """The inspection-failed email has no cost sentence of its own in any locale; the policy's
-    sentence (004 §3.7) reaches the customer through the notification's message."""
+def test_the_emails_say_the_cost_in_the_customers_words(fine, locale, fixed_wording):
+    """The inspection-failed email has no cost sentence of its own in any locale; what the
+    customer pays to get the items back (004 §3.7) reaches them as what is owed, in their words
+    (returns/customer_words.py), never as the policy's English sentence with its clause."""
+    from returns import customer_words
     sentence = decide(fine, fine_jewelry_request()).inspection_failed_shipping
-    bare = TEMPLATES.render(customer_notification("inspection_failed", locale=locale, message=None))
+    owed = customer_words.text(locale, "owed_quoted")
+    bare = TEMPLATES.render(customer_notification("inspection_failed", locale=locale, message=None,
+                                                  owed_amount=None, owed_quoted=False))
     assert fixed_wording not in bare.text and fixed_wording not in bare.html
+    assert owed not in bare.text
     told = TEMPLATES.render(customer_notification(
-        "inspection_failed", locale=locale, message=f"Gold ring: worn, scratches on the band\n\n{sentence}"))
-    assert sentence in told.text and "(004 §3.7)" in told.html
+        "inspection_failed", locale=locale, owed_amount=None, owed_quoted=True,
+        message=f"Gold ring: worn, scratches on the band\n\n{sentence}"))
+    assert owed in told.text and owed in told.html
+    assert sentence not in told.text and "§" not in told.text and "scratches" not in told.text

@@ -55,5 +55,5 @@ def test_the_customer_sees_their_uploads_by_kind_and_time_in_their_language():
 
 def test_the_missing_evidence_reason_points_to_the_form_while_it_is_open():
     v = view.build(status(), None, None, "en")
-    assert "please upload them below" in " ".join(v.items[0].reasons)
+    assert "please add them below" in " ".join(v.items[0].reasons)
     assert v.can_upload and v.upload_form is not None
