@@ -98,13 +98,16 @@ class Notification(_Model):
     # The customer's return page (customer_page.links); set by the activity when it sends a
     # customer email, never by the workflow (its keys are the worker's secret).
     return_page_url: str | None = None
+    # The provider-hosted page where the customer pays what they owe (issue 18 point 2).
+    payment_url: str | None = None
 
     @classmethod
     def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,
                    template: str, audience: Audience, to: str, idempotency_key: str,
                    message: str | None = None, deadline: datetime | None = None,
                    label_path: str | None = None, tracking: str | None = None,
-                   refund_total: str | None = None) -> "Notification":
+                   refund_total: str | None = None,
+                   payment_url: str | None = None) -> "Notification":
         """The email for one step of a return: its items as the policy decided them, amounts
         formatted in the return's currency."""
         currency = decision.currency
@@ -130,7 +133,7 @@ class Notification(_Model):
             refund_total=refund_total or (format_money(decision.refund_total, currency)
                                           if decision.refund_total else None),
             label_path=label_path, tracking=tracking,
-            packaging_clause=decision.original_packaging_clause)
+            packaging_clause=decision.original_packaging_clause, payment_url=payment_url)
 
 
 class NotificationSent(_Model):

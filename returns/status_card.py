@@ -81,9 +81,26 @@ def render_status_card(status: ReturnStatus) -> str:
     if status.customer_owes:
         lines.append(f"\n**The customer owes** (ship_to_customer needs their payment recorded)\n"
                      f"\n{status.customer_owes}")
+        lines.append(_owed_payment(status))
     if status.label:
         lines.append(f"Label: {status.label.rma_number}")
     if status.next_actions:
         lines.append("\n### What you can do")
         lines += [f"- {a}" for a in status.next_actions]
     return "\n".join(lines)
+
+
+def _owed_payment(status: ReturnStatus) -> str:
+    """How what the customer owes is being collected (returns/collection.py)."""
+    p = status.owed_payment
+    if p is None:
+        return ("\nWhere the policy leaves an amount to staff, `request_customer_payment` "
+                "{actor, amount} quotes it; where the merchant collects through Stripe the "
+                "customer gets a payment page.")
+    if p.paid:
+        return (f"\n**Paid online:** {format_money(p.amount, p.currency)} on {p.provider} "
+                f"({p.reference}): ship_to_customer needs no customer_payment.")
+    if p.url:
+        return (f"\n**Waiting on the customer's payment:** {format_money(p.amount, p.currency)} "
+                f"on {p.provider} ({p.payment_id}), for {p.why}. Payment page: {p.url}")
+    return f"\nThe payment page ({p.payment_id}) expired; a new one is being made."

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn, ScanKind
     from returns.inspection import exchange_check_problem, failed_checks, inspection_problem
     from returns.owed import owed_before, owed_text, payment_problem
+    from returns.collection import waiting_text
     from returns.money import format_money
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.overrides import approval_problem
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         ReceiptOutcome, RefundInfo, RefundStatus, ReturnState as State, ReturnStatus, WaitingOn,
         check_transition, describe_outcomes,
     )
+    from returns.status import OwedPayment
     from returns.status_card import render_status_card
     from workflows import metrics, names
     from workflows import search_attributes
@@ -76,6 +78,7 @@ class ReturnMessages:
     event_ids: set[str]
     _upserted: dict[str, object]
     _unsent: list
+    owed_payment: OwedPayment | None  # workflows/customer_payments.py
 
     # ReturnEffects (workflows/return_effects.py) provides the activities the handlers use:
     # _notify, _notify_staff, _compute.
@@ -399,7 +402,11 @@ class ReturnMessages:
     @ship_to_customer.validator
     def _validate_ship(self, action: ShipToCustomer) -> None:
         self._check(Action.ship_to_customer)
-        self._refuse_if(payment_problem(self.state, self.decision, self.items, action))
+        online = self.owed_payment  # asked online (workflows/customer_payments.py)
+        self._refuse_if(payment_problem(
+            self.state, self.decision, self.items, action,
+            paid_online=online is not None and online.paid,
+            waiting=waiting_text(online) if online is not None and online.url else None))
         self._refuse_if(exchange_check_problem(self.state, self.decision, action))  # 003 §V.2.3
 
     # ---------------------------------------------------------------- query
@@ -443,7 +450,8 @@ class ReturnMessages:
             attention_reason=self._attention_reason(), waiting_on=self.waiting_on,
             requested_at=self.request.occurred_at, receipts=self.receipts, audit=self.audit,
             customer_owes=owed_text(owed_before(self.state, self.decision, self.items), currency)
-            if self.decision and self.shipment is None else None)
+            if self.decision and self.shipment is None else None,
+            owed_payment=self.owed_payment)
         if with_actions:
             status.next_actions = offered(Now.of(
                 status, decision_pending=self.review is not None,

@@ -70,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import metrics, names
     from workflows.return_effects import UNTIL_DONE, ReturnEffects, why
+    from workflows.customer_payments import CustomerPayments
 
 # A refund is tried briefly first, like an email; only if that fails does the return rest and
 # retry with backoff until the refund is due (escalated before then), then go to staff.
@@ -87,7 +88,7 @@ class _Stopped(Exception):
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
-class ReturnWorkflow(ReturnEffects):
+class ReturnWorkflow(CustomerPayments, ReturnEffects):
     @workflow.init
     def __init__(self, request: ReturnRequested) -> None:
         self.request = request
@@ -122,6 +123,9 @@ class ReturnWorkflow(ReturnEffects):
         self.telling = True  # False once the merchant has no endpoint, or stopped the deliveries
         self._upserted: dict[str, object] = {}  # search attribute name -> value last upserted
         self._unsent: list = []  # search attribute updates waiting for the next rest
+        self.owed_payment = None  # what the customer is asked to pay online (customer_payments)
+        self.payment_quote = None
+        self.payment_pages = 0
 
     # ---------------------------------------------------------------- the story of a return
     @workflow.run
@@ -519,6 +523,7 @@ class ReturnWorkflow(ReturnEffects):
         await self._notify_staff(
             "action_needed", deadline=self._due(deadline) if deadline else None,
             message=notices.shipment_todo(state, self.decision, self.items, self.request.items))
+        await self._collect_owed(state)  # what the customer owes first, online where possible
         shipped = lambda: self.shipment is not None  # noqa: E731
         if deadline is not None and not await self._before_deadline(shipped, deadline):
             await self._escalate(deadline, f"{DEADLINE_LABELS[deadline]} has passed")
