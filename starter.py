@@ -116,13 +116,28 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
                  tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets),
                  metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
                  traces=tracing.endpoint)
-        app = create_app(intake, config, health=temporal_health(client))
+        app = create_app(intake, config, health=temporal_health(client),
+                         stripe=_stripe_webhook(client, settings))
         app.middlewares.append(telemetry.webhook_middleware(telemetry.meter(), tracing.tracer))
         return app
 
     web.run_app(application(), host=host, port=port, print=None)
     tracing.shutdown()
     return 0
+
+
+def _stripe_webhook(client, settings: Settings):
+    """`POST /stripe/webhook` when a merchant has a Stripe webhook secret
+    (RETURNS_STRIPE_WEBHOOK_SECRETS_<MERCHANT>: ingestion/stripe_webhook.py), else None."""
+    from ingestion.stripe_webhook import StripeWebhook, load_stripe_secrets
+
+    secrets = load_stripe_secrets(merchant_ids(settings.policies_dir),
+                                  secrets_file=settings.secrets_file)
+    if not secrets:
+        return None
+    get_logger("starter").info("receiver.stripe_webhook", path="/stripe/webhook",
+                               merchants=sorted(secrets))
+    return StripeWebhook(client, secrets)
 
 
 def main(argv: list[str] | None = None) -> int:

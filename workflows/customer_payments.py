@@ -77,8 +77,8 @@ class CustomerPayments(ReturnEffects):
     async def _payment_page(self, state: State, amount: int, owed) -> op.PaymentOffer | None:
         """A provider's page for `amount`, the customer emailed its link; None: no provider."""
         currency = self.decision.currency
-        self.payment_pages += 1
-        key = f"{workflow.info().workflow_id}:collect:{state.value}:{self.payment_pages}"
+        page = self.payment_pages + 1  # counted once tried (request_customer_payment waits on it)
+        key = f"{workflow.info().workflow_id}:collect:{state.value}:{page}"
         why_owed = payment_description(owed)
         try:
             offer = await workflow.execute_activity(
@@ -90,6 +90,7 @@ class CustomerPayments(ReturnEffects):
                 result_type=op.PaymentOffer, start_to_close_timeout=ATTEMPT,
                 retry_policy=SHORT_STEP, summary=f"customer payment page {self._money(amount)}")
         except ActivityError as err:
+            self.payment_pages = page
             self._record("payment provider", "payment page not created; staff collect it",
                          why(err))
             await self._notify_staff("action_needed", message=(
@@ -98,6 +99,7 @@ class CustomerPayments(ReturnEffects):
                 f"customer_payment."))
             return None
         if offer.provider is None or not offer.url:
+            self.payment_pages = page
             self._record("system", "no payment provider collects for this merchant",
                          "staff record the customer's payment on the shipment")
             return None
@@ -105,6 +107,7 @@ class CustomerPayments(ReturnEffects):
             amount=amount, currency=currency, why=why_owed, provider=offer.provider,
             payment_id=offer.payment_id, collect_key=key, url=offer.url,
             expires_at=offer.expires_at)
+        self.payment_pages = page
         self.waiting_on = WaitingOn.customer_payment
         self._record("payment provider", "customer asked to pay",
                      f"{self._money(amount)} ({offer.payment_id}): {why_owed}")
