@@ -71,6 +71,15 @@ class CustomerView:
     can_withdraw: bool
     final: bool
     w: dict[str, str] = field(default_factory=dict)
+    owed: Owed | None = None  # what the customer pays before a shipment (issue 18 point 2)
+
+
+@dataclass
+class Owed:
+    why: str  # the policy's words with their clauses ("To pay before we ship: …")
+    amount: str | None = None  # asked online, in the customer's language
+    payment_url: str | None = None  # the provider-hosted page (Stripe Checkout)
+    paid: bool = False
 
 
 def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
@@ -117,7 +126,10 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         steps.append(Step(w[ended], True, when(entered.get(status.state))))
 
     tracking = _tracking(status)
-    if status.state in TRACKING_STATES and DeadlineKind.ship_by in deadlines:
+    owed = _owed(status, money)
+    if owed is not None and owed.payment_url:
+        next_action = w["pay_now"]
+    elif status.state in TRACKING_STATES and DeadlineKind.ship_by in deadlines:
         next_action = w["ship_by"].format(date=when(deadlines[DeadlineKind.ship_by].due_at))
     elif status.state == S.in_transit and tracking:
         next_action = w["shipped_thanks"].format(tracking=tracking)
@@ -167,4 +179,15 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         has_label=status.label is not None and status.state not in FINAL,
         can_give_tracking=status.state in TRACKING_STATES,
         can_withdraw=status.state in OPEN_BEFORE_RECEIPT and not parcel_in,
-        final=status.state in FINAL, w=w)
+        final=status.state in FINAL, w=w, owed=owed)
+
+
+def _owed(status: ReturnStatus, money) -> Owed | None:
+    """What the customer owes before the next shipment, and the page to pay it on."""
+    p = status.owed_payment
+    if not status.customer_owes:  # nothing owed, or the shipment is on its way
+        return None
+    if p is None:
+        return Owed(why=status.customer_owes)
+    return Owed(why=status.customer_owes, amount=money(p.amount),
+                payment_url=p.url if not p.paid else None, paid=p.paid)
