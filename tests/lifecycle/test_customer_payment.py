@@ -234,3 +234,58 @@ async def test_a_wrong_merchant_or_amount_or_signature_changes_nothing(stack):
     final = await handle.result()
     assert final.state == S.exchanged
     assert any("customer paid 45.00 USD, ref BANK-77" in a.detail for a in final.audit)
+
+
+@pytest_asyncio.fixture
+async def skipping(env, registry, stripe_mock, tmp_path, monkeypatch):
+    """The same worker on the time-skipping test server: no webhook, only the hourly check."""
+    from tests.lifecycle.conftest import Harness
+
+    adapters = tmp_path / "adapters.toml"
+    adapters.write_text(f"""
+[merchants.fine-jewelry.payments.stripe]
+api_key_env = "FJ_STRIPE_KEY"
+api_base = "{stripe_mock.url}"
+collect = true
+success_url = "https://returns.fine-jewelry.example/paid"
+""")
+    monkeypatch.setenv("FJ_STRIPE_KEY", STRIPE_KEY)
+    settings = replace(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path / "data"),
+                                          "RETURNS_ADAPTERS_FILE": str(adapters)}),
+                       task_queue=f"returns-{uuid.uuid4()}")
+    async with build_worker(env.client, settings, registry):
+        harness = Harness(client=env.client, env=env, settings=settings)
+        yield harness, stripe_mock
+        await harness.finish()
+
+
+async def test_without_a_webhook_the_hourly_check_finds_the_payment_and_an_expired_page_is_made_again(
+        skipping):
+    """The polling fallback (check_customer_payment every hour): a page that expired unpaid is
+    replaced by a new one, emailed again; the payment on it is found without any webhook, and the
+    exchange ships (004 §4.4)."""
+    harness, mock = skipping
+    event, handle = await exchange_waiting_to_ship(harness.client, harness.settings)
+    harness.handles.append(handle)
+    await update(handle, "request_customer_payment", {"actor": "sam", "amount": 4500})
+    first = (await until(handle, lambda s: s.owed_payment and s.owed_payment.url,
+                         "no payment page")).owed_payment
+    auth = {"Authorization": f"Bearer {STRIPE_KEY}"}
+    async with aiohttp.ClientSession(headers=auth) as http:  # 24 hours passed, say
+        await http.post(f"{mock.url}/v1/checkout/sessions/{first.payment_id}/expire")
+
+    await harness.sleep(handle, timedelta(hours=1, minutes=1))
+    second = (await until(handle, lambda s: s.owed_payment.payment_id != first.payment_id,
+                          "no new page")).owed_payment
+    assert second.url and second.collect_key.endswith(":collect:exchange_shipping:2")
+    await until(handle, lambda s: sum(a.detail == "payment_requested" for a in s.audit) == 2,
+                "the new link was not emailed")
+
+    await customer_pays(mock, second.payment_id)
+    await harness.sleep(handle, timedelta(hours=1, minutes=1))
+    st = await until(handle, lambda s: s.owed_payment.paid, "the check did not find it")
+    assert any(a.actor == "payment provider (check)" and a.action == "customer paid"
+               for a in st.audit)
+    await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
+                                              "tracking_number": "JD0146000065"})
+    assert (await harness.result(handle)).state == S.exchanged
