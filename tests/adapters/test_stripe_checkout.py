@@ -129,3 +129,29 @@ async def test_a_wrong_api_key_is_retried_and_never_quoted(stripe_mock):
     finally:
         await collector.aclose()
     assert "refused the API key" in str(err.value) and "sk_live" not in str(err.value)
+
+
+def test_the_example_file_collects_for_fine_jewelry_only(tmp_path):
+    """config/adapters.example.toml: `collect = true` for the store whose policy makes the customer
+    pay before an exchange ships (004 §4.4); the other merchants leave it to staff."""
+    from activities import wiring
+    from activities.adapters import load_adapters
+    from runtime.settings import Settings
+    from tests.adapters.test_adapter_config import EXAMPLE, EXAMPLE_SECRETS, MERCHANTS
+
+    config = load_adapters(EXAMPLE, env=EXAMPLE_SECRETS, known_merchants=MERCHANTS)
+    acts = wiring.collection_activities(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path)}),
+                                        config)
+    assert list(acts._collectors) == ["fine-jewelry"]
+    assert isinstance(acts._collectors["fine-jewelry"], StripeCheckout)
+
+
+def test_collect_without_refund_methods_still_resolves_the_key(tmp_path):
+    from activities.adapters import load_adapters
+
+    path = tmp_path / "adapters.toml"
+    path.write_text('[merchants.opalook.payments]\nmethods = { card = "manual" }\n'
+                    '[merchants.opalook.payments.stripe]\napi_key_env = "OP_KEY"\n'
+                    'collect = true\n')
+    config = load_adapters(path, env={"OP_KEY": "sk_test_op"}, known_merchants=["opalook"])
+    assert config.for_merchant("opalook").stripe_api_key.reveal() == "sk_test_op"
