@@ -29,7 +29,9 @@ with workflow.unsafe.imports_passed_through():
         quote_problem, waiting_text,
     )
     from returns.owed import owed_before, owed_text
-    from returns.status import OwedPayment, ReturnState as State, WaitingOn
+    from returns.status import (
+        DEADLINE_LABELS, DeadlineKind as Kind, OwedPayment, ReturnState as State, WaitingOn,
+    )
     from workflows import names
     from workflows.return_effects import ReturnEffects, SHORT_STEP, ATTEMPT, why
     from workflows.return_messages import refused
@@ -44,25 +46,33 @@ class CustomerPayments(ReturnEffects):
     payment_pages: int  # pages made so far: the next one's step number
 
     # ---------------------------------------------------------------- the step
-    async def _collect_owed(self, state: State) -> None:
+    async def _collect_owed(self, state: State, deadline: Kind | None = None) -> None:
         """Ask the customer to pay what they owe before the shipment of `state`, through the
         merchant's provider; returns once paid, or when staff take it over (a payment recorded on
-        the shipment, or no provider)."""
+        the shipment, or no provider). Staff who leave an amount unquoted past the shipment's
+        `deadline` are escalated to, as for the shipment itself."""
         owed = owed_before(state, self.decision, self.items)
         if not owed:
             return
         self.owed_payment = None  # a previous shipment's
         if self.payment_quote is not None and self.payment_quote[0] != state:
             self.payment_quote = None
+        self._publish()
         amount = amount_known(owed)
         if amount is None:  # the policy leaves the amount to staff (004 §4.4, §3.7)
-            await self._wait(lambda: self.payment_quote is not None or self.shipment is not None)
+            quoted = lambda: self.payment_quote is not None or self.shipment is not None  # noqa: E731
+            if deadline is not None and not await self._before_deadline(quoted, deadline):
+                await self._escalate(deadline, f"{DEADLINE_LABELS[deadline]} has passed; quote "
+                                               "what the customer owes (request_customer_payment)"
+                                               " or record their payment")
+            await self._wait(quoted)
             if self.shipment is not None:
                 return
             amount = self.payment_quote[1].amount
         while self.shipment is None:
             offer = await self._payment_page(state, amount, owed)
             if offer is None:
+                self._publish()
                 return  # staff record it on the shipment, as the status card says
             if await self._await_payment():
                 break
@@ -90,7 +100,7 @@ class CustomerPayments(ReturnEffects):
                 result_type=op.PaymentOffer, start_to_close_timeout=ATTEMPT,
                 retry_policy=SHORT_STEP, summary=f"customer payment page {self._money(amount)}")
         except ActivityError as err:
-            self.payment_pages = page
+            self.payment_pages, self.owed_payment = page, None  # staff collect it
             self._record("payment provider", "payment page not created; staff collect it",
                          why(err))
             await self._notify_staff("action_needed", message=(
@@ -99,7 +109,7 @@ class CustomerPayments(ReturnEffects):
                 f"customer_payment."))
             return None
         if offer.provider is None or not offer.url:
-            self.payment_pages = page
+            self.payment_pages, self.owed_payment = page, None
             self._record("system", "no payment provider collects for this merchant",
                          "staff record the customer's payment on the shipment")
             return None

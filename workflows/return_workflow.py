@@ -523,7 +523,7 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
         await self._notify_staff(
             "action_needed", deadline=self._due(deadline) if deadline else None,
             message=notices.shipment_todo(state, self.decision, self.items, self.request.items))
-        await self._collect_owed(state)  # what the customer owes first, online where possible
+        await self._collect_owed(state, deadline)  # what the customer owes first, online if it can
         shipped = lambda: self.shipment is not None  # noqa: E731
         if deadline is not None and not await self._before_deadline(shipped, deadline):
             await self._escalate(deadline, f"{DEADLINE_LABELS[deadline]} has passed")
