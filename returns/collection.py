@@ -92,8 +92,10 @@ def notice_problem(expected: OwedPayment | None, notice: PaymentNotice, merchant
     if (notice.merchant_id, notice.return_id) != (merchant_id, return_id):
         return (f"the notice is for {notice.merchant_id}/{notice.return_id}, not "
                 f"{merchant_id}/{return_id}")
-    if expected is None or expected.paid:
+    if expected is None:
         return "no payment is being asked of the customer now"
+    if expected.paid:
+        return f"already paid ({expected.reference})"
     if notice.collect_key != expected.collect_key:
         return f"the notice is for another payment page ({notice.collect_key})"
     if notice.currency.upper() != expected.currency:

@@ -150,6 +150,7 @@ class AttentionCause(StrEnum):
     withdrawal_refused = "withdrawal_refused"
     unreadable_message = "unreadable_message"
     delivery_failed = "delivery_failed"  # events to the order system keep failing (last error)
+    customer_payment = "customer_payment"  # not paid online as asked: staff settle it by hand
 
 
 class Outcome(StrEnum):

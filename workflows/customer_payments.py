@@ -30,7 +30,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from returns.owed import owed_before, owed_text
     from returns.status import (
-        DEADLINE_LABELS, DeadlineKind as Kind, OwedPayment, ReturnState as State, WaitingOn,
+        DEADLINE_LABELS, AttentionCause, DeadlineKind as Kind, OwedPayment, ReturnState as State,
+        WaitingOn,
     )
     from workflows import names
     from workflows.return_effects import ReturnEffects, SHORT_STEP, ATTEMPT, why
@@ -38,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
 
 # The fallback when no webhook comes: ask the provider this often while the customer has not paid.
 CHECK_EVERY = timedelta(hours=1)
+# Pages made for one shipment before staff take over (a Stripe page lasts 24 hours: three days).
+MAX_PAGES = 3
 
 
 class CustomerPayments(ReturnEffects):
@@ -69,6 +72,7 @@ class CustomerPayments(ReturnEffects):
             if self.shipment is not None:
                 return
             amount = self.payment_quote[1].amount
+        first = self.payment_pages
         while self.shipment is None:
             offer = await self._payment_page(state, amount, owed)
             if offer is None:
@@ -77,6 +81,14 @@ class CustomerPayments(ReturnEffects):
             if await self._await_payment():
                 break
             self._record("payment provider", "payment page expired", offer.payment_id or "")
+            if self.payment_pages - first >= MAX_PAGES:
+                await self._payment_to_staff(f"the customer has not paid "
+                                             f"{self._money(amount)} on {MAX_PAGES} payment pages")
+                break
+        if self.attention_cause == AttentionCause.customer_payment:  # staff settle it by hand
+            self.waiting_on = WaitingOn.staff
+            await self._wait(lambda: self.shipment is not None)
+            self._resolved("the shipment was recorded")
         self.waiting_on = WaitingOn.staff
         self._publish()
         if self.owed_payment is not None and self.owed_payment.paid and self.shipment is None:
@@ -144,28 +156,41 @@ class CustomerPayments(ReturnEffects):
                 self._record("payment provider", "payment check failed", why(err))
                 continue
             if check.status == "paid":
-                self._customer_paid(PaymentNotice(
+                if not self._customer_paid(PaymentNotice(
                     event_id=f"check:{self.owed_payment.payment_id}", provider="stripe",
                     merchant_id=self.request.merchant_id, return_id=self.request.return_id,
                     collect_key=self.owed_payment.collect_key,
                     payment_intent=check.payment_intent or "", currency=check.currency or "",
-                    amount_received=check.amount_received), "payment provider (check)")
+                    amount_received=check.amount_received), "payment provider (check)"):
+                    await self._payment_to_staff("the payment page was paid, but not as asked: "
+                                                 + self.audit[-1].detail)
+                    return True
             elif check.status == "expired" and not done():
                 self.owed_payment.url = None
                 return False
         return True
 
-    def _customer_paid(self, notice: PaymentNotice, actor: str) -> None:
+    def _customer_paid(self, notice: PaymentNotice, actor: str) -> bool:
         problem = notice_problem(self.owed_payment, notice, self.request.merchant_id,
                                  self.request.return_id)
         if problem:  # recorded for staff to see; nothing else changes
             self._record(actor, "payment notice ignored", problem)
-            return
+            return False
         self.owed_payment.paid = True
         self.owed_payment.reference = notice.payment_intent
         self.owed_payment.url = None
         self._record(actor, "customer paid", waiting_text(self.owed_payment))
         self._publish()
+        return True
+
+    async def _payment_to_staff(self, why_not: str) -> None:
+        """No more pages: staff settle it with the customer and record it on the shipment."""
+        if self.owed_payment is not None:
+            self.owed_payment.url = None
+        self._attention(f"{why_not}; reach the customer, then record their payment on "
+                        f"ship_to_customer (customer_payment) or cancel",
+                        AttentionCause.customer_payment)
+        await self._notify_staff("escalation", message=self.attention)
 
     # ---------------------------------------------------------------- messages
     @workflow.signal(name=names.SIGNAL_CUSTOMER_PAID,

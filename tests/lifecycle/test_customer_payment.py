@@ -289,3 +289,34 @@ async def test_without_a_webhook_the_hourly_check_finds_the_payment_and_an_expir
     await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
                                               "tracking_number": "JD0146000065"})
     assert (await harness.result(handle)).state == S.exchanged
+
+
+async def test_after_three_unpaid_pages_staff_take_it_over(skipping):
+    """A customer who never pays is not emailed a new page every day for ever: after three
+    expired pages (three days) the return needs a person, staff are emailed, and they settle it
+    by hand (004 §4.4 still holds: the exchange ships only with the payment recorded)."""
+    harness, mock = skipping
+    event, handle = await exchange_waiting_to_ship(harness.client, harness.settings)
+    harness.handles.append(handle)
+    await update(handle, "request_customer_payment", {"actor": "sam", "amount": 4500})
+    auth = {"Authorization": f"Bearer {STRIPE_KEY}"}
+    seen: list[str] = []
+    for n in range(3):
+        page = (await until(handle, lambda s: s.owed_payment and s.owed_payment.url
+                            and s.owed_payment.payment_id not in seen, f"no page {n + 1}")
+                ).owed_payment
+        seen.append(page.payment_id)
+        async with aiohttp.ClientSession(headers=auth) as http:
+            await http.post(f"{mock.url}/v1/checkout/sessions/{page.payment_id}/expire")
+        await harness.sleep(handle, timedelta(hours=1, minutes=1))
+
+    st = await until(handle, lambda s: s.needs_attention, "staff were not asked")
+    assert "the customer has not paid 45.00 USD on 3 payment pages" in st.attention_reason
+    assert st.waiting_on == WaitingOn.staff and st.owed_payment.url is None
+    assert sum(a.detail == "payment_requested" for a in st.audit) == 3
+    await update(handle, "ship_to_customer", {"actor": "sam", "carrier": "DHL",
+                                              "tracking_number": "JD0146000065",
+                                              "customer_payment": {"reference": "PHONE-1",
+                                                                   "amount": 4500}})
+    final = await harness.result(handle)
+    assert final.state == S.exchanged and not final.needs_attention
