@@ -25,6 +25,9 @@ Messages, each ONE JSON object naming its actor (returns/actions.py):
   `retry_refund`, `record_manual_refund`, `ship_to_customer`, `acknowledge`: each validator asks
   the domain (returns/allowed.py and the payload's own checks) and refuses with its words;
 - query: `status`, the same view the UI's status card and `returns show` render.
+- what the customer owes before a shipment (workflows/customer_payments.py): the update
+  `request_customer_payment` (staff quote it) and the signal `customer_paid` (Stripe's verified
+  webhook, through the receiver).
 
 Each step that matters to the merchant's order system is told to it (`_tell`, one line at each
 point): the event (returns/outbound.py) is queued on the return's deliveries workflow
