@@ -259,6 +259,16 @@ success_url = "https://returns.fine-jewelry.example/paid"
         await harness.finish()
 
 
+def leave_nothing_running(harness, event, handle) -> None:
+    """The return and its order's guard end with the test (the time-skipping clock is shared:
+    Harness.finish)."""
+    from returns.order_lines import order_workflow_id
+
+    harness.handles.append(handle)
+    harness.guards.append(harness.client.get_workflow_handle(
+        order_workflow_id(event.merchant_id, event.order.order_id)))
+
+
 async def test_without_a_webhook_the_hourly_check_finds_the_payment_and_an_expired_page_is_made_again(
         skipping):
     """The polling fallback (check_customer_payment every hour): a page that expired unpaid is
@@ -266,7 +276,7 @@ async def test_without_a_webhook_the_hourly_check_finds_the_payment_and_an_expir
     exchange ships (004 §4.4)."""
     harness, mock = skipping
     event, handle = await exchange_waiting_to_ship(harness.client, harness.settings)
-    harness.handles.append(handle)
+    leave_nothing_running(harness, event, handle)
     await update(handle, "request_customer_payment", {"actor": "sam", "amount": 4500})
     first = (await until(handle, lambda s: s.owed_payment and s.owed_payment.url,
                          "no payment page")).owed_payment
@@ -297,7 +307,7 @@ async def test_after_three_unpaid_pages_staff_take_it_over(skipping):
     by hand (004 §4.4 still holds: the exchange ships only with the payment recorded)."""
     harness, mock = skipping
     event, handle = await exchange_waiting_to_ship(harness.client, harness.settings)
-    harness.handles.append(handle)
+    leave_nothing_running(harness, event, handle)
     await update(handle, "request_customer_payment", {"actor": "sam", "amount": 4500})
     auth = {"Authorization": f"Bearer {STRIPE_KEY}"}
     seen: list[str] = []
