@@ -52,6 +52,7 @@ test-deps: system-packages $(NODE_STAMP)
 #   chromium          tests/browser drives Debian's chromium (no browser download at run time)
 #   fonts-wqy-zenhei  tests/labels: a CJK TrueType font embedded in the return label
 #   nodejs npm        tests/adapters/test_stripe_refunds.py runs stripe-stateful-mock with node
+#                     (also tests/adapters/test_stripe_checkout.py, tests/lifecycle/test_customer_payment.py)
 #   prometheus        tests/metrics: a real Prometheus scrapes the worker and the receiver;
 #                     promtool checks monitoring/prometheus-rules.yml (the binaries only: its
 #                     systemd service is not used)

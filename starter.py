@@ -98,6 +98,14 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
         return EXIT_UNAVAILABLE
     if tolerance is not None:
         config = replace(config, tolerance_seconds=tolerance)
+    from ingestion.stripe_webhook import StripeSecretProblem, load_stripe_secrets
+
+    try:  # customers' payments of what they owe (issue 18 point 2): docs/operations.md
+        stripe_secrets = load_stripe_secrets(merchant_ids(settings.policies_dir),
+                                             secrets_file=settings.secrets_file)
+    except StripeSecretProblem as err:
+        print(f"starter.py serve: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     log = get_logger("starter")
     try:  # metrics (RETURNS_METRICS_ADDRESS) and traces (OTEL_EXPORTER_OTLP_*): docs/operations.md
         metrics_address = telemetry.install_runtime()
@@ -118,13 +126,26 @@ def serve(host: str, port: int, tolerance: int | None) -> int:
                  tolerance_seconds=config.tolerance_seconds, merchants=sorted(config.secrets),
                  metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
                  traces=tracing.endpoint)
-        app = create_app(intake, config, health=temporal_health(client))
+        app = create_app(intake, config, health=temporal_health(client),
+                         stripe=_stripe_webhook(client, stripe_secrets))
         app.middlewares.append(telemetry.webhook_middleware(telemetry.meter(), tracing.tracer))
         return app
 
     web.run_app(application(), host=host, port=port, print=None)
     tracing.shutdown()
     return 0
+
+
+def _stripe_webhook(client, secrets: dict[str, tuple[str, ...]]):
+    """`POST /stripe/webhook` when a merchant has a Stripe webhook secret
+    (RETURNS_STRIPE_WEBHOOK_SECRETS_<MERCHANT>: ingestion/stripe_webhook.py), else None."""
+    from ingestion.stripe_webhook import StripeWebhook
+
+    if not secrets:
+        return None
+    get_logger("starter").info("receiver.stripe_webhook", path="/stripe/webhook",
+                               merchants=sorted(secrets))
+    return StripeWebhook(client, secrets)
 
 
 def main(argv: list[str] | None = None) -> int:

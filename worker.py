@@ -58,6 +58,7 @@ def build_activities(settings: Settings, registry: PolicyRegistry, client=None) 
     notifications = wiring.notification_activities(settings, adapters)
     labels = wiring.label_activities(settings, adapters)
     payments = wiring.payment_activities(settings, adapters)
+    collection = wiring.collection_activities(settings, adapters)  # what the customer owes
     order_lines = OrderLineActivities(client, settings.task_queue).all() if client else []
     endpoints = wiring.delivery_endpoints(settings, adapters, registry.merchant_ids)
     for merchant, endpoint in endpoints.items():
@@ -71,6 +72,8 @@ def build_activities(settings: Settings, registry: PolicyRegistry, client=None) 
         notifications.send_notification,
         labels.create_return_label,
         payments.issue_refund,
+        collection.create_customer_payment,
+        collection.check_customer_payment,
         *order_lines,
         *deliveries.all(),
     ], FaultPlan.from_env(os.environ)))  # faults: fault tests only, off unless RETURNS_FAULTS

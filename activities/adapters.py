@@ -111,6 +111,12 @@ class StripeConfig(_Model):
     api_key_env: EnvName
     api_base: HttpUrl | None = None  # only to reach a proxy or a test server; default Stripe's
     timeout: Annotated[float, Field(gt=0, le=300)] = 30
+    # Money the customer owes before a shipment (004 §4.4, §4.5, §3.7) collected on a
+    # Stripe-hosted Checkout page (activities/stripe_checkout.py); false: staff record it.
+    collect: bool = False
+    # Where Stripe's page sends the customer after paying when the worker cannot sign a link to
+    # their return page (RETURNS_CUSTOMER_PAGE_KEYS unset).
+    success_url: HttpUrl | None = None
 
 
 # `manual`: staff refund it by hand (no provider: NoRefundProvider). `ledger` records a refund in
@@ -351,7 +357,8 @@ def _resolve(merchant_id: str | None, m: MerchantAdapters, default: MerchantAdap
     smtp_password = stripe_key = easypost_key = None
     if isinstance(email, SmtpEmail) and email.password_env:
         smtp_password = secrets.get(email.password_env, f"{email_at}.email.password_env", path)
-    if payments.stripe is not None and "stripe" in (payments.methods or {}).values():
+    if payments.stripe is not None and ("stripe" in (payments.methods or {}).values()
+                                        or payments.stripe.collect):
         stripe_key = secrets.get(payments.stripe.api_key_env,
                                  f"{payments_at}.payments.stripe.api_key_env", path)
     if isinstance(labels, EasyPostLabels):

@@ -124,6 +124,8 @@ class Notification(_Model):
     # Set by the activity for a customer email: no item travels back (a returnless refund, a lost
     # parcel), so the email says nothing about labels, parcels or the return address.
     nothing_to_send: bool = False
+    # The provider-hosted page where the customer pays what they owe (issue 18 point 2).
+    payment_url: str | None = None
 
     @classmethod
     def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,
@@ -133,7 +135,8 @@ class Notification(_Model):
                    refund_total: str | None = None, refund_paid: int | None = None,
                    missing: dict[str, int] | None = None, failed: dict[str, int] | None = None,
                    deadline_kind: str | None = None, owed_amount: int | None = None,
-                   owed_quoted: bool = False) -> "Notification":
+                   owed_quoted: bool = False,
+                   payment_url: str | None = None) -> "Notification":
         """The email for one step of a return: its items as the policy decided them, amounts
         formatted in the return's currency. `refund_paid`: what was refunded (minor units);
         `missing` / `failed`: units per line id not received / not passed."""
@@ -178,7 +181,7 @@ class Notification(_Model):
             refund_total_amount=(refund_paid if refund_paid is not None
                                  else decision.refund_total) or None,
             deadline_kind=deadline_kind, owed_amount=owed_amount, owed_quoted=owed_quoted,
-            merchant_sender_email=decision.merchant.sender_email)
+            merchant_sender_email=decision.merchant.sender_email, payment_url=payment_url)
 
 
 class NotificationSent(_Model):

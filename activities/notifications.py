@@ -77,6 +77,7 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "withdrawn": "customer",
     "cancelled": "customer",
     "closed": "customer",
+    "payment_requested": "customer",  # what they owe before a shipment, and the page to pay it
 }
 TEMPLATE_NAMES = tuple(TEMPLATE_AUDIENCE)
 

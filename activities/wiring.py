@@ -142,3 +142,23 @@ def describe(config: AdaptersConfig) -> dict[str, str]:
         out[m.merchant_id or "default"] = (f"email={email}; payments={payments}; "
                                            f"labels={labels}; staff_locale={m.staff_locale}")
     return out
+
+
+def collection_activities(settings: Settings, config: AdaptersConfig):
+    """Money the customer owes, collected on Stripe Checkout for each merchant whose
+    `[payments.stripe]` says `collect = true` (issue 18 point 2); the others have no collector
+    and staff record the customer's payment."""
+    import os
+
+    from activities.collection import CollectionActivities
+    from activities.stripe_checkout import StripeCheckout
+    from customer_page.links import CustomerLinks
+
+    collectors = {}
+    for mid, m in config.merchants.items():
+        s = m.payments.stripe
+        if s is not None and s.collect and m.stripe_api_key is not None:
+            collectors[mid] = StripeCheckout(m.stripe_api_key, success_url=s.success_url,
+                                             api_base=s.api_base, timeout=s.timeout)
+    return CollectionActivities(
+        collectors, links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file))

@@ -82,12 +82,22 @@ class CustomerView:
     question_number: int | None = None
     answers: list[Answer] = field(default_factory=list)
 
+    owed: Owed | None = None  # what the customer pays before a shipment (issue 18 point 2)
+
 
 @dataclass
 class Answer:
     question: str
     answer: str
     date: str
+
+
+@dataclass
+class Owed:
+    why: str  # in the customer's words ("Before we ship it, €20.00 is to be paid. …")
+    amount: str | None = None  # asked online, in the customer's language
+    payment_url: str | None = None  # the provider-hosted page (Stripe Checkout)
+    paid: bool = False
 
 
 def _entered(status: ReturnStatus) -> dict[ReturnState, datetime]:
@@ -138,7 +148,10 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         steps.append(Step(w[ended], True, when(entered.get(status.state))))
 
     tracking = _tracking(status)
-    if status.state in TRACKING_STATES and DeadlineKind.ship_by in deadlines:
+    owed = _owed(status, money, language)
+    if owed is not None and owed.payment_url:
+        next_action = w["pay_now"]
+    elif status.state in TRACKING_STATES and DeadlineKind.ship_by in deadlines:
         next_action = w["ship_by"].format(date=when(deadlines[DeadlineKind.ship_by].due_at))
     elif status.state == S.in_transit and tracking:
         next_action = w["shipped_thanks"].format(tracking=tracking)
@@ -201,4 +214,20 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         upload_form=upload_view.form(status, language),
         question=question.question if question else None,
         question_number=question.number if question else None,
-        answers=[Answer(a.question, a.answer, when(a.answered_at)) for a in status.customer_answers])
+        answers=[Answer(a.question, a.answer, when(a.answered_at)) for a in status.customer_answers],
+        owed=owed)
+
+
+
+def _owed(status: ReturnStatus, money, language: str) -> Owed | None:
+    """What the customer owes before the next shipment, in the customer's words (the same as the
+    emails': returns/customer_words.owed), and the page to pay it on."""
+    p = status.owed_payment
+    if not status.customer_owes:  # nothing owed, or the shipment is on its way
+        return None
+    why = customer_words.owed(status.customer_owes_amount, status.customer_owes_quoted,
+                              status.currency, language) or ""
+    if p is None:
+        return Owed(why=why)
+    return Owed(why=why, amount=money(p.amount), payment_url=p.url if not p.paid else None,
+                paid=p.paid)

@@ -252,3 +252,29 @@ from customer_page.upload_words import UPLOAD_WORDS  # noqa: E402
 
 for _language, _words in UPLOAD_WORDS.items():
     WORDS[_language].update(_words)
+# What the customer owes before a shipment (issue 18 point 2): the page says how much, why (the
+# policy's words with their clauses, as in the emails) and where to pay it.
+WORDS["en"].update({
+    "owed_heading": "To pay before we ship",
+    "owed_pay": "Pay {amount} securely",
+    "owed_pay_note": "The button opens our payment provider's page. We ship as soon as the payment reaches us.",
+    "owed_paid": "Thank you: your payment of {amount} has reached us. We ship soon and email you the tracking number.",
+    "owed_quote": "We will email you the amount and a link to pay it.",
+    "pay_now": "Pay what you owe (below): we ship as soon as it reaches us.",
+})
+WORDS["fr"].update({
+    "owed_heading": "À régler avant l’expédition",
+    "owed_pay": "Payer {amount} en toute sécurité",
+    "owed_pay_note": "Le bouton ouvre la page de notre prestataire de paiement. Nous expédions dès réception du paiement.",
+    "owed_paid": "Merci : votre paiement de {amount} nous est parvenu. Nous expédions bientôt et vous envoyons le numéro de suivi.",
+    "owed_quote": "Nous vous enverrons par e-mail le montant et un lien pour le régler.",
+    "pay_now": "Réglez ce que vous devez (ci-dessous) : nous expédions dès réception du paiement.",
+})
+WORDS["zh"].update({
+    "owed_heading": "发货前需支付",
+    "owed_pay": "安全支付 {amount}",
+    "owed_pay_note": "按钮将打开我们支付服务商的页面。收到付款后我们会立即发货。",
+    "owed_paid": "谢谢：我们已收到您支付的 {amount}。我们将尽快发货，并通过电子邮件告知快递单号。",
+    "owed_quote": "我们会通过电子邮件告知金额及付款链接。",
+    "pay_now": "请支付您应付的款项（见下方）：收到付款后我们会立即发货。",
+})

@@ -101,11 +101,13 @@ def _errors(status: int, field: str, problem: str, **headers: str) -> web.Respon
 
 def create_app(intake: Intake, config: WebhookConfig, *,
                clock: Callable[[], float] = time.time,
-               health: Callable[[], Awaitable[bool]] | None = None) -> web.Application:
+               health: Callable[[], Awaitable[bool]] | None = None,
+               stripe=None) -> web.Application:
     """The receiver as an aiohttp application (run it with `web.run_app` or a test server).
 
     `clock` gives "now" for the replay check; `health` (optional) answers whether Temporal is
-    reachable, for `GET /healthz` (503 while it is not).
+    reachable, for `GET /healthz` (503 while it is not). `stripe` (optional, an
+    `ingestion.stripe_webhook.StripeWebhook`) adds `POST /stripe/webhook`.
     """
     if not config.secrets:
         raise MissingSecret("the receiver needs at least one merchant's webhook secret")
@@ -159,6 +161,8 @@ def create_app(intake: Intake, config: WebhookConfig, *,
     app = web.Application(client_max_size=config.max_body_bytes)
     app.router.add_post("/events", post_event)
     app.router.add_get("/healthz", healthz)
+    if stripe is not None:  # customers' payments of what they owe (issue 18 point 2)
+        stripe.add_to(app)
     return app
 
 

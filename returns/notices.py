@@ -99,7 +99,9 @@ def _collect_first(state: ReturnState, decision: ReturnDecision,
     return (". First collect from the customer: "
             + "; ".join(o.sentence(decision.currency) for o in due)
             + (" and give its reference as fee_payment_reference (or customer_payment)"
-               if fees_only else " and record it as customer_payment: {reference, amount}"))
+               if fees_only else " and record it as customer_payment: {reference, amount}"
+               " (where the merchant collects through Stripe, quote the total with "
+               "request_customer_payment: {amount} instead, and the customer pays online)"))
 
 
 def owed_after_inspection(decision: ReturnDecision, items: dict[str, ItemStatus]) -> str | None:

@@ -82,14 +82,21 @@ def owed_text(owed: list[Owed], currency: str) -> str | None:
 
 
 def payment_problem(state: ReturnState, decision: ReturnDecision,
-                    items: Mapping[str, ItemStatus], action: ShipToCustomer) -> str | None:
-    """Why `action` cannot ship yet: something owed is not paid; None when it may ship."""
+                    items: Mapping[str, ItemStatus], action: ShipToCustomer,
+                    paid_online: bool = False, waiting: str | None = None) -> str | None:
+    """Why `action` cannot ship yet: something owed is not paid; None when it may ship.
+    `paid_online`: the customer paid it through the merchant's provider (returns/collection.py);
+    `waiting`: the payment asked of them online, said in the refusal."""
     owed = owed_before(state, decision, items)
-    if not owed:
+    if not owed or (paid_online and action.customer_payment is None):
         return None
     currency = decision.currency
     known = sum(o.amount or 0 for o in owed)
     paid = action.customer_payment
+    if paid is None and waiting:
+        return (f"customer_payment: the return is waiting on the customer's payment ({waiting}); "
+                f"it ships once they pay, or record a payment they made another way: "
+                f"customer_payment: {{reference, amount}}")
     if paid is None and action.fee_payment_reference and all(o.fee for o in owed):
         return None  # fees only, recorded the way they always were
     if paid is None:

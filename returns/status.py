@@ -128,6 +128,7 @@ class WaitingOn(StrEnum):
     warehouse = "warehouse"
     carrier = "carrier"
     payment_provider = "payment provider"
+    customer_payment = "customer payment"  # what they owe before a shipment (004 §4.4, §3.7)
 
 
 class RefundStatus(StrEnum):
@@ -154,6 +155,7 @@ class AttentionCause(StrEnum):
     withdrawal_refused = "withdrawal_refused"
     unreadable_message = "unreadable_message"
     delivery_failed = "delivery_failed"  # events to the order system keep failing (last error)
+    customer_payment = "customer_payment"  # not paid online as asked: staff settle it by hand
 
 
 class Outcome(StrEnum):
@@ -225,6 +227,23 @@ class LabelInfo(_Model):
     sha256: str
 
 
+class OwedPayment(_Model):
+    """What the customer is asked to pay before a shipment, and how (issue 18 point 2): a page of
+    the merchant's payment provider (`url`), or nothing online (`provider` None: staff record it).
+    """
+
+    amount: int  # minor units
+    currency: str
+    why: str  # "the price difference (004 §4.4); …", the clauses in brackets
+    provider: str | None = None  # "stripe"
+    payment_id: str | None = None  # the provider's page (Stripe Checkout Session cs_...)
+    collect_key: str | None = None  # `<workflow id>:collect:<state>:<n>`, in the payment's metadata
+    url: str | None = None  # where the customer pays (Stripe-hosted); None once paid or expired
+    expires_at: datetime | None = None
+    paid: bool = False
+    reference: str | None = None  # the provider's payment (pi_...) once paid
+
+
 class RefundInfo(_Model):
     status: RefundStatus
     amount: int
@@ -272,6 +291,12 @@ class ReturnStatus(_Model):
     next_actions: list[str] = []
     # What the customer pays before the next shipment, and why (004 §4.4, §4.5, §3.7).
     customer_owes: str | None = None
+    # The same for the customer's words (returns/customer_words.owed): the known amount (minor
+    # units) and whether staff still quote some of it (price difference, postage).
+    customer_owes_amount: int | None = None
+    customer_owes_quoted: bool = False
+    # The payment asked of the customer for it, with its link (issue 18 point 2).
+    owed_payment: OwedPayment | None = None
     receipts: list[ReceiptLog] = []
     audit: list[AuditEntry] = []
     evidence: list[EvidenceFile] = []  # the customer's uploads, in order

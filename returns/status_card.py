@@ -100,6 +100,7 @@ def render_status_card(status: ReturnStatus, console_page: str | None = None) ->
     if status.customer_owes:
         lines.append(f"\n**The customer owes** (ship_to_customer needs their payment recorded)\n"
                      f"\n{status.customer_owes}")
+        lines.append(_owed_payment(status))
     if status.label:
         lines.append(f"Label: {status.label.rma_number}")
     lines += _customer_section(status)
@@ -147,3 +148,17 @@ def _customer_section(status: ReturnStatus) -> list[str]:
         lines.append("\n### Tracking numbers")
         lines += [f"- {describe_tracking(n)}, {n.at:%d %b %H:%M} UTC" for n in status.tracking]
     return lines
+def _owed_payment(status: ReturnStatus) -> str:
+    """How what the customer owes is being collected (returns/collection.py)."""
+    p = status.owed_payment
+    if p is None:
+        return ("\nWhere the policy leaves an amount to staff, `request_customer_payment` "
+                "{actor, amount} quotes it; where the merchant collects through Stripe the "
+                "customer gets a payment page.")
+    if p.paid:
+        return (f"\n**Paid online:** {format_money(p.amount, p.currency)} on {p.provider} "
+                f"({p.reference}): ship_to_customer needs no customer_payment.")
+    if p.url:
+        return (f"\n**Waiting on the customer's payment:** {format_money(p.amount, p.currency)} "
+                f"on {p.provider} ({p.payment_id}), for {p.why}. Payment page: {p.url}")
+    return f"\nThe payment page ({p.payment_id}) expired; a new one is being made."

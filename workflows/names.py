@@ -9,6 +9,7 @@ SIGNAL_PARCEL_SCANNED = "parcel_scanned"  # ParcelScanned event from carrier tra
 SIGNAL_WAREHOUSE_RECEIPT = "warehouse_receipt"  # WarehouseReceipt from warehouse staff
 SIGNAL_DELIVERY = "delivery"  # DeliveryNews from the return's deliveries workflow
 SIGNAL_RETURN_EVENT = "return_event"  # to the deliveries workflow: one ReturnEvent to send
+SIGNAL_CUSTOMER_PAID = "customer_paid"  # PaymentNotice from the payment provider's webhook
 
 # updates (operator decisions)
 UPDATE_APPROVE = "approve"
@@ -23,6 +24,7 @@ UPDATE_SHIP_TO_CUSTOMER = "ship_to_customer"
 UPDATE_ACKNOWLEDGE = "acknowledge"
 UPDATE_RECORD_EVIDENCE = "record_evidence"  # the customer page: a photo or video stored
 UPDATE_ANSWER_QUESTION = "answer_question"  # the customer answers request_info (customer page)
+UPDATE_REQUEST_CUSTOMER_PAYMENT = "request_customer_payment"  # staff quote what the customer owes
 
 # query
 QUERY_STATUS = "status"

@@ -17,7 +17,6 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import DeliveryNews
-    from returns import notices
     from returns.actions import (
         Acknowledge, ActionResult, Approve, Cancel, ExtendDeadline, RecordInspection,
         RecordManualRefund, Reject, RequestInfo, RetryRefund, ShipToCustomer, WarehouseReceipt,
@@ -26,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from returns.events import ParcelScanned, Resolution, ReturnRequested, ReturnWithdrawn, ScanKind
     from returns.inspection import exchange_check_problem, failed_checks, inspection_problem
     from returns.owed import owed_before, owed_text, payment_problem
+    from returns.collection import waiting_text
     from returns.money import format_money
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.overrides import approval_problem
@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         ReceiptOutcome, RefundInfo, RefundStatus, ReturnState as State, ReturnStatus, WaitingOn,
         check_transition, describe_outcomes,
     )
+    from returns.status import OwedPayment
     from returns.status_card import render_status_card
     from returns.evidence import (
         RecordEvidence, already_recorded, evidence_file, evidence_refusal, media_word,
@@ -91,6 +92,7 @@ class ReturnMessages:
     questions_asked: int
     customer_answers: list[CustomerAnswer]
     tracking: list[TrackingNumber]
+    owed_payment: OwedPayment | None  # workflows/customer_payments.py
 
     # ReturnEffects (workflows/return_effects.py) provides the activities the handlers use:
     # _notify, _notify_staff, _compute.
@@ -427,7 +429,11 @@ class ReturnMessages:
     @ship_to_customer.validator
     def _validate_ship(self, action: ShipToCustomer) -> None:
         self._check(Action.ship_to_customer)
-        self._refuse_if(payment_problem(self.state, self.decision, self.items, action))
+        online = self.owed_payment  # asked online (workflows/customer_payments.py)
+        self._refuse_if(payment_problem(
+            self.state, self.decision, self.items, action,
+            paid_online=online is not None and online.paid,
+            waiting=waiting_text(online) if online is not None and online.url else None))
         self._refuse_if(exchange_check_problem(self.state, self.decision, action))  # 003 §V.2.3
 
     # ---------------------------------------------------------------- updates: the customer
@@ -535,8 +541,13 @@ class ReturnMessages:
             requested_at=self.request.occurred_at, receipts=self.receipts, audit=self.audit,
             open_question=self.open_question if self.state == State.under_review else None,
             customer_answers=self.customer_answers, tracking=self.tracking,
-            customer_owes=owed_text(owed_before(self.state, self.decision, self.items), currency)
-            if self.decision and self.shipment is None else None)
+            owed_payment=self.owed_payment)
+        owed = owed_before(self.state, self.decision, self.items) \
+            if self.decision and self.shipment is None else []
+        if owed:
+            status.customer_owes = owed_text(owed, currency)
+            status.customer_owes_amount = sum(o.amount or 0 for o in owed) or None
+            status.customer_owes_quoted = any(o.amount is None for o in owed)
         status.evidence = list(self.evidence)
         if with_actions:
             status.next_actions = offered(Now.of(

@@ -29,6 +29,9 @@ Messages, each ONE JSON object naming its actor (returns/actions.py):
 - query: `status`, the same view the UI's status card and `returns show` render;
 - the customer's update `answer_question` (from their return page, customer_page/): the answer to
   staff's `request_info`; the review clock waits while a question is open (`_review_in_time`).
+- what the customer owes before a shipment (workflows/customer_payments.py): the update
+  `request_customer_payment` (staff quote it) and the signal `customer_paid` (Stripe's verified
+  webhook, through the receiver).
 
 Each step that matters to the merchant's order system is told to it (`_tell`, one line at each
 point): the event (returns/outbound.py) is queued on the return's deliveries workflow
@@ -75,6 +78,7 @@ with workflow.unsafe.imports_passed_through():
     from returns.status import EvidenceFile
     from workflows import metrics, names
     from workflows.return_effects import UNTIL_DONE, ReturnEffects, why
+    from workflows.customer_payments import CustomerPayments
 
 # A refund is tried briefly first, like an email; only if that fails does the return rest and
 # retry with backoff until the refund is due (escalated before then), then go to staff.
@@ -92,7 +96,7 @@ class _Stopped(Exception):
 
 
 @workflow.defn(name=names.WORKFLOW_TYPE)
-class ReturnWorkflow(ReturnEffects):
+class ReturnWorkflow(CustomerPayments, ReturnEffects):
     @workflow.init
     def __init__(self, request: ReturnRequested) -> None:
         self.request = request
@@ -135,6 +139,9 @@ class ReturnWorkflow(ReturnEffects):
         self.questions_asked = 0
         self.customer_answers = []
         self.tracking = []  # the parcel's tracking numbers, from the customer and the carrier
+        self.owed_payment = None  # what the customer is asked to pay online (customer_payments)
+        self.payment_quote = None
+        self.payment_pages = 0
 
     # ---------------------------------------------------------------- the story of a return
     @workflow.run
@@ -580,6 +587,7 @@ class ReturnWorkflow(ReturnEffects):
         await self._notify_staff(
             "action_needed", deadline=self._due(deadline) if deadline else None,
             message=notices.shipment_todo(state, self.decision, self.items, self.request.items))
+        await self._collect_owed(state, deadline)  # what the customer owes first, online if it can
         shipped = lambda: self.shipment is not None  # noqa: E731
         if deadline is not None and not await self._before_deadline(shipped, deadline):
             await self._escalate(deadline, f"{DEADLINE_LABELS[deadline]} has passed")

@@ -100,6 +100,17 @@ async def test_serve_refuses_to_start_without_a_secret(tmp_path):
     assert "RETURNS_WEBHOOK_SECRETS_OPALOOK" in err
 
 
+async def test_serve_refuses_a_stripe_secret_shared_by_two_merchants(tmp_path):
+    """Stripe's webhook (issue 18 point 2): the secret that verifies decides the merchant, so one
+    secret for two merchants stops the receiver, naming the variable, never the secret."""
+    env = starter_env("127.0.0.1:7233", tmp_path, RETURNS_WEBHOOK_SECRETS_OPALOOK=SECRET,
+                      RETURNS_STRIPE_WEBHOOK_SECRETS_OPALOOK="whsec_shared_by_two_000001",
+                      RETURNS_STRIPE_WEBHOOK_SECRETS_FINE_JEWELRY="whsec_shared_by_two_000001")
+    code, _out, err = await run_starter("serve", "--port", str(free_port()), env=env, timeout=30)
+    assert code == 2
+    assert "is also a Stripe webhook secret of merchant" in err and "whsec_" not in err
+
+
 async def test_serve_accepts_a_signed_event_on_a_real_port(client, requested, exists, tmp_path):
     port = free_port()
     env = starter_env(client.service_client.config.target_host, tmp_path,

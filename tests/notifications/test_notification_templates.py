@@ -44,7 +44,8 @@ def test_the_template_folder_holds_exactly_the_listed_templates():
     for name in TEMPLATE_NAMES:
         for ext in (".subject.txt", ".txt", ".html"):
             assert (en / f"{name}{ext}").is_file(), f"{name}{ext} is missing"
-    assert len(TEMPLATE_NAMES) == 23  # deadline_extended: 003 §III.4 "notified separately"
+    assert len(TEMPLATE_NAMES) == 24  # deadline_extended: 003 §III.4 "notified separately";
+    # payment_requested: what the customer owes before a shipment (issue 18 point 2)
 
 
 @pytest.mark.parametrize("data", sorted(DATA_SETS))
@@ -95,6 +96,7 @@ SHOWS = {
     "withdrawn": set(),
     "cancelled": {"message"},
     "closed": {"message", "refund_total", "tracking"},
+    "payment_requested": {"message"},  # and payment_url (tests/notifications/test_payment_requested.py)
 }
 
 

@@ -8,6 +8,7 @@ import re
 import shlex
 
 from returns import actions
+from returns.collection import RequestCustomerPayment
 from returns_cli.main import build_parser, list_query
 from runtime.settings import ROOT
 from workflows import names
@@ -28,6 +29,7 @@ MODELS = {
     names.UPDATE_SHIP_TO_CUSTOMER: actions.ShipToCustomer,
     names.UPDATE_ACKNOWLEDGE: actions.Acknowledge,
     names.SIGNAL_WAREHOUSE_RECEIPT: actions.WarehouseReceipt,
+    names.UPDATE_REQUEST_CUSTOMER_PAYMENT: RequestCustomerPayment,  # returns/collection.py
 }
 
 
