@@ -229,5 +229,6 @@ def _owed(status: ReturnStatus, money, language: str) -> Owed | None:
                               status.currency, language) or ""
     if p is None:
         return Owed(why=why)
-    return Owed(why=why, amount=money(p.amount), payment_url=p.url if not p.paid else None,
+    # Asked online: the heading, the amount on the button and its note say it all.
+    return Owed(why="", amount=money(p.amount), payment_url=p.url if not p.paid else None,
                 paid=p.paid)

@@ -1,6 +1,7 @@
-"""The customer page says what the customer owes before a shipment, why, and where to pay it
-(issue 18 point 2; 004 §4.4 "the difference must be paid before arranging shipment"): built from
-the status (pure) and rendered by the page's own template, in en, fr and zh."""
+"""The customer page says what the customer owes before a shipment and where to pay it (issue 18
+point 2; 004 §4.4 "the difference must be paid before arranging shipment"), in the customer's
+words (returns/customer_words.py, the emails' catalogue: no clause, no staff sentence): built
+from the status (pure) and rendered by the page's own template, in en, fr and zh."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from customer_page import view, words
+from returns import customer_words
 from customer_page.server import _environment
 from returns.status import ItemStatus, OwedPayment, ReturnState, ReturnStatus
 
@@ -21,6 +23,7 @@ def status(payment: OwedPayment | None, owes: str | None = OWES) -> ReturnStatus
     return ReturnStatus(
         return_id="R-1", merchant_id="fine-jewelry", order_id="O-1",
         state=ReturnState.exchange_shipping, currency="USD", customer_owes=owes,
+        customer_owes_quoted=owes is not None,
         owed_payment=payment, requested_at=datetime(2026, 11, 24, tzinfo=timezone.utc),
         items=[ItemStatus(line_id="L1", sku="R", title="Gold ring", quantity_requested=1,
                           eligible=True, resolution="exchange", quantity_received=1,
@@ -46,10 +49,11 @@ def render(v: view.CustomerView) -> str:
 ])
 def test_the_page_says_what_is_owed_why_and_links_to_the_payment_page(language, pay, amount):
     v = view.build(status(asked()), None, "Asia/Shanghai", language)
-    assert v.owed.payment_url == PAGE and v.owed.amount == amount and "(004 §4.4)" in v.owed.why
+    assert v.owed.payment_url == PAGE and v.owed.amount == amount
     assert v.next_action == words.WORDS[language]["pay_now"]
     html = render(v)
-    assert f'href="{PAGE}"' in html and pay in html and "004 §4.4" in html
+    assert f'href="{PAGE}"' in html and pay in html
+    assert "§" not in html and "To pay before we ship:" not in html  # never the staff sentence
 
 
 def test_once_paid_the_page_thanks_the_customer_and_shows_no_link():
@@ -61,8 +65,9 @@ def test_once_paid_the_page_thanks_the_customer_and_shows_no_link():
 
 def test_before_staff_quote_the_amount_the_page_says_what_is_owed_and_that_a_link_follows():
     v = view.build(status(None), None, None, "fr")
-    assert v.owed.why == OWES and v.owed.payment_url is None
-    assert "un lien pour le régler" in render(v)
+    assert v.owed.why == customer_words.text("fr", "owed_quoted") and v.owed.payment_url is None
+    html = render(v)
+    assert "un lien pour le régler" in html and "§" not in html and "price difference" not in html
 
 
 def test_nothing_owed_shows_nothing():
