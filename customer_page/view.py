@@ -14,9 +14,10 @@ from datetime import datetime
 from returns import customer_words
 from returns.allowed import OPEN_BEFORE_RECEIPT
 from returns.events import Address
+from returns.evidence import ended as return_over
 from returns.policy.decision import MerchantContact, Party
 from returns.refund_shown import line_refund, refund_shown
-from returns.status import FINAL, DeadlineKind, ReceiptOutcome, ReturnState, ReturnStatus
+from returns.status import DeadlineKind, ReceiptOutcome, ReturnState, ReturnStatus
 
 from customer_page import upload_view, words
 
@@ -138,13 +139,15 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         steps.append(Step(w[ended], True, when(entered.get(status.state))))
 
     tracking = _tracking(status)
+    # Over once final or once its outcome is given: a refunded or exchanged return ends there.
+    over = return_over(status.state, status.outcome)
     if status.state in TRACKING_STATES and DeadlineKind.ship_by in deadlines:
         next_action = w["ship_by"].format(date=when(deadlines[DeadlineKind.ship_by].due_at))
     elif status.state == S.in_transit and tracking:
         next_action = w["shipped_thanks"].format(tracking=tracking)
     elif status.state == S.withdrawn:
         next_action = w["withdrawn_thanks"]
-    elif status.state in FINAL:
+    elif over:
         next_action = w["status_closed"]
     else:
         next_action = w["nothing_to_do"]
@@ -188,14 +191,14 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         items=items,
         refund_total=money(refund_shown(status).amount) if refund_shown(status).amount else None,
         fees_total=money(status.fees_total) if status.fees_total else None,
-        shipping=shipping if ships and status.state not in FINAL else None,
+        shipping=shipping if ships and not over else None,
         return_address=contact.return_address if contact and ships else None,
         merchant_name=contact.name if contact else "",
         support=w["support"].format(email=support_email) if support_email else "",
-        has_label=status.label is not None and status.state not in FINAL,
+        has_label=status.label is not None and not over,
         can_give_tracking=status.state in TRACKING_STATES,
         can_withdraw=status.state in OPEN_BEFORE_RECEIPT and not parcel_in,
-        final=status.state in FINAL, w=w,
+        final=over, w=w,
         can_upload=upload_view.can_upload(status),
         uploads=upload_view.uploads(status, timezone, language),
         upload_form=upload_view.form(status, language),

@@ -88,3 +88,25 @@ def test_the_open_question_and_the_answers_in_the_customers_language():
     st.open_question = OpenQuestion(number=3, question="?", asked_at=AT, asked_by="sam")
     st.state = ReturnState.approved
     assert view.build(st, CONTACT, "Europe/Paris", "en").question is None
+
+
+def test_a_refunded_return_reads_closed_not_still_to_come():
+    """A return that ends refunded (or exchanged) has an outcome but no final state: the page
+    says it is closed, not "nothing for now", and no longer promises a refund "once the items
+    have reached us" nor offers the label."""
+    from returns.status import LabelInfo
+
+    st = status(ReturnState.refunded, "requested -> under_review", "under_review -> approved",
+                "approved -> awaiting_shipment", "awaiting_shipment -> in_transit",
+                "in_transit -> received", "received -> inspecting", "inspecting -> refunding",
+                "refunding -> refunded")
+    st.outcome = "refunded"
+    st.label = LabelInfo(rma_number="RMA-R-1", barcode_value="RMA-R-1", path="/x.pdf", sha256="0" * 64)
+    for language, closed in (("en", "This return is closed."), ("fr", "Ce retour est clôturé."),
+                             ("zh", "此退货已结束。")):
+        v = view.build(st, CONTACT, "Europe/Paris", language)
+        assert v.final and v.next_action == closed
+        assert not v.has_label and v.shipping is None and v.return_address is not None
+    open_one = view.build(status(ReturnState.refunding, "inspecting -> refunding"), CONTACT,
+                          "Europe/Paris", "en")
+    assert not open_one.final and open_one.next_action != "This return is closed."
