@@ -684,4 +684,7 @@ def serve_main(argv: list[str]) -> None:
     parser.add_argument("--port", type=int,
                         default=int(os.environ.get("RETURNS_CONSOLE_PORT", "8083")))
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.host, args.port))
+    try:
+        asyncio.run(serve(args.host, args.port))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C, or `make run` stopping it with SIGINT: a quiet stop, not a traceback
