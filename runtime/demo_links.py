@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from customer_page.links import CustomerLinks, split_keys
+from returns.customer_words import LANGUAGES
 
 
 def demo_page_links(bodies: list[bytes], keys: str, base_url: str) -> list[str]:
@@ -27,5 +28,6 @@ def demo_page_links(bodies: list[bytes], keys: str, base_url: str) -> list[str]:
             continue
         seen.add((merchant, return_id))
         url = links.url(merchant, return_id, locale)
-        lines.append(f"{return_id:<15}({url.rsplit('=', 1)[-1]})  {url}")
+        language = url.rsplit("=", 1)[-1]  # the page shows English for a language it lacks
+        lines.append(f"{return_id:<15}({language if language in LANGUAGES else 'en'})  {url}")
     return lines
