@@ -22,7 +22,7 @@ LINKS = CustomerLinks(("k" * 40,), "https://returns.maison-perle.example")
 LANGUAGES = ["en", "fr", "zh-CN"]
 # The page's own words (customer_page/words.py) for what the email asks.
 ANSWER_ON_PAGE = {"en": "answer on your return page", "fr": "répondre sur la page de votre retour",
-                  "zh": "在您的退货页面"}
+                  "zh": "在您的退货页面（链接见下方）的“我们的问题”下作答"}
 PHOTOS_ON_PAGE = {"en": "add them on your return page", "fr": "ajoutez-les sur la page de votre retour",
                   "zh": "请在您的退货页面上传"}
 LABEL_TALK = {"en": "download your label", "fr": "téléchargez votre étiquette", "zh": "下载退货标签"}
@@ -42,6 +42,8 @@ async def test_the_question_is_answered_on_the_page(tmp_path: Path, locale: str)
     language = locale[:2]
     text, html = await email(tmp_path, "info_requested", locale, state="under_review")
     assert ANSWER_ON_PAGE[language] in text and ANSWER_ON_PAGE[language] in html
+    [asked] = [line for line in text.split("\n\n") if ANSWER_ON_PAGE[language] in line]
+    assert "\n" not in asked.strip()  # its own paragraph, the page's link after a blank line
     # Without a page (a worker without link keys) the email still says to reply.
     text, _ = await email(tmp_path / "nolink", "info_requested", locale, links=None,
                           state="under_review")
@@ -55,6 +57,8 @@ async def test_request_received_steps_and_photos_on_the_page(tmp_path: Path, loc
     assert PHOTOS_ON_PAGE[language] in text and PHOTOS_ON_PAGE[language] in html
     lines = text.splitlines()
     assert [line[:3] for line in lines if line[:2] in ("1.", "2.", "3.")] == ["1. ", "2. ", "3. "]
+    [photos] = [p for p in text.split("\n\n") if PHOTOS_ON_PAGE[language] in p]
+    assert "\n" not in photos.strip()  # a paragraph of its own
     assert LABEL_TALK[language] not in text  # nothing approved yet: no label to download
 
 
