@@ -57,6 +57,7 @@ from returns.actions import ActionResult, WarehouseReceipt
 from returns.allowed import Action, Now
 from returns.money import format_money
 from returns.receipts import expected_units, receipt_problems, received_units
+from returns.refund_shown import refund_shown
 from returns.status import DEADLINE_LABELS, ReceiptOutcome, ReturnStatus
 from returns_cli.lookup import LookupFailed, find_returns
 from returns_cli.main import failure_message
@@ -448,6 +449,9 @@ class Console:
             evidence=getattr(status, "evidence", None) or [],
             answers=getattr(status, "customer_answers", None) or [],
             tracking=getattr(status, "tracking", None) or [],
+            # The refund as the outcome has it (returns/refund_shown.py): none once the inspection
+            # failed, what was paid once refunded; not the policy's proposal.
+            refund_line=refund_shown(status).words,
             ui_link=f"{self.ui_url}/namespaces/{quote(self.client.namespace, safe='')}"
                     f"/workflows/{quote(workflow_id, safe='')}",
             quote=quote)
