@@ -17,7 +17,9 @@ from returns.events import Address
 from returns.evidence import ended as return_over
 from returns.policy.decision import MerchantContact, Party
 from returns.refund_shown import line_refund, refund_shown
-from returns.status import DeadlineKind, ReceiptOutcome, ReturnState, ReturnStatus
+from returns.status import (
+    DeadlineKind, InspectionResult, ReceiptOutcome, ReturnState, ReturnStatus,
+)
 
 from customer_page import upload_view, words
 
@@ -166,6 +168,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
             resolution_changed=i.resolution_reason is not None,
             evidence_missing=[k.value for k in i.evidence_missing], deciding=deciding,
             support_email=support_email, upload_here=upload_view.can_upload(status))
+        if i.inspection == InspectionResult.failed:  # the email said so: no "Refund" left here
+            decision, reasons = w["res_failed_inspection"], [w["failed_inspection_reason"]]
         items.append(Item(
             title=i.title, quantity=i.quantity_requested, decision=decision, reasons=reasons,
             # The refund follows the outcome (returns/refund_shown.py): none after a failed

@@ -49,6 +49,9 @@ WORDS: dict[str, dict[str, str]] = {
         "withdraw": "Withdraw my return",
         "withdrawn_thanks": "Your return is withdrawn.",
         "status_closed": "This return is closed.",
+        # an item that failed the inspection (the inspection_failed email says the same)
+        "res_failed_inspection": "Did not pass our check",
+        "failed_inspection_reason": "When we checked it, it did not meet the conditions of our returns policy: we send it back to you as it is, without a refund or exchange.",
         "support": "Questions? Write to {email}.",
         # steps
         "step_requested": "Return requested",
@@ -118,6 +121,8 @@ WORDS: dict[str, dict[str, str]] = {
         "withdraw": "Annuler mon retour",
         "withdrawn_thanks": "Votre retour est annulé.",
         "status_closed": "Ce retour est clôturé.",
+        "res_failed_inspection": "N’a pas passé le contrôle",
+        "failed_inspection_reason": "Lors de notre contrôle, il ne remplissait pas les conditions de notre politique de retour : nous vous le renvoyons tel quel, sans remboursement ni échange.",
         "support": "Une question ? Écrivez à {email}.",
         "step_requested": "Demande de retour reçue",
         "step_review": "Examinée par notre équipe",
@@ -183,6 +188,8 @@ WORDS: dict[str, dict[str, str]] = {
         "withdraw": "撤回我的退货",
         "withdrawn_thanks": "您的退货已撤回。",
         "status_closed": "此退货已结束。",
+        "res_failed_inspection": "未通过检验",
+        "failed_inspection_reason": "经检验，该商品不符合我们退货政策的条件：我们会将其原样寄回给您，不予退款或换货。",
         "support": "有疑问？请写信至 {email}。",
         "step_requested": "已收到退货申请",
         "step_review": "我们的团队已审核",

@@ -110,3 +110,17 @@ def test_a_refunded_return_reads_closed_not_still_to_come():
     open_one = view.build(status(ReturnState.refunding, "inspecting -> refunding"), CONTACT,
                           "Europe/Paris", "en")
     assert not open_one.final and open_one.next_action != "This return is closed."
+
+
+def test_an_item_that_failed_the_inspection_says_so_not_refund():
+    """Found trying the demo: after a failed inspection the page still read "Refund" beside the
+    item, while the email said it is sent back without a refund."""
+    from returns.status import InspectionResult
+
+    st = status(ReturnState.returning_to_customer, "inspecting -> returning_to_customer")
+    st.items[0].inspection = InspectionResult.failed
+    for language, word in (("en", "Did not pass our check"), ("fr", "N’a pas passé le contrôle"),
+                           ("zh", "未通过检验")):
+        failed = view.build(st, CONTACT, "Europe/Paris", language).items[0]
+        assert failed.decision == word and failed.refund is None
+        assert len(failed.reasons) == 1 and "§" not in failed.reasons[0]
