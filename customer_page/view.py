@@ -34,6 +34,8 @@ _STEPS: list[tuple[str, set[ReturnState], DeadlineKind | None]] = [
     ("step_inspected", _OUTCOME_STATES, DeadlineKind.inspection),
     ("step_closed", {S.refunded, S.exchanged, S.repaired, S.closed}, DeadlineKind.refund),
 ]
+# Steps that send something to the customer, which may wait for a payment first.
+_SHIPS_TO_CUSTOMER = {S.exchange_shipping, S.repairing, S.returning_to_customer}
 _ENDS = {S.rejected: "step_rejected", S.expired: "step_expired", S.withdrawn: "step_withdrawn",
          S.cancelled: "step_cancelled"}
 # What the customer may do, and when (the workflow's own rules: returns.allowed, parcel_scanned).
@@ -151,6 +153,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         next_action = w["withdrawn_thanks"]
     elif over:
         next_action = w["status_closed"]
+    elif status.customer_owes and status.state in _SHIPS_TO_CUSTOMER:
+        next_action = w["owed_next"]  # staff ship only once it is paid (004 §3.7, §4.4)
     else:
         next_action = w["nothing_to_do"]
 

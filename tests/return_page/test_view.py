@@ -124,3 +124,16 @@ def test_an_item_that_failed_the_inspection_says_so_not_refund():
         failed = view.build(st, CONTACT, "Europe/Paris", language).items[0]
         assert failed.decision == word and failed.refund is None
         assert len(failed.reasons) == 1 and "§" not in failed.reasons[0]
+
+
+def test_what_to_do_when_something_is_owed_before_we_ship():
+    """Found trying the demo: the item failed the inspection, the customer owes the cost of
+    sending it back, and the page said "Nothing for now"."""
+    st = status(ReturnState.returning_to_customer, "inspecting -> returning_to_customer")
+    st.customer_owes = "To pay before we ship: the cost of shipping back (004 §3.7)"
+    for language in ("en", "fr", "zh"):
+        v = view.build(st, CONTACT, "Europe/Paris", language)
+        assert v.next_action == view.words.WORDS[language]["owed_next"]
+        assert "§" not in v.next_action
+    st.customer_owes = None
+    assert view.build(st, CONTACT, "Europe/Paris", "en").next_action.startswith("Nothing for now")
