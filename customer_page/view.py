@@ -203,7 +203,7 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         return_address=contact.return_address if contact and ships else None,
         merchant_name=contact.name if contact else "",
         support=w["support"].format(email=support_email) if support_email else "",
-        has_label=status.label is not None and not over,
+        has_label=status.label is not None and not over and not parcel_in,  # used by then
         can_give_tracking=status.state in TRACKING_STATES,
         can_withdraw=status.state in OPEN_BEFORE_RECEIPT and not parcel_in,
         final=over, w=w,

@@ -137,3 +137,15 @@ def test_what_to_do_when_something_is_owed_before_we_ship():
         assert "§" not in v.next_action
     st.customer_owes = None
     assert view.build(st, CONTACT, "Europe/Paris", "en").next_action.startswith("Nothing for now")
+
+
+def test_the_label_is_offered_until_the_parcel_is_in():
+    from returns.status import LabelInfo, ReceiptLog
+
+    st = status(ReturnState.in_transit, "awaiting_shipment -> in_transit")
+    st.label = LabelInfo(rma_number="RMA-R-1", barcode_value="RMA-R-1", path="/x.pdf",
+                         sha256="0" * 64)
+    assert view.build(st, CONTACT, "Europe/Paris", "en").has_label
+    st.state = ReturnState.returning_to_customer
+    st.receipts = [ReceiptLog.model_construct(outcome=view.ReceiptOutcome.recorded)]
+    assert not view.build(st, CONTACT, "Europe/Paris", "en").has_label
