@@ -72,3 +72,23 @@ async def test_label_talk_only_while_the_parcel_is_to_send(tmp_path: Path, local
         text, html = await email(tmp_path / str(n), template, locale, state=state)
         assert LABEL_TALK[language] not in text and LABEL_TALK[language] not in html, template
         assert "/r/maison-perle/R-1001/" in text  # the page is still linked
+
+
+@pytest.mark.parametrize("locale,word,refund", [("en", "did not pass our check", ": refund"),
+                                                ("fr", "n’a pas passé le contrôle", " : remboursement"),
+                                                ("zh-CN", "未通过检验", "：退款")])
+async def test_the_closing_summary_of_an_item_sent_back_after_a_failed_inspection(
+        tmp_path: Path, locale: str, word: str, refund: str):
+    """Found trying the demo: the item failed the inspection and was sent back, and the closing
+    email's summary still read "18k gold studs: refund"."""
+    from activities.contracts import NotificationItem
+
+    items = [NotificationItem(title="18k gold studs", quantity=1, resolution="refund", failed=1),
+             NotificationItem(title="Pearl earrings", quantity=2, resolution="refund", failed=0)]
+    text, html = await email(tmp_path, "closed", locale, state="closed", items=items,
+                             refund_total=None, refund_total_amount=None)
+    [studs] = [line for line in text.splitlines() if "18k gold studs" in line]
+    assert word in studs.lower() and refund not in studs.lower()
+    [earrings] = [line for line in text.splitlines() if "Pearl earrings" in line]
+    assert refund in earrings.lower()
+    assert word in html.lower() or word in html
