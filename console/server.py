@@ -302,7 +302,9 @@ class Console:
     async def _list(self, request: web.Request, queue: queues.Queue, title: str, *,
                     merchant: str | None = None, order: str | None = None,
                     results: list[tuple[str, Outcome]] | None = None,
-                    status: int = 200) -> web.Response:
+                    status: int = 200, acted: frozenset[str] = frozenset()) -> web.Response:
+        """`acted`: workflow ids just approved or rejected here; the list's index lags a moment
+        behind them, so they are left out rather than offered again (and refused)."""
         staff = request[SESSION].staff
         now = self.clock()
         try:
@@ -314,6 +316,7 @@ class Console:
         except RPCError as err:
             return self._render(request, "problem.html", status=503,
                                 heading="Temporal did not answer", text=err.message)
+        rows = [r for r in rows if r.workflow_id not in acted]
         return self._render(request, "queue.html", status=status, queue=queue, title=title,
                             rows=rows, now=now, query=query, results=results or [],
                             ui_list=f"{self.ui_url}/namespaces/"
@@ -374,7 +377,8 @@ class Console:
             return return_id, await self._send(workflow_id, action, payload)
 
         results = await asyncio.gather(*(one(w) for w in selected))
-        return await self._list(request, queue, queue.title, results=list(results))
+        acted = frozenset(w for w, (_, outcome) in zip(selected, results) if outcome.ok)
+        return await self._list(request, queue, queue.title, results=list(results), acted=acted)
 
     async def find(self, request: web.Request) -> web.Response:
         typed = " ".join(request.query.get("q", "").split())[:100]
