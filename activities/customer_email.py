@@ -28,6 +28,9 @@ def _item(item: NotificationItem, n: Notification, language: str) -> Notificatio
         deciding=n.state in _DECIDING, support_email=n.merchant_support_email)
     if currency is None:  # an older return: no amounts to word, so no staff text either
         return item.model_copy(update={"reasons": reasons, "fees": []})
+    if n.template == "closed" and item.failed and item.failed >= item.quantity:
+        # Sent back after a failed inspection: the summary must not read "refund".
+        item = item.model_copy(update={"resolution": cw.FAILED_INSPECTION})
     return item.model_copy(update={
         "reasons": reasons,
         "fees": [cw.fee_line(f.kind, f.amount, currency, language) for f in item.fee_amounts],

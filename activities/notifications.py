@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
 from pathlib import Path
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
@@ -44,6 +45,7 @@ from activities.mail import (
 )
 from customer_page.links import CustomerLinks
 from returns import customer_words
+from returns.events import workflow_id_for
 from runtime.logging import get_logger
 from runtime.settings import Settings
 
@@ -200,8 +202,9 @@ class NotificationTemplates:
                 return candidate
         return None
 
-    def render(self, n: Notification) -> RenderedEmail:
-        """Raises KeyError for an unknown template, jinja2 errors for a broken one."""
+    def render(self, n: Notification, console_url: str | None = None) -> RenderedEmail:
+        """Raises KeyError for an unknown template, jinja2 errors for a broken one.
+        `console_url`: the staff console's base URL; staff emails link the return's page there."""
         folder = self.locale_for(n.template, n.locale)
         if folder is None:
             raise KeyError(n.template)
@@ -213,11 +216,22 @@ class NotificationTemplates:
         context = {field: getattr(n, field) for field in Notification.model_fields}
         if n.deadline_at is not None:
             context["deadline"] = format_deadline(n.deadline_at, n.timezone, folder)
+        context.update(staff_links(n, console_url))
         subject = self.env.get_template(f"{folder}/{n.template}.subject.txt").render(context)
         text = self.env.get_template(f"{folder}/{n.template}.txt").render(context)
         html = self.env.get_template(f"{folder}/{n.template}.html").render(context)
         return RenderedEmail(locale=folder, subject=" ".join(subject.split()),
                              text=_tidy_text(text), html=html)
+
+
+def staff_links(n: Notification, console_url: str | None) -> dict[str, str | None]:
+    """The return's real workflow id (`return-<merchant>-<return>`; staff emails used to print
+    `return-<return>`, which finds nothing) and, for staff, its page in the staff console."""
+    workflow_id = (workflow_id_for(n.merchant_id, n.return_id) if n.merchant_id
+                   else f"return-{n.return_id}")
+    console = (f"{console_url.rstrip('/')}/returns/{quote(workflow_id, safe='')}"
+               if console_url and n.audience == "staff" else None)
+    return {"workflow_id": workflow_id, "console_return_url": console}
 
 
 def _tidy_text(text: str) -> str:
@@ -244,8 +258,10 @@ class NotificationActivities:
 
     def __init__(self, transport: MailTransport, templates_dir: Path | None = None, *,
                  merchants: dict[str, MerchantMail] | None = None,
-                 staff_locale: str = DEFAULT_LOCALE, links: "CustomerLinks | None" = None) -> None:
+                 staff_locale: str = DEFAULT_LOCALE, links: "CustomerLinks | None" = None,
+                 console_url: str | None = None) -> None:
         self.transport = transport
+        self.console_url = console_url  # staff emails link the return's console page
         self.links = links  # signs the customer's return page link; None: emails go without it
         self.default = MerchantMail(transport, staff_locale)
         self.merchants = dict(merchants or {})
@@ -288,7 +304,7 @@ class NotificationActivities:
                 n = n.model_copy(update={"label_path": None})
 
         try:
-            rendered = self.templates.render(n)
+            rendered = self.templates.render(n, self.console_url)
         except KeyError:
             raise ApplicationError(f"no template named {n.template!r}", type=TEMPLATE_ERROR,
                                    non_retryable=True) from None

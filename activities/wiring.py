@@ -59,6 +59,7 @@ def notification_activities(settings: Settings, config: AdaptersConfig) -> Notif
     return NotificationActivities(
         _transport(settings, default), staff_locale=default.staff_locale,
         links=CustomerLinks.from_settings(dict(os.environ), settings.secrets_file),
+        console_url=settings.console_url,
         merchants={mid: MerchantMail(_transport(settings, m), m.staff_locale)
                    for mid, m in config.merchants.items()})
 

@@ -57,6 +57,7 @@ from returns.actions import ActionResult, WarehouseReceipt
 from returns.allowed import Action, Now
 from returns.money import format_money
 from returns.receipts import expected_units, receipt_problems, received_units
+from returns.refund_shown import refund_shown
 from returns.status import DEADLINE_LABELS, ReceiptOutcome, ReturnStatus
 from returns_cli.lookup import LookupFailed, find_returns
 from returns_cli.main import failure_message
@@ -301,7 +302,9 @@ class Console:
     async def _list(self, request: web.Request, queue: queues.Queue, title: str, *,
                     merchant: str | None = None, order: str | None = None,
                     results: list[tuple[str, Outcome]] | None = None,
-                    status: int = 200) -> web.Response:
+                    status: int = 200, acted: frozenset[str] = frozenset()) -> web.Response:
+        """`acted`: workflow ids just approved or rejected here; the list's index lags a moment
+        behind them, so they are left out rather than offered again (and refused)."""
         staff = request[SESSION].staff
         now = self.clock()
         try:
@@ -313,6 +316,7 @@ class Console:
         except RPCError as err:
             return self._render(request, "problem.html", status=503,
                                 heading="Temporal did not answer", text=err.message)
+        rows = [r for r in rows if r.workflow_id not in acted]
         return self._render(request, "queue.html", status=status, queue=queue, title=title,
                             rows=rows, now=now, query=query, results=results or [],
                             ui_list=f"{self.ui_url}/namespaces/"
@@ -373,7 +377,8 @@ class Console:
             return return_id, await self._send(workflow_id, action, payload)
 
         results = await asyncio.gather(*(one(w) for w in selected))
-        return await self._list(request, queue, queue.title, results=list(results))
+        acted = frozenset(w for w, (_, outcome) in zip(selected, results) if outcome.ok)
+        return await self._list(request, queue, queue.title, results=list(results), acted=acted)
 
     async def find(self, request: web.Request) -> web.Response:
         typed = " ".join(request.query.get("q", "").split())[:100]
@@ -448,6 +453,9 @@ class Console:
             evidence=getattr(status, "evidence", None) or [],
             answers=getattr(status, "customer_answers", None) or [],
             tracking=getattr(status, "tracking", None) or [],
+            # The refund as the outcome has it (returns/refund_shown.py): none once the inspection
+            # failed, what was paid once refunded; not the policy's proposal.
+            refund_line=refund_shown(status).words,
             ui_link=f"{self.ui_url}/namespaces/{quote(self.client.namespace, safe='')}"
                     f"/workflows/{quote(workflow_id, safe='')}",
             quote=quote)
@@ -684,4 +692,7 @@ def serve_main(argv: list[str]) -> None:
     parser.add_argument("--port", type=int,
                         default=int(os.environ.get("RETURNS_CONSOLE_PORT", "8083")))
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.host, args.port))
+    try:
+        asyncio.run(serve(args.host, args.port))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C, or `make run` stopping it with SIGINT: a quiet stop, not a traceback

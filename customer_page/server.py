@@ -378,7 +378,10 @@ def main() -> None:
     parser.add_argument("--port", type=int,
                         default=int(os.environ.get("RETURNS_CUSTOMER_PAGE_PORT", "8082")))
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port))
+    try:
+        asyncio.run(serve(args.host, args.port))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C, or `make run` stopping it with SIGINT: a quiet stop, not a traceback
 
 
 if __name__ == "__main__":

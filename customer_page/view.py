@@ -14,9 +14,12 @@ from datetime import datetime
 from returns import customer_words
 from returns.allowed import OPEN_BEFORE_RECEIPT
 from returns.events import Address
+from returns.evidence import ended as return_over
 from returns.policy.decision import MerchantContact, Party
 from returns.refund_shown import line_refund, refund_shown
-from returns.status import FINAL, DeadlineKind, ReceiptOutcome, ReturnState, ReturnStatus
+from returns.status import (
+    DeadlineKind, InspectionResult, ReceiptOutcome, ReturnState, ReturnStatus,
+)
 
 from customer_page import upload_view, words
 
@@ -31,6 +34,8 @@ _STEPS: list[tuple[str, set[ReturnState], DeadlineKind | None]] = [
     ("step_inspected", _OUTCOME_STATES, DeadlineKind.inspection),
     ("step_closed", {S.refunded, S.exchanged, S.repaired, S.closed}, DeadlineKind.refund),
 ]
+# Steps that send something to the customer, which may wait for a payment first.
+_SHIPS_TO_CUSTOMER = {S.exchange_shipping, S.repairing, S.returning_to_customer}
 _ENDS = {S.rejected: "step_rejected", S.expired: "step_expired", S.withdrawn: "step_withdrawn",
          S.cancelled: "step_cancelled"}
 # What the customer may do, and when (the workflow's own rules: returns.allowed, parcel_scanned).
@@ -148,6 +153,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         steps.append(Step(w[ended], True, when(entered.get(status.state))))
 
     tracking = _tracking(status)
+    # Over once final or once its outcome is given: a refunded or exchanged return ends there.
+    over = return_over(status.state, status.outcome)
     owed = _owed(status, money, language)
     if owed is not None and owed.payment_url:
         next_action = w["pay_now"]
@@ -157,8 +164,10 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         next_action = w["shipped_thanks"].format(tracking=tracking)
     elif status.state == S.withdrawn:
         next_action = w["withdrawn_thanks"]
-    elif status.state in FINAL:
+    elif over:
         next_action = w["status_closed"]
+    elif status.customer_owes and status.state in _SHIPS_TO_CUSTOMER:
+        next_action = w["owed_next"]  # staff ship only once it is paid (004 §3.7, §4.4)
     else:
         next_action = w["nothing_to_do"]
 
@@ -176,6 +185,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
             resolution_changed=i.resolution_reason is not None,
             evidence_missing=[k.value for k in i.evidence_missing], deciding=deciding,
             support_email=support_email, upload_here=upload_view.can_upload(status))
+        if i.inspection == InspectionResult.failed:  # the email said so: no "Refund" left here
+            decision, reasons = w["res_failed_inspection"], [w["failed_inspection_reason"]]
         items.append(Item(
             title=i.title, quantity=i.quantity_requested, decision=decision, reasons=reasons,
             # The refund follows the outcome (returns/refund_shown.py): none after a failed
@@ -201,14 +212,14 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         items=items,
         refund_total=money(refund_shown(status).amount) if refund_shown(status).amount else None,
         fees_total=money(status.fees_total) if status.fees_total else None,
-        shipping=shipping if ships and status.state not in FINAL else None,
+        shipping=shipping if ships and not over else None,
         return_address=contact.return_address if contact and ships else None,
         merchant_name=contact.name if contact else "",
         support=w["support"].format(email=support_email) if support_email else "",
-        has_label=status.label is not None and status.state not in FINAL,
+        has_label=status.label is not None and not over and not parcel_in,  # used by then
         can_give_tracking=status.state in TRACKING_STATES,
         can_withdraw=status.state in OPEN_BEFORE_RECEIPT and not parcel_in,
-        final=status.state in FINAL, w=w,
+        final=over, w=w,
         can_upload=upload_view.can_upload(status),
         uploads=upload_view.uploads(status, timezone, language),
         upload_form=upload_view.form(status, language),

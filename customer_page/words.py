@@ -49,6 +49,9 @@ WORDS: dict[str, dict[str, str]] = {
         "withdraw": "Withdraw my return",
         "withdrawn_thanks": "Your return is withdrawn.",
         "status_closed": "This return is closed.",
+        # an item that failed the inspection (the inspection_failed email says the same)
+        "owed_next": "Before we send your item, there is something to pay: we will email you the amount and how to pay, and we send it once it is paid.",
+        "failed_inspection_reason": "When we checked it, it did not meet the conditions of our returns policy: we send it back to you as it is, without a refund or exchange.",
         "support": "Questions? Write to {email}.",
         # steps
         "step_requested": "Return requested",
@@ -118,6 +121,8 @@ WORDS: dict[str, dict[str, str]] = {
         "withdraw": "Annuler mon retour",
         "withdrawn_thanks": "Votre retour est annulé.",
         "status_closed": "Ce retour est clôturé.",
+        "owed_next": "Avant de vous envoyer votre article, un montant reste à régler : nous vous écrirons le montant et comment payer, et l’envoi part dès le paiement reçu.",
+        "failed_inspection_reason": "Lors de notre contrôle, il ne remplissait pas les conditions de notre politique de retour : nous vous le renvoyons tel quel, sans remboursement ni échange.",
         "support": "Une question ? Écrivez à {email}.",
         "step_requested": "Demande de retour reçue",
         "step_review": "Examinée par notre équipe",
@@ -183,6 +188,8 @@ WORDS: dict[str, dict[str, str]] = {
         "withdraw": "撤回我的退货",
         "withdrawn_thanks": "您的退货已撤回。",
         "status_closed": "此退货已结束。",
+        "owed_next": "在寄出您的商品之前，还有费用需要支付：我们会通过邮件告诉您金额和支付方式，收到付款后即寄出。",
+        "failed_inspection_reason": "经检验，该商品不符合我们退货政策的条件：我们会将其原样寄回给您，不予退款或换货。",
         "support": "有疑问？请写信至 {email}。",
         "step_requested": "已收到退货申请",
         "step_review": "我们的团队已审核",

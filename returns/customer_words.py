@@ -53,6 +53,7 @@ WORDS: dict[str, dict[str, str]] = {
         "res_repair": "Repair",
         "res_returnless_refund": "Refund, no need to send the item back",
         "res_declined": "Not accepted",
+        "res_failed_inspection": "Did not pass our check",
         "res_pending": "Being reviewed",
         # why (CustomerReason)
         "why_declined": "This item is outside the conditions of our returns policy. If you think this is a mistake, write to {email}.",
@@ -98,6 +99,7 @@ WORDS: dict[str, dict[str, str]] = {
         "res_repair": "Réparation",
         "res_returnless_refund": "Remboursement, sans renvoi de l’article",
         "res_declined": "Non accepté",
+        "res_failed_inspection": "N’a pas passé le contrôle",
         "res_pending": "En cours d’examen",
         "why_declined": "Cet article ne remplit pas les conditions de notre politique de retour. Si vous pensez qu’il s’agit d’une erreur, écrivez à {email}.",
         "why_resolution_changed": "Nous ne pouvons pas vous proposer ce que vous avez demandé pour cet article ; voici ce que nous pouvons faire.",
@@ -136,6 +138,7 @@ WORDS: dict[str, dict[str, str]] = {
         "res_repair": "维修",
         "res_returnless_refund": "退款，无需寄回",
         "res_declined": "未受理",
+        "res_failed_inspection": "未通过检验",
         "res_pending": "审核中",
         "why_declined": "此商品不符合我们退货政策的条件。如您认为有误，请写信至 {email}。",
         "why_resolution_changed": "我们无法为此商品提供您所申请的处理方式；以下是我们可以提供的方式。",
@@ -190,6 +193,10 @@ def money(amount: int, currency: str, language: str) -> str:
     """Minor units as the language writes money: "€207.50", "207,50 €", "€207.50" (zh)."""
     value = Decimal(amount).scaleb(-get_currency_precision(currency))
     return format_currency(value, currency, locale=BABEL_LOCALE[language_of(language)])
+
+
+# An item whose every unit failed the inspection: the closing email's word (and the page's).
+FAILED_INSPECTION = "failed_inspection"
 
 
 def decision_label(language: str, *, eligible: bool, resolution: str | None,

@@ -38,7 +38,8 @@ def inspection_problem(decision: ReturnDecision, items: dict[str, ItemStatus],
                     f"{', '.join(str(n) for n in r.failed_checks)}: record it with passed: false")
         if r.passed and checks and not r.checks_confirmed:
             return (f"items: line {r.line_id} can pass only once the inspection confirmed: "
-                    f"{'; '.join(checks)}. Set checks_confirmed: true, or record it as not passed")
+                    f"{'; '.join(checks)}. Confirm every check (checks_confirmed: true; in the "
+                    "console, tick each one), or record it as not passed")
         if r.quantity is not None and r.quantity > arrived:
             return (f"items: line {r.line_id} quantity {r.quantity} is more than the {arrived} "
                     f"received")

@@ -103,7 +103,8 @@ def payment_problem(state: ReturnState, decision: ReturnDecision,
         field = "fee_payment_reference" if all(o.fee for o in owed) else "customer_payment"
         return (f"{field}: before this shipment the customer owes "
                 f"{'; '.join(o.sentence(currency) for o in owed)}; collect it and give "
-                f"customer_payment: {{reference, amount}}")
+                f"customer_payment: {{reference, amount}} (in the console: what the customer "
+                f"paid, reference and amount)")
     if paid.amount < known:
         return (f"customer_payment.amount: {format_money(paid.amount, currency)} is less than the "
                 f"{format_money(known, currency)} owed in fees alone "

@@ -173,7 +173,13 @@ def create_codec_app(codec: EncryptionCodec, config: CodecServerConfig) -> web.A
     app.router.add_get("/login", login_form)
     app.router.add_post("/login", login)
     app.router.add_get("/healthz", healthz)
+    # The banner prints the server's address: opened in a browser, it leads to the sign-in.
+    app.router.add_get("/", _to_login)
     return app
+
+
+async def _to_login(_request: web.Request) -> web.StreamResponse:
+    return web.Response(status=303, headers={hdrs.LOCATION: "/login"})
 
 
 def main(argv: list[str] | None = None) -> int:

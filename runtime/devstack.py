@@ -48,6 +48,7 @@ from urllib.parse import quote
 from ingestion.signing import SIGNATURE_HEADER, sign
 from runtime import processes
 from runtime.client import connect, connect_config, external_server_configured
+from runtime.demo_links import demo_page_links
 from runtime.processes import Child
 from runtime.settings import ROOT, Settings
 from runtime.shutdown import exit_now
@@ -489,6 +490,7 @@ class DevStack:
         await self._step(self._healthy(f"{self.console_url}/healthz"), timeout=READY_TIMEOUT,
                          what=f"the staff console answering on {self.console_url}/healthz")
         self.demo_summary = None
+        self.demo_bodies: list[bytes] = []
         if self.demo:
             self.demo_summary = await self._step(self._send_demo(), timeout=READY_TIMEOUT,
                                                  what="sending the demo events")
@@ -624,6 +626,7 @@ class DevStack:
             raise StartupError(f"{_rel(generator)} failed (exit code {proc.returncode}):\n"
                                + err.decode(errors="replace")[-2000:])
         bodies = [line.strip().encode() for line in out.decode().splitlines() if line.strip()]
+        self.demo_bodies = bodies  # the banner prints each demo return's customer page
         answers: dict[str, int] = {}
         problems: list[str] = []
         started: set[tuple[str | None, str]] = set()
@@ -719,6 +722,12 @@ class DevStack:
             "return; the link is in every customer email and in the webhook's `started` answer)",
             f"    link keys        from {keys_from} (docs/customer-page.md)",
         ]
+        demo_links = demo_page_links(getattr(self, "demo_bodies", []), self.customer_keys,
+                                     self.customer_page_url)
+        if demo_links:
+            lines.append("    demo returns     each customer's page, in their language "
+                         "(change lang= to en, fr or zh to switch):")
+            lines += [f"      {line}" for line in demo_links]
         name, password, password_file = self.console_admin
         lines += [
             f"  Staff console      {self.console_url}  (queues, a page per return, forms; "

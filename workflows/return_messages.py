@@ -487,7 +487,8 @@ class ReturnMessages:
         self._publish()
         await self._notify_staff("action_needed", message=(
             f"The customer answered question {question.number} ({question.question}): "
-            f"{answer.answer}. The review goes on: approve, reject or ask again."),
+            f"{answer.answer.rstrip()}{'' if answer.answer.rstrip()[-1:] in '.!?。！？' else '.'} "
+            "The review goes on: approve, reject or ask again."),
             deadline=review.due_at if review is not None else None)
         return self._result("answer recorded; the review goes on")
 

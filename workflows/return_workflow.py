@@ -405,7 +405,8 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
         await self._tell(Out.closed)
         # What was paid, never the policy's proposal: an item that failed inspection refunds
         # nothing (the email's refund line is left out).
-        await self._notify("closed", refund_paid=self.refund.paid if self.refund else 0)
+        await self._notify("closed", refund_paid=self.refund.paid if self.refund else 0,
+                           failed=notices.failed_units(self.items))
 
     async def _finish(self, state: State, outcome: Outcome, template: str,
                       message: str | None = None,

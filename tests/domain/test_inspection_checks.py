@@ -61,6 +61,9 @@ def test_a_pass_needs_every_check_confirmed(decision):
     """004 §2.3: the item passes only once the inspector confirms its condition."""
     assert "can pass only once the inspection confirmed: " + WORN in inspection_problem(
         decision, _status(), _inspect(passed=True))
+    # The console's inspector has tick boxes, not JSON: the refusal says what to do there too.
+    assert "in the console, tick each one" in inspection_problem(
+        decision, _status(), _inspect(passed=True))
     assert inspection_problem(decision, _status(), _inspect(passed=True, checks_confirmed=True)) \
         is None
 

@@ -47,6 +47,7 @@ def test_a_non_quality_exchange_owes_reshipping_and_price_difference_first():
     problem = payment_problem(S.exchange_shipping, decision, items, _ship())
     assert problem.startswith("customer_payment: before this shipment the customer owes ")
     assert "(004 §4.4)" in problem
+    assert "in the console: what the customer paid" in problem  # the form's own words too
     assert payment_problem(S.exchange_shipping, decision, items, _ship(
         customer_payment=CustomerPayment(reference="PAY-1", amount=2500))) is None
     # the old fee reference alone does not cover what is not a fee

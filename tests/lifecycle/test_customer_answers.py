@@ -80,6 +80,9 @@ async def test_the_review_clock_waits_for_the_customers_answer_then_resumes(harn
     card = await status_card(handle)
     assert "### Customer answers" in card and "Bent, since the first day" in card
     assert "action_needed" in templates(harness)  # staff are told the review goes on
+    [told] = [m for m in harness.outbox() if m["X-Notification"] == "action_needed"]
+    body = told.get_body(("plain",)).get_content()
+    assert "by email. The review goes on" in body and "email.." not in body  # one full stop
     # The answer is the customer's words: encrypted in history like every payload (the update's
     # input, the status card, the staff email's activity input), never in clear.
     raw = b"".join(e.SerializeToString() for e in (await handle.fetch_history()).events)

@@ -235,6 +235,10 @@ async def test_inspection_failure_returns_item_to_customer(harness):
     assert "scratches from wear" not in text and "§" not in text
     assert final.items[0].failed_checks[0].startswith("004 §6.2: ")
     assert await harness.ledger.refunds(order_id=final.order_id) == []
+    # The closing summary says the item did not pass (it read "refund", found trying the demo).
+    closed = next(m for m in harness.outbox() if m["X-Notification"] == "closed")
+    summary = closed.get_body(("plain",)).get_content()
+    assert "did not pass our check" in summary and ": refund" not in summary, summary
 
 
 async def test_partial_receipt_refunds_what_arrived(harness):

@@ -88,3 +88,64 @@ def test_the_open_question_and_the_answers_in_the_customers_language():
     st.open_question = OpenQuestion(number=3, question="?", asked_at=AT, asked_by="sam")
     st.state = ReturnState.approved
     assert view.build(st, CONTACT, "Europe/Paris", "en").question is None
+
+
+def test_a_refunded_return_reads_closed_not_still_to_come():
+    """A return that ends refunded (or exchanged) has an outcome but no final state: the page
+    says it is closed, not "nothing for now", and no longer promises a refund "once the items
+    have reached us" nor offers the label."""
+    from returns.status import LabelInfo
+
+    st = status(ReturnState.refunded, "requested -> under_review", "under_review -> approved",
+                "approved -> awaiting_shipment", "awaiting_shipment -> in_transit",
+                "in_transit -> received", "received -> inspecting", "inspecting -> refunding",
+                "refunding -> refunded")
+    st.outcome = "refunded"
+    st.label = LabelInfo(rma_number="RMA-R-1", barcode_value="RMA-R-1", path="/x.pdf", sha256="0" * 64)
+    for language, closed in (("en", "This return is closed."), ("fr", "Ce retour est clôturé."),
+                             ("zh", "此退货已结束。")):
+        v = view.build(st, CONTACT, "Europe/Paris", language)
+        assert v.final and v.next_action == closed
+        assert not v.has_label and v.shipping is None and v.return_address is not None
+    open_one = view.build(status(ReturnState.refunding, "inspecting -> refunding"), CONTACT,
+                          "Europe/Paris", "en")
+    assert not open_one.final and open_one.next_action != "This return is closed."
+
+
+def test_an_item_that_failed_the_inspection_says_so_not_refund():
+    """Found trying the demo: after a failed inspection the page still read "Refund" beside the
+    item, while the email said it is sent back without a refund."""
+    from returns.status import InspectionResult
+
+    st = status(ReturnState.returning_to_customer, "inspecting -> returning_to_customer")
+    st.items[0].inspection = InspectionResult.failed
+    for language, word in (("en", "Did not pass our check"), ("fr", "N’a pas passé le contrôle"),
+                           ("zh", "未通过检验")):
+        failed = view.build(st, CONTACT, "Europe/Paris", language).items[0]
+        assert failed.decision == word and failed.refund is None
+        assert len(failed.reasons) == 1 and "§" not in failed.reasons[0]
+
+
+def test_what_to_do_when_something_is_owed_before_we_ship():
+    """Found trying the demo: the item failed the inspection, the customer owes the cost of
+    sending it back, and the page said "Nothing for now"."""
+    st = status(ReturnState.returning_to_customer, "inspecting -> returning_to_customer")
+    st.customer_owes = "To pay before we ship: the cost of shipping back (004 §3.7)"
+    for language in ("en", "fr", "zh"):
+        v = view.build(st, CONTACT, "Europe/Paris", language)
+        assert v.next_action == view.words.WORDS[language]["owed_next"]
+        assert "§" not in v.next_action
+    st.customer_owes = None
+    assert view.build(st, CONTACT, "Europe/Paris", "en").next_action.startswith("Nothing for now")
+
+
+def test_the_label_is_offered_until_the_parcel_is_in():
+    from returns.status import LabelInfo, ReceiptLog
+
+    st = status(ReturnState.in_transit, "awaiting_shipment -> in_transit")
+    st.label = LabelInfo(rma_number="RMA-R-1", barcode_value="RMA-R-1", path="/x.pdf",
+                         sha256="0" * 64)
+    assert view.build(st, CONTACT, "Europe/Paris", "en").has_label
+    st.state = ReturnState.returning_to_customer
+    st.receipts = [ReceiptLog.model_construct(outcome=view.ReceiptOutcome.recorded)]
+    assert not view.build(st, CONTACT, "Europe/Paris", "en").has_label

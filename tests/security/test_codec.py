@@ -236,3 +236,11 @@ async def test_any_ciphertext_it_cannot_open_is_a_4xx_never_a_500(codec_server):
         assert response.status == 422, name
         error = (await response.json())["error"]
         assert "Ada" not in error and "ada@" not in error, name
+
+
+async def test_the_printed_address_opened_in_a_browser_leads_to_the_sign_in(codec_server):
+    """`make run` prints the codec server's address; opening it used to answer 404."""
+    response = await codec_server.get("/", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/login"
+    response = await codec_server.get("/")
+    assert response.status == 200 and "Codec server token" in await response.text()
