@@ -59,6 +59,11 @@ def _message(n: Notification, language: str) -> str | None:
     return n.message
 
 
+# Emails after which no parcel is to come to the merchant (refused, withdrawn, ended).
+NO_PARCEL_COMING = frozenset({"rejected", "withdrawn", "cancelled", "expired", "closed",
+                              "refund_issued", "returned_to_customer"})
+
+
 def for_customer(n: Notification) -> Notification:
     """`n` with its items, amounts and message in the customer's words and language."""
     language = cw.language_of(n.locale)
@@ -67,6 +72,9 @@ def for_customer(n: Notification) -> Notification:
                            for i in n.items):
         # Nothing travels back: no return address, no label or parcel talk.
         update.update(nothing_to_send=True, merchant_return_address=None)
+    elif n.template in NO_PARCEL_COMING:
+        # The return is refused or over: the address would read as an invitation to send.
+        update["merchant_return_address"] = None
     if n.currency is not None and n.refund_total_amount:
         update["refund_total"] = cw.money(n.refund_total_amount, n.currency, language)
     if n.template in WORDED_HERE:

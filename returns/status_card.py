@@ -36,7 +36,7 @@ def render_status_card(status: ReturnStatus, console_page: str | None = None) ->
     lines.append(f"Merchant **{status.merchant_id}** · order **{status.order_id}**"
                  + (f" · outcome **{status.outcome}**" if status.outcome else ""))
     if console_page:
-        lines.append(f"\n[Open in the returns console]({console_page})")
+        lines.append(f"\n[Open in the staff console]({console_page})")
     if status.needs_attention:
         lines.append(f"\n> **Needs attention:** {status.attention_reason}")
     if status.waiting_on:

@@ -170,3 +170,15 @@ def test_older_notifications_show_no_staff_reasons_to_a_customer():
     shown = for_customer(n)
     for i in shown.items:
         assert all("§" not in r for r in i.reasons) and i.fees == []
+
+
+@pytest.mark.parametrize("template", ["rejected", "withdrawn", "cancelled", "expired", "closed"])
+def test_an_email_after_which_nothing_is_to_be_sent_shows_no_return_address(template):
+    """A rejection says not to send anything: a return address under it would read as an
+    invitation to send (found in the new-user walkthrough); the approval keeps it."""
+    for language in ("en", "fr"):
+        n = customer_notification(template, locale=language, deadline=None, deadline_at=None)
+        assert n.merchant_return_address is not None
+        assert for_customer(n).merchant_return_address is None
+    approved = customer_notification("approved")
+    assert for_customer(approved).merchant_return_address is not None

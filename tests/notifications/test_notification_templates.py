@@ -11,7 +11,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.contracts import NotificationItem
 from activities.mail import MaildirOutbox
-from activities.customer_email import for_customer
+from activities.customer_email import NO_PARCEL_COMING, for_customer
 from activities.notifications import (
     TEMPLATE_AUDIENCE,
     TEMPLATE_ERROR,
@@ -57,7 +57,10 @@ def test_every_template_renders_and_names_the_merchant_return_order_and_support(
     assert r.subject and "\n" not in r.subject and len(r.subject) < 140
     assert n.return_id in r.subject
     facts = [n.merchant_name, n.return_id, n.order_id, n.merchant_support_email]
-    if n.merchant_return_address:  # every message carries the return address in its footer
+    if n.merchant_return_address and (TEMPLATE_AUDIENCE.get(name) != "customer"
+                                      or name not in NO_PARCEL_COMING):
+        # the return address in the footer, except where no parcel is to come (a rejection,
+        # the end: it would read as an invitation to send)
         facts.append(n.merchant_return_address.line1)
     for part in (r.text, r.html):
         for fact in facts:

@@ -281,7 +281,7 @@ async def test_the_status_card_links_to_the_return_in_the_staff_console(stack: S
     assert (await intake.deliver(linked)).outcome == Delivered.started
     stack.started.append(linked.return_id)
     stack.merchants[linked.return_id] = linked.merchant_id
-    assert ("[Open in the returns console](https://console.example.test/returns/"
+    assert ("[Open in the staff console](https://console.example.test/returns/"
             "return-fine-jewelry-FJ-LINKED-01)") in await card(linked.return_id)
 
     plain = await stack.start_return(demo("PRL", 3))  # the stack's Intake: no console URL
