@@ -273,13 +273,16 @@ def details_for(event: ReturnRequested) -> str:
         f"**Customer:** {order.customer.type.value}, {order.customer.country}  ",
         f"**Requested:** {event.occurred_at.isoformat()}",
         "",
-        "| SKU | Item | Qty | Reason | Wants |",
-        "|---|---|---:|---|---|",
+        "**Items**",
+        "",
     ]
+    # A list, not a table: the UI's Markdown draws tables without cell spacing, so the
+    # columns ran together ("1style_preferencerefund").
     for item in event.items:
         line = order.line(item.line_id)
-        lines.append(f"| {_cell(line.sku)} | {_cell(line.title)} | {item.quantity} | "
-                     f"{item.reason.value} | {item.resolution.value} |")
+        lines.append(f"- line {_cell(item.line_id)} · {_cell(line.sku)} · {_cell(line.title)} · "
+                     f"qty {item.quantity} · reason: {item.reason.value.replace('_', ' ')} · "
+                     f"wants: {item.resolution.value.replace('_', ' ')}")
     return "\n".join(lines) + "\n"
 
 

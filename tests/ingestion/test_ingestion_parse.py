@@ -95,9 +95,10 @@ def test_ui_summary_and_details_carry_no_customer_data(requested):
     event = parse_event(json.dumps(requested(return_id="R-42")))
     assert summary_for(event) == "Return R-42 · opalook · order ORD-1"
     details = details_for(event)
-    assert "| OPL-COL-OPALINE-925 | Collier Opaline \\| argent 925 | 1 | defective | refund |" \
-        in details
-    assert "| OPL-BO-GOUTTE-OR | Boucles Goutte plaqué or | 1 | wrong_item | exchange |" in details
+    assert ("- line 1 · OPL-COL-OPALINE-925 · Collier Opaline \\| argent 925 · qty 1 · "
+            "reason: defective · wants: refund") in details
+    assert ("- line 2 · OPL-BO-GOUTTE-OR · Boucles Goutte plaqué or · qty 1 · reason: wrong item · "
+            "wants: exchange") in details
     customer = event.order.customer
     for private in (customer.email, customer.name, event.order.shipping_address.line1,
                     event.order.shipping_address.city, "Fermoir cassé"):

@@ -42,7 +42,7 @@ async def test_a_signed_request_starts_the_returns_workflow(post_event, requeste
     assert attrs.get(sa.REQUESTED_AT) == datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
     assert await description.static_summary() == f"Return {event['return_id']} · opalook · order ORD-1"
     details = await description.static_details()
-    assert "| OPL-BO-GOUTTE-OR |" in details and "achats@" not in details
+    assert " · OPL-BO-GOUTTE-OR · " in details and "achats@" not in details
 
 
 async def test_the_workflow_input_is_the_event(post_event, requested, client):
