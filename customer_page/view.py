@@ -177,12 +177,15 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
     deciding = status.state in (S.requested, S.under_review)
     for i in status.items:
         resolution = i.resolution.value if i.resolution else None
+        # While staff review, an item the policy would refuse is "being reviewed", not "not
+        # accepted": staff may still accept it as an exception.
+        held = deciding and not i.eligible
         decision = customer_words.decision_label(
-            language, eligible=i.eligible, resolution=resolution,
-            deciding=not decided or i.resolution is None)
+            language, eligible=i.eligible or held, resolution=resolution,
+            deciding=not decided or i.resolution is None or held)
         reasons = customer_words.item_reasons(
-            language, eligible=i.eligible, resolution=resolution,
-            resolution_changed=i.resolution_reason is not None,
+            language, eligible=i.eligible or held, resolution=None if held else resolution,
+            resolution_changed=i.resolution_reason is not None and not held,
             evidence_missing=[k.value for k in i.evidence_missing], deciding=deciding,
             support_email=support_email, upload_here=upload_view.can_upload(status))
         if i.inspection == InspectionResult.failed:  # the email said so: no "Refund" left here

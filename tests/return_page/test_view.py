@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from customer_page import view
+from customer_page import view, words
 from returns.events import Address
 from returns.policy.decision import Fee, FeeKind, MerchantContact, Party, Reason
 from returns.status import AuditEntry, ItemStatus, ReturnState, ReturnStatus
@@ -149,3 +149,15 @@ def test_the_label_is_offered_until_the_parcel_is_in():
     st.state = ReturnState.returning_to_customer
     st.receipts = [ReceiptLog.model_construct(outcome=view.ReceiptOutcome.recorded)]
     assert not view.build(st, CONTACT, "Europe/Paris", "en").has_label
+
+
+def test_an_item_the_policy_would_refuse_reads_being_reviewed_until_staff_decide():
+    """While staff review, they may still accept an item as an exception: the customer reads
+    "being reviewed", not "not accepted" (found in the new-user walkthrough); once rejected,
+    the item says it was not accepted."""
+    reviewing = view.build(status(ReturnState.under_review), None, None, "fr")
+    bague = next(i for i in reviewing.items if i.title == "Bague")
+    assert bague.decision == words.WORDS["fr"]["res_pending"] and bague.reasons == []
+    rejected = view.build(status(ReturnState.rejected), None, None, "fr")
+    bague = next(i for i in rejected.items if i.title == "Bague")
+    assert bague.decision == words.WORDS["fr"]["res_declined"]
