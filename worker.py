@@ -37,7 +37,7 @@ from runtime.faults import FaultPlan, with_faults
 from runtime.logging import configure_logging, get_logger
 from runtime.settings import Settings
 from runtime.shutdown import exit_now
-from runtime import telemetry
+from runtime import telemetry, workflow_runner
 import workflows
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.order_workflow import OrderWorkflow
@@ -135,10 +135,15 @@ async def main() -> int:
     except telemetry.TelemetryConfigError as err:
         print(f"worker: {err}", file=sys.stderr)
         return 2
+    try:  # the sandbox, with the workflow modules imported once (runtime/workflow_runner.py)
+        runner = workflow_runner.from_env(os.environ)
+    except ValueError as err:
+        print(f"worker: {err}", file=sys.stderr)
+        return 2
     tracing = telemetry.tracing("returns-worker")
     client = await connect(interceptors=tracing.interceptors(),
                            data_converter=worker_data_converter)
-    worker = build_worker(client, settings, registry)
+    worker = build_worker(client, settings, registry, workflow_runner=runner)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -15,7 +15,7 @@ Two conditions, one after the other, on the same open returns:
 Probes run one at a time (a person clicking), on returns picked at random among the open ones, so
 most are not in the worker's workflow cache: a probe pays the replay of that return's history.
 
-    .venv/bin/python bench/pages.py [--open 10000] [--probes 200] [--direct]
+    .venv/bin/python bench/pages.py [--open 10000] [--probes 200] [--direct] [--intake-rate 7]
 
 docs/performance.md has the results. Nothing here is asserted: timings on a shared machine vary.
 """
@@ -93,6 +93,9 @@ async def main() -> None:
     parser.add_argument("--open", type=int, default=10_000, help="open returns under review")
     parser.add_argument("--probes", type=int, default=200, help="probes per kind and condition")
     parser.add_argument("--capacity-events", type=int, default=300)
+    parser.add_argument("--intake-rate", type=float, default=None,
+                        help="new returns per second under intake (default: half the measured "
+                             "capacity); a fixed rate compares runs on a shared machine")
     parser.add_argument("--direct", action="store_true",
                         help="also time the approval sent straight from a client")
     args = parser.parse_args()
@@ -233,7 +236,7 @@ async def main() -> None:
                     print("quiet, " + summary(name, t), flush=True)
 
                 # 4. Under intake at half of capacity.
-                rate = capacity / 2
+                rate = args.intake_rate or capacity / 2
                 stop = asyncio.Event()
                 sent = 0
 

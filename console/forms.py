@@ -104,14 +104,15 @@ def _model(cls: type[BaseModel], data: dict[str, Any]) -> BaseModel:
         raise FormProblem(describe_validation_error(err)) from None
 
 
-def build(action: Action, form: Form, status: ReturnStatus, actor: str) -> BaseModel:
-    """The payload of `action` from `form`, sent as `actor` (the signed-in person)."""
+def build(action: Action, form: Form, status: ReturnStatus | None, actor: str) -> BaseModel:
+    """The payload of `action` from `form`, sent as `actor` (the signed-in person). `status`
+    may be None where `console.status_needed.needs_status` says the form does not read it."""
     return _BUILDERS[action](form, status, actor)
 
 
-def _approve(form: Form, status: ReturnStatus, actor: str) -> Approve:
+def _approve(form: Form, status: ReturnStatus | None, actor: str) -> Approve:
     overrides, stock = [], []
-    for item in status.items:
+    for item in status.items if status is not None else ():
         one = {k: _flag(form, field(k, item.line_id))
                for k in ("waive_fees", "accept_exception", "comparison_purchase")}
         resolution = _text(form, field("resolution", item.line_id))

@@ -48,6 +48,7 @@ from console import forms, queues
 from console.accounts import SESSION_SECONDS, Accounts, Session
 from console.requests import CHANNELS, EVIDENCE, REASONS, RESOLUTIONS, build_request
 from console.roles import TAKE_REQUEST, may, offered_actions
+from console.status_needed import needs_status
 from console.throttle import SignInThrottle
 from evidence import evidence_bytes, open_store
 from evidence.store import EvidenceStore
@@ -398,10 +399,12 @@ class Console:
                             status=200 if mine else 404)
 
     # ------------------------------------------------------------------ a return
-    async def _visible_return(self, request: web.Request,
-                              workflow_id: str) -> tuple[str, ReturnStatus] | None:
+    async def _visible_return(self, request: web.Request, workflow_id: str, *,
+                              with_status: bool = True
+                              ) -> tuple[str | None, ReturnStatus | None] | None:
         """(return id, status) of a return the signed-in person may see; None otherwise, with no
-        difference between "not there" and "not yours"."""
+        difference between "not there" and "not yours". `with_status=False`: (None, None) once
+        it is visible, without the status query."""
         staff = request[SESSION].staff
         if not workflow_id.startswith("return-") or len(workflow_id) > 200:
             return None
@@ -415,6 +418,8 @@ class Console:
         attrs = description.typed_search_attributes
         if not staff.sees(attrs.get(sa.MERCHANT_ID)):
             return None
+        if not with_status:
+            return None, None
         status = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus,
                                     rpc_timeout=RPC_TIMEOUT)
         return status.return_id, status
@@ -541,14 +546,19 @@ class Console:
             action = Action(request.match_info["action"])
         except ValueError:
             return self._not_found(request)
+        form = request[FORM]
         try:
-            found = await self._visible_return(request, workflow_id)
+            if may(session.staff.role, action) and not needs_status(action, form):
+                # The form is the payload: who may see the return is checked, its status is not
+                # read (a round trip through the worker saved); a refusal reads it below.
+                found = await self._visible_return(request, workflow_id, with_status=False)
+            else:
+                found = await self._visible_return(request, workflow_id)
         except UNAVAILABLE as err:
             return self._unavailable(request, err)
         if found is None:
             return self._not_found(request)
         _, status = found
-        form = request[FORM]
         entered = {k: form.getall(k) for k in form if k != "csrf"}
         if not may(session.staff.role, action):
             why = (f"your role ({session.staff.role.value}) may not "
@@ -567,6 +577,14 @@ class Console:
         try:
             payload = forms.build(action, form, status, session.staff.name)
         except forms.FormProblem as problem:
+            if status is None:  # not read before building: read it to show the form again
+                try:
+                    found = await self._visible_return(request, workflow_id)
+                except UNAVAILABLE as err:
+                    return self._unavailable(request, err)
+                if found is None:
+                    return self._not_found(request)
+                _, status = found
             return self._show(request, workflow_id, status, refusal=(action.value, str(problem)),
                               entered=entered, http_status=400)
         if action == Action.warehouse_receipt:
@@ -576,8 +594,11 @@ class Console:
         if not outcome.ok:
             try:
                 _, status = await self._visible_return(request, workflow_id) or (None, status)
-            except UNAVAILABLE:
-                pass
+            except UNAVAILABLE as err:
+                if status is None:  # not read before sending: nothing to show the refusal on
+                    return self._unavailable(request, err)
+            if status is None:
+                return self._not_found(request)
             return self._show(request, workflow_id, status, refusal=(action.value, outcome.message),
                               entered=entered, http_status=409)
         self.flash[session.token_hash] = outcome.message

@@ -249,6 +249,7 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
         self.approvals += 1
         refused = await self._order_lines(
             contracts.RESERVE_ORDER_LINES, contracts.ReserveOrderLines, f"reserve:{self.approvals}",
+            local=True,  # staff wait on the approval's answer: in the same workflow task
             lines=[UnitsOfLine(line_id=i.line_id, units=i.quantity) for i in self._eligible()])
         if refused:
             self.review_error = f"the order's lines do not allow it: {refused}"
