@@ -50,11 +50,14 @@ from console.requests import CHANNELS, EVIDENCE, REASONS, RESOLUTIONS, build_req
 from console.roles import TAKE_REQUEST, may, offered_actions
 from console.status_needed import needs_status
 from console.throttle import SignInThrottle
+from console.evidence_upload import receive_staff_upload
+from customer_page.upload_view import can_upload
 from evidence import evidence_bytes, open_store
 from evidence.store import EvidenceStore
 from ingestion.intake import Intake, TemporalUnavailable
 from ingestion.intake import Outcome as IntakeOutcome
 from returns.actions import ActionResult, WarehouseReceipt
+from returns.events import EvidenceKind
 from returns.allowed import Action, Now
 from returns.money import format_money
 from returns.receipts import expected_units, receipt_problems, received_units
@@ -137,6 +140,7 @@ class Console:
             web.post("/requests/new", self.take_request),
             web.get("/returns/{workflow_id}", self.return_page),
             web.get("/returns/{workflow_id}/evidence/{sha256}", self.evidence),
+            web.post("/returns/{workflow_id}/upload", self.upload),  # before /{action}
             web.post("/returns/{workflow_id}/{action}", self.act),
         ])
         return app
@@ -152,7 +156,7 @@ class Console:
                 if request.method == "GET":
                     raise web.HTTPSeeOther(f"/sign-in?next={quote(request.path_qs, safe='')}")
                 raise web.HTTPForbidden(text="sign in first")
-            if request.method == "POST" and not public:
+            if request.method == "POST" and not public and not _is_upload(request):
                 form = await request.post()
                 request[FORM] = form
                 if not hmac.compare_digest(str(form.get("csrf", "")), session.csrf):
@@ -456,6 +460,9 @@ class Console:
             refusal=refusal[1] if refusal else None, entered=entered or {},
             kept_action=kept or (refusal[0] if refusal else None), scan_note=scan_note,
             evidence=getattr(status, "evidence", None) or [],
+            # customer service adds a file the customer sent another way (evidence_upload.py)
+            can_add_files=may(staff.role, TAKE_REQUEST) and can_upload(status),
+            evidence_kinds=[k.value for k in EvidenceKind],
             answers=getattr(status, "customer_answers", None) or [],
             tracking=getattr(status, "tracking", None) or [],
             # The refund as the outcome has it (returns/refund_shown.py): none once the inspection
@@ -464,6 +471,24 @@ class Console:
             ui_link=f"{self.ui_url}/namespaces/{quote(self.client.namespace, safe='')}"
                     f"/workflows/{quote(workflow_id, safe='')}",
             quote=quote)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """A photo or video the customer sent another way, added by customer service (read by
+        console/evidence_upload.py, which checks this form's CSRF token itself)."""
+        session: Session = request[SESSION]
+        workflow_id = request.match_info["workflow_id"]
+        try:
+            found = await self._visible_return(request, workflow_id)
+        except UNAVAILABLE as err:
+            return self._unavailable(request, err)
+        if found is None:
+            return self._not_found(request)
+        _, status = found
+        if not may(session.staff.role, TAKE_REQUEST):
+            return self._show(request, workflow_id, status, http_status=403, refusal=(
+                "upload", f"your role ({session.staff.role.value}) may not add files for the "
+                          "customer"))
+        return await receive_staff_upload(self, request, session, workflow_id, status)
 
     async def evidence(self, request: web.Request) -> web.StreamResponse:
         """A file of the return's evidence (ReturnStatus.evidence, from the customer page), read
@@ -662,6 +687,12 @@ class Console:
 class _Done(Exception):
     def __init__(self, response: web.StreamResponse) -> None:
         self.response = response
+
+
+def _is_upload(request: web.Request) -> bool:
+    """The upload form (multipart, up to 100 MB) is read by its handler, not the guard."""
+    return request.method == "POST" and request.path.startswith("/returns/") \
+        and request.path.endswith("/upload") and request.path.count("/") == 3
 
 
 def event_id_channel(event: dict) -> str:

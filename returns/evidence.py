@@ -46,6 +46,9 @@ class RecordEvidence(BaseModel):
                                            "original_packaging, certificate, damage_proof, ...")
     line_id: Identifier | None = Field(None, description="the item it shows, if the customer said")
     key: StorageKey = Field(description="<merchant_id>/<return_id>/<sha256> in the evidence store")
+    received_by: Annotated[str, Field(min_length=2, max_length=80)] | None = Field(
+        None, description="the staff member who added it for the customer (a photo the customer "
+                          "emailed, a request taken by phone: 004 §3.1); none: the customer")
 
     @model_validator(mode="after")
     def _bounds(self) -> "RecordEvidence":

@@ -447,7 +447,9 @@ class ReturnMessages:
         if already_recorded(self.evidence, record):
             return self._result("already recorded")
         self.evidence.append(evidence_file(record, workflow.now()))
-        self._record("customer", f"{media_word(record.content_type)} uploaded",
+        self._record(record.received_by or "customer",
+                     f"{media_word(record.content_type)} uploaded"
+                     + (" for the customer" if record.received_by else ""),
                      f"{record.kind.value}" + (f", line {record.line_id}" if record.line_id else "")
                      + f", {record.content_type}, {record.size} bytes, sha256 {record.sha256[:12]}")
         self._publish()

@@ -324,3 +324,63 @@ async def test_staff_download_a_recorded_file_from_the_console_and_nobody_else_d
                 assert kept not in await r.read()
     finally:
         await runner.cleanup()
+
+
+async def test_customer_service_adds_a_photo_the_customer_emailed_from_the_console(
+        harness, registry, store, tmp_path):
+    """004 §3.1 (a request by email or phone) and 17 §4: the console's return page takes a photo
+    the customer sent another way; it goes through the same checks (location stripped) and the
+    workflow's record_evidence, and the audit names the staff member. A role that may not take
+    requests, and a form without its CSRF token, change nothing."""
+    from console.accounts import Accounts
+    from console.server import Console
+    from tests.staff_console.test_auth import hidden, sign_in
+
+    event = without_evidence()
+    handle = await harness.start(event)
+    await settled(handle)
+    accounts = Accounts(tmp_path / "console.sqlite3")
+    accounts.add("sam", "correct horse battery", "reviewer", [event.merchant_id])
+    accounts.add("wes", "correct horse battery", "warehouse", [event.merchant_id])
+    console = Console(harness.client, accounts, ui_url="http://127.0.0.1:8233",
+                      evidence_store=store)
+    runner = web.AppRunner(console.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    page = f"{base}/returns/{handle.id}"
+    sent = photo(noise=True, size=(200, 150))
+
+    def upload_form(csrf: str | None) -> aiohttp.FormData:
+        f = aiohttp.FormData()
+        if csrf is not None:
+            f.add_field("csrf", csrf)
+        f.add_field("kind", "photos")
+        f.add_field("line_id", "L1")
+        f.add_field("file", sent, filename="from-email.jpg", content_type="image/jpeg")
+        return f
+
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            assert (await sign_in(http, base, "correct horse battery", "wes")).status == 303
+            html = await (await http.get(page)).text()
+            assert 'id="form-upload"' not in html
+            async with http.post(f"{page}/upload", data=upload_form(hidden(html, "csrf"))) as r:
+                assert r.status == 403 and "may not add files" in await r.text()
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            assert (await sign_in(http, base, "correct horse battery", "sam")).status == 303
+            html = await (await http.get(page)).text()
+            assert 'id="form-upload"' in html and 'enctype="multipart/form-data"' in html
+            async with http.post(f"{page}/upload", data=upload_form("forged")) as r:
+                assert r.status == 403
+            assert (await status(handle)).evidence == []
+            async with http.post(f"{page}/upload", data=upload_form(hidden(html, "csrf"))) as r:
+                assert r.status == 200 and "photos added for the customer" in await r.text()
+        st = await status(handle)
+        assert len(st.evidence) == 1 and st.evidence[0].line_id == "L1"
+        kept = await store.get(st.evidence[0].key)
+        assert not files.has_location(kept)
+        entry = next(a for a in st.audit if a.action == "photo uploaded for the customer")
+        assert entry.actor == "sam"
+    finally:
+        await runner.cleanup()
