@@ -12,22 +12,19 @@ as the first part, before the file is read.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import hmac
-from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import BodyPartReader, web
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from customer_page.uploads import FORM_SLACK, UPLOAD_DIR, _chunks, _sha256_file, _small
+from customer_page.uploads import FORM_SLACK, UPLOAD_DIR, _chunks, _small
 from evidence import files
-from evidence.store import evidence_key
+from evidence.keep import keep
 from returns.actions import ActionResult
 from returns.events import EvidenceKind
-from returns.evidence import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, RecordEvidence
+from returns.evidence import MAX_VIDEO_BYTES, RecordEvidence
 from workflows import names
 
 ACTION = "upload"  # the form's name on the page (its refusal shows there)
@@ -102,24 +99,12 @@ async def _store_and_record(console, request, session, workflow_id, status, fiel
         from evidence import open_store
 
         console.evidence_store = open_store()
-    merchant_id, return_id = status.merchant_id, status.return_id
-    if received.media is files.Media.photo:
-        original = await asyncio.to_thread(Path(received.path).read_bytes)
-        try:
-            clean = await asyncio.to_thread(files.without_location, original,
-                                            received.content_type)
-        except files.Refused as err:
-            return refuse(_problem(err), 400)
-        if len(clean) > MAX_PHOTO_BYTES:
-            return refuse("file: a photo may be at most 10 MB", 413)
-        sha256, size = hashlib.sha256(clean).hexdigest(), len(clean)
-        key = evidence_key(merchant_id, return_id, sha256)
-        await console.evidence_store.put(key, clean, received.content_type)
-    else:
-        sha256 = await asyncio.to_thread(_sha256_file, received.path)
-        size = received.size
-        key = evidence_key(merchant_id, return_id, sha256)
-        await console.evidence_store.put_file(key, received.path, received.content_type)
+    try:
+        kept = await keep(console.evidence_store, status.merchant_id, status.return_id, received)
+    except files.Refused as err:
+        return refuse(_problem(err), 413 if err.problem == files.FileProblem.photo_too_large
+                      else 400)
+    sha256, size, key = kept.sha256, kept.size, kept.key
     record = RecordEvidence(sha256=sha256, content_type=received.content_type, size=size,
                             kind=kind, line_id=line_id, key=key, received_by=session.staff.name)
     handle = console.client.get_workflow_handle(workflow_id)

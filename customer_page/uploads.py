@@ -16,8 +16,6 @@ Every refusal is the page again, in the customer's language, naming the field to
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 import tempfile
 from pathlib import Path
 from typing import AsyncIterator
@@ -28,10 +26,10 @@ from temporalio.service import RPCError
 
 from customer_page import upload_view, words
 from evidence import files
-from evidence.store import evidence_key
+from evidence.keep import keep
 from returns.actions import ActionResult
 from returns.events import EvidenceKind, workflow_id_for
-from returns.evidence import MAX_PHOTO_BYTES, MAX_VIDEO_BYTES, RecordEvidence, ended
+from returns.evidence import MAX_VIDEO_BYTES, RecordEvidence, ended
 from workflows import names
 
 FORM_SLACK = 64 * 1024  # the form's other fields and multipart boundaries
@@ -57,14 +55,6 @@ async def _small(part: BodyPartReader) -> str:
 async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
     while chunk := await part.read_chunk(CHUNK):
         yield chunk
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1024 * 1024):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 async def receive_upload(pages, request: web.Request) -> web.StreamResponse:
@@ -140,24 +130,12 @@ async def _store_and_record(pages, request, status, fields, received, refuse):
     if line_id is not None and line_id not in {i.line_id for i in status.items}:
         return await refuse("up_bad_line", 400)
 
-    if received.media is files.Media.photo:
-        original = await asyncio.to_thread(received.path.read_bytes)
-        try:
-            clean = await asyncio.to_thread(files.without_location, original,
-                                            received.content_type)
-        except files.Refused as err:
-            return await refuse(f"up_{err.problem.value}", 400)
-        if len(clean) > MAX_PHOTO_BYTES:
-            return await refuse("up_photo_too_large", 413)
-        sha256, size = hashlib.sha256(clean).hexdigest(), len(clean)
-        key = evidence_key(merchant_id, return_id, sha256)
-        await pages.evidence_store.put(key, clean, received.content_type)
-    else:
-        sha256 = await asyncio.to_thread(_sha256_file, received.path)
-        size = received.size
-        key = evidence_key(merchant_id, return_id, sha256)
-        await pages.evidence_store.put_file(key, received.path, received.content_type)
-
+    try:
+        kept = await keep(pages.evidence_store, merchant_id, return_id, received)
+    except files.Refused as err:
+        code = 413 if err.problem == files.FileProblem.photo_too_large else 400
+        return await refuse(f"up_{err.problem.value}", code)
+    sha256, size, key = kept.sha256, kept.size, kept.key
     record = RecordEvidence(sha256=sha256, content_type=received.content_type, size=size,
                             kind=kind, line_id=line_id, key=key)
     handle = pages.client.get_workflow_handle(workflow_id_for(merchant_id, return_id))

@@ -18,14 +18,10 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
-from customer_page.server import CustomerPages
-from returns.policy.registry import PolicyRegistry
-from tests.browser.test_customer_page import LINKS, PHONE, link
-from tests.browser.test_operate_in_the_ui import CHROMIUM_ARGS, MAX_PNG_BYTES, Screenshots, chromium  # noqa: F401
-from tests.ops.stack import running_stack
+from tests.browser.test_customer_page import PHONE, customer_site, link
+from tests.browser.test_operate_in_the_ui import chromium  # noqa: F401
 from workflows import names
 
 pytestmark = pytest.mark.e2e
@@ -33,29 +29,9 @@ pytestmark = pytest.mark.e2e
 
 @pytest_asyncio.fixture(scope="module")
 async def site(tmp_path_factory, temporal_cli_path: Path, chromium: Path):  # noqa: F811
-    tmp_path = tmp_path_factory.mktemp("answers")
-    shots = Screenshots(tmp_path)
-    async with running_stack(tmp_path, temporal_cli_path) as stack:
-        pages = CustomerPages(stack.client, LINKS, PolicyRegistry.load(
-            Path(__file__).resolve().parents[2] / "policies"))
-        runner = web.AppRunner(pages.app(), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=str(chromium),
-                                                       args=CHROMIUM_ARGS)
-            try:
-                context = await browser.new_context(viewport=PHONE, java_script_enabled=False,
-                                                    device_scale_factor=1, is_mobile=True)
-                page = await context.new_page()
-                page.set_default_timeout(30_000)
-                yield stack, page, shots, base
-            finally:
-                await browser.close()
-                await runner.cleanup()
-    for path in shots.taken:
-        assert path.stat().st_size < MAX_PNG_BYTES, path
+    async with customer_site(tmp_path_factory.mktemp("answers"), temporal_cli_path,
+                             chromium) as found:
+        yield found
 
 
 async def asked(stack, question: str) -> str:

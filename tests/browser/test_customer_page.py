@@ -14,6 +14,7 @@ pictures of docs/customer-page.md), each under 200 KB.
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,16 @@ PHONE = {"width": 390, "height": 844}  # an iPhone 12-15 sized screen
 LINKS = CustomerLinks(("browser-test-key-" + "x" * 32,), "http://127.0.0.1")
 
 
-@pytest_asyncio.fixture(scope="module")
-async def site(tmp_path_factory, temporal_cli_path: Path, chromium: Path):  # noqa: F811
-    tmp_path = tmp_path_factory.mktemp("customer")
+@asynccontextmanager
+async def customer_site(tmp_path: Path, temporal_cli_path: Path, chromium: Path,  # noqa: F811
+                        evidence_store=None):
+    """The customer page on a running stack, and chromium as a phone with JavaScript off:
+    (stack, page, screenshots, the page server's base URL). The browser tests of the customer
+    page share it (test_customer_answers.py, test_customer_uploads.py)."""
     shots = Screenshots(tmp_path)
     async with running_stack(tmp_path, temporal_cli_path) as stack:
         pages = CustomerPages(stack.client, LINKS, PolicyRegistry.load(
-            Path(__file__).resolve().parents[2] / "policies"))
+            Path(__file__).resolve().parents[2] / "policies"), evidence_store=evidence_store)
         runner = web.AppRunner(pages.app(), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -59,6 +63,13 @@ async def site(tmp_path_factory, temporal_cli_path: Path, chromium: Path):  # no
                 await runner.cleanup()
     for path in shots.taken:
         assert path.stat().st_size < MAX_PNG_BYTES, path
+
+
+@pytest_asyncio.fixture(scope="module")
+async def site(tmp_path_factory, temporal_cli_path: Path, chromium: Path):  # noqa: F811
+    async with customer_site(tmp_path_factory.mktemp("customer"), temporal_cli_path,
+                             chromium) as found:
+        yield found
 
 
 async def awaiting_shipment(stack) -> str:
