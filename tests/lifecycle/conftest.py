@@ -42,8 +42,8 @@ _TYPES = {
 }
 
 
-@pytest_asyncio.fixture(scope="session")
-async def env(test_server_path) -> WorkflowEnvironment:
+async def start_skipping_env(test_server_path) -> WorkflowEnvironment:
+    """A time-skipping test server with the project's search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter, test_server_existing_path=str(test_server_path)
     )
@@ -51,6 +51,12 @@ async def env(test_server_path) -> WorkflowEnvironment:
         namespace=env.client.namespace,
         search_attributes={k.name: _TYPES[k.indexed_value_type.name] for k in sa.ALL},
     ))
+    return env
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env(test_server_path) -> WorkflowEnvironment:
+    env = await start_skipping_env(test_server_path)
     yield env
     await env.shutdown()
 

@@ -237,9 +237,14 @@ async def test_a_wrong_merchant_or_amount_or_signature_changes_nothing(stack):
 
 
 @pytest_asyncio.fixture
-async def skipping(env, registry, stripe_mock, tmp_path, monkeypatch):
-    """The same worker on the time-skipping test server: no webhook, only the hourly check."""
-    from tests.lifecycle.conftest import Harness
+async def skipping(test_server_path, registry, stripe_mock, tmp_path, monkeypatch):
+    """The same worker on a time-skipping test server of its own: no webhook, only the hourly
+    check. Its own server, because these tests move the clock by hours while a payment page's
+    activities come and go: on the session's shared server, the other modules' leftovers made
+    each skip wait in real time (minutes per test in a full run)."""
+    from tests.lifecycle.conftest import Harness, start_skipping_env
+
+    env = await start_skipping_env(test_server_path)
 
     adapters = tmp_path / "adapters.toml"
     adapters.write_text(f"""
@@ -253,10 +258,13 @@ success_url = "https://returns.fine-jewelry.example/paid"
     settings = replace(Settings.from_env({"RETURNS_DATA_DIR": str(tmp_path / "data"),
                                           "RETURNS_ADAPTERS_FILE": str(adapters)}),
                        task_queue=f"returns-{uuid.uuid4()}")
-    async with build_worker(env.client, settings, registry):
-        harness = Harness(client=env.client, env=env, settings=settings)
-        yield harness, stripe_mock
-        await harness.finish()
+    try:
+        async with build_worker(env.client, settings, registry):
+            harness = Harness(client=env.client, env=env, settings=settings)
+            yield harness, stripe_mock
+            await harness.finish()
+    finally:
+        await env.shutdown()
 
 
 def leave_nothing_running(harness, event, handle) -> None:
