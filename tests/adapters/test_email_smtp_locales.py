@@ -14,6 +14,7 @@ from aiosmtpd.smtp import AuthResult
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.customer_email import NO_PARCEL_COMING
 from activities import wiring
 from activities.adapters import load_adapters
 from activities.contracts import NotificationItem
@@ -85,8 +86,8 @@ def test_every_template_is_translated_and_names_the_merchant(name, locale, build
     assert n.return_id in r.subject and "\n" not in r.subject
     assert f'<html lang="{"zh-CN" if language == "zh" else "fr"}">' in r.html
     facts = [n.merchant_name, n.return_id, n.order_id, n.merchant_support_email]
-    if n.merchant_return_address:
-        facts.append(RETURN_ADDRESS.line1)
+    if n.merchant_return_address and (n.audience == "staff" or name not in NO_PARCEL_COMING):
+        facts.append(RETURN_ADDRESS.line1)  # not after a refusal or the end (nothing to send)
     greeting = (STAFF_GREETING if n.audience == "staff" else GREETING)[language]
     for part in (r.subject + "\n" + r.text, r.html):
         for fact in facts:

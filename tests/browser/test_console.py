@@ -41,7 +41,9 @@ from console.accounts import Accounts
 from console.server import Console
 from ingestion.intake import Intake
 from ingestion.merchants import merchant_ids
+from returns.console_link import CONSOLE_URL_MEMO, console_page_url
 from returns.status import ReturnStatus
+from returns.status_card import render_status_card
 from runtime.settings import ROOT
 from tests.browser.test_operate_in_the_ui import (  # noqa: F401
     CHROMIUM_ARGS,
@@ -405,9 +407,12 @@ async def test_customer_service_takes_a_request_by_phone(site):
     status = await stack.client.get_workflow_handle(workflow_id).query(
         names.QUERY_STATUS, result_type=ReturnStatus)
     assert status.order_id == order and status.merchant_id == "fine-jewelry"
-    # The workflow's details in the Temporal UI link back to this page.
-    details = await (await stack.client.get_workflow_handle(workflow_id).describe()).static_details()
-    assert f"(http://console.example/returns/{workflow_id})" in details
+    # The return's status card in the Temporal UI (its current details) links back to this page.
+    card = render_status_card(status, console_page_url("http://console.example", workflow_id))
+    assert f"(http://console.example/returns/{workflow_id})" in card
+    memo = await (await stack.client.get_workflow_handle(workflow_id).describe()).memo_value(
+        CONSOLE_URL_MEMO)
+    assert memo == "http://console.example"  # what the workflow builds that link from
 
 
 async def test_an_exchange_shipped_to_the_customer(site):

@@ -37,7 +37,7 @@ NAME, EMAIL, STREET = "Zephyrine Quixworth", "zephyrine.quixworth@example.org", 
 
 # The local activities whose markers the SDK's core writes, its bookkeeping in clear (sequence,
 # attempt, activity id and type, times); their results are encrypted payloads like any other.
-LOCAL_ACTIVITIES = {"enqueue_return_event"}
+LOCAL_ACTIVITIES = {"enqueue_return_event", "reserve_order_lines"}
 
 
 def payloads_in(message: Message, path: str = ""):
