@@ -137,18 +137,21 @@ async def main() -> int:
         return 2
     try:  # the sandbox, with the workflow modules imported once (runtime/workflow_runner.py)
         runner = workflow_runner.from_env(os.environ)
+        cache = workflow_runner.cache_size(os.environ)
     except ValueError as err:
         print(f"worker: {err}", file=sys.stderr)
         return 2
     tracing = telemetry.tracing("returns-worker")
     client = await connect(interceptors=tracing.interceptors(),
                            data_converter=worker_data_converter)
-    worker = build_worker(client, settings, registry, workflow_runner=runner)
+    worker = build_worker(client, settings, registry, workflow_runner=runner,
+                          max_cached_workflows=cache)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, merchants=registry.merchant_ids,
+             cached_returns=cache,
              data_dir=str(settings.data_dir), encryption_key=keyring.current_id,
              metrics=f"http://{metrics_address}/metrics" if metrics_address else None,
              traces=tracing.endpoint)

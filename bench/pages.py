@@ -16,6 +16,11 @@ Probes run one at a time (a person clicking), on returns picked at random among 
 most are not in the worker's workflow cache: a probe pays the replay of that return's history.
 
     .venv/bin/python bench/pages.py [--open 10000] [--probes 200] [--direct] [--intake-rate 7]
+                                    [--cache 12000]
+
+`--cache` sets the worker's `RETURNS_WORKFLOW_CACHE` (returns kept in its memory; default 1,000).
+The worker's and the dev server's CPU time during the probes and the worker's resident memory at
+the end are printed with the timings.
 
 docs/performance.md has the results. Nothing here is asserted: timings on a shared machine vary.
 """
@@ -41,7 +46,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from bench.procs import cpu_seconds, free_port  # noqa: E402
+from bench.procs import cpu_seconds, free_port, server_pid  # noqa: E402
 from customer_page.links import CustomerLinks  # noqa: E402
 from ingestion.intake import start_options  # noqa: E402
 from ingestion.merchant_secrets import env_name  # noqa: E402
@@ -57,6 +62,13 @@ MERCHANT = "fine-jewelry"
 QUEUE = "bench-pages"
 SECRET = "whsec_bench_" + uuid.uuid4().hex
 PAGE_KEY = secrets.token_urlsafe(32)
+
+
+def resident_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def hidden(html: str, name: str) -> str:
@@ -96,6 +108,8 @@ async def main() -> None:
     parser.add_argument("--intake-rate", type=float, default=None,
                         help="new returns per second under intake (default: half the measured "
                              "capacity); a fixed rate compares runs on a shared machine")
+    parser.add_argument("--cache", type=int, default=None,
+                        help="the worker's RETURNS_WORKFLOW_CACHE (default: the worker's, 1,000)")
     parser.add_argument("--direct", action="store_true",
                         help="also time the approval sent straight from a client")
     args = parser.parse_args()
@@ -112,6 +126,8 @@ async def main() -> None:
                          RETURNS_LOG_FORMAT="json", RETURNS_LOG_LEVEL="WARNING",
                          RETURNS_CUSTOMER_PAGE_KEYS=PAGE_KEY,
                          RETURNS_CUSTOMER_PAGE_URL=f"http://127.0.0.1:{page_port}")
+        if args.cache:
+            child_env["RETURNS_WORKFLOW_CACHE"] = str(args.cache)
         children = [
             await processes.start("worker", [sys.executable, str(ROOT / "worker.py")],
                                   log_path=work / "worker.log", env=child_env, cwd=ROOT, echo=False),
@@ -230,7 +246,10 @@ async def main() -> None:
                     return times
 
                 # 3. Quiet.
+                server = server_pid()
                 cpu0 = {c.name: cpu_seconds(c.pid) for c in children}
+                server0 = cpu_seconds(server) if server else 0.0
+                probes_began = time.monotonic()
                 quiet = await probes()
                 for name, t in quiet.items():
                     print("quiet, " + summary(name, t), flush=True)
@@ -264,7 +283,13 @@ async def main() -> None:
                     print(f"under intake ({rate:.1f} new returns/s, {sent} sent in {took:.0f} s), "
                           + summary(name, t), flush=True)
                 cpu = {c.name: cpu_seconds(c.pid) - cpu0[c.name] for c in children}
-                print("CPU during the probes: " + ", ".join(f"{k} {v:.0f} s" for k, v in cpu.items()))
+                if server:
+                    cpu["dev server"] = cpu_seconds(server) - server0
+                print(f"CPU during the probes ({time.monotonic() - probes_began:.0f} s): "
+                      + ", ".join(f"{k} {v:.0f} s" for k, v in cpu.items()))
+                worker_rss = resident_mib(children[0].pid)
+                print(f"worker resident memory at the end: {worker_rss:.0f} MiB "
+                      f"(cache {args.cache or 1000})", flush=True)
                 await staff.close()
         finally:
             await processes.stop_all(children, grace=10)

@@ -51,6 +51,7 @@ from console.roles import TAKE_REQUEST, may, offered_actions
 from console.status_needed import needs_status
 from console.throttle import SignInThrottle
 from console.evidence_upload import receive_staff_upload
+from console.known_runs import KnownRuns
 from customer_page.upload_view import can_upload
 from evidence import evidence_bytes, open_store
 from evidence.store import EvidenceStore
@@ -122,6 +123,9 @@ class Console:
         self.jinja = _environment()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.flash: dict[str, str] = {}  # session -> the last action's result, shown once
+        # Each return's run and merchant once checked: a form post and the page after it ask the
+        # server once, not twice (console/known_runs.py).
+        self.known_runs = KnownRuns()
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard], client_max_size=256 * 1024)
@@ -412,21 +416,37 @@ class Console:
         staff = request[SESSION].staff
         if not workflow_id.startswith("return-") or len(workflow_id) > 200:
             return None
-        handle = self.client.get_workflow_handle(workflow_id)
-        try:
-            description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
-        except RPCError as err:
-            if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                return None
-            raise
-        attrs = description.typed_search_attributes
-        if not staff.sees(attrs.get(sa.MERCHANT_ID)):
+        known = self.known_runs.get(workflow_id)
+        if known is None:
+            try:
+                description = await self.client.get_workflow_handle(workflow_id).describe(
+                    rpc_timeout=RPC_TIMEOUT)
+            except RPCError as err:
+                if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                    return None
+                raise
+            known = self.known_runs.remember(
+                workflow_id, description.run_id,
+                description.typed_search_attributes.get(sa.MERCHANT_ID))
+        if not staff.sees(known.merchant_id):
             return None
         if not with_status:
             return None, None
-        status = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus,
-                                    rpc_timeout=RPC_TIMEOUT)
+        try:
+            status = await self._handle(workflow_id).query(
+                names.QUERY_STATUS, result_type=ReturnStatus, rpc_timeout=RPC_TIMEOUT)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:  # the remembered run is gone: ask again
+                self.known_runs.forget(workflow_id)
+            raise
         return status.return_id, status
+
+    def _handle(self, workflow_id: str):
+        """The return's workflow, pinned to the run whose merchant was checked (known_runs.py);
+        only ever called after `_visible_return` let the person see it."""
+        known = self.known_runs.get(workflow_id)
+        return self.client.get_workflow_handle(workflow_id,
+                                               run_id=known.run_id if known else None)
 
     async def return_page(self, request: web.Request) -> web.Response:
         workflow_id = request.match_info["workflow_id"]
@@ -631,7 +651,7 @@ class Console:
 
     async def _send(self, workflow_id: str, action: Action, payload: BaseModel) -> Outcome:
         """One update, as the Temporal UI sends it: refused by its validator, or its result."""
-        handle = self.client.get_workflow_handle(workflow_id)
+        handle = self._handle(workflow_id)
         name = forms.MESSAGE_NAMES[action]
         try:
             update = await handle.start_update(name, payload, result_type=ActionResult,
@@ -666,7 +686,7 @@ class Console:
                                     received_units(status.items), receipt)
         if problems:
             return Outcome(False, "; ".join(problems))
-        handle = self.client.get_workflow_handle(workflow_id)
+        handle = self._handle(workflow_id)
         await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, receipt, rpc_timeout=RPC_TIMEOUT)
         deadline = asyncio.get_running_loop().time() + SEEN_TIMEOUT
         while asyncio.get_running_loop().time() < deadline:

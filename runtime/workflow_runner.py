@@ -16,6 +16,11 @@ without a runner, i.e. with the SDK's strict default, so a workflow that reaches
 fails its tests; and the workflow modules hold no module-level state that one run could leave for
 another (workflows/*.py: constants only). `RETURNS_WORKFLOW_SANDBOX=strict` runs the worker with
 the strict default too.
+
+`RETURNS_WORKFLOW_CACHE` sets how many returns the worker keeps in memory (`max_cached_workflows`,
+default 1,000 as the SDK's): a return in the cache answers a query or an update without replaying
+its history first. Raise it to hold the returns staff and customers open (memory per cached
+return: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 ENV = "RETURNS_WORKFLOW_SANDBOX"
+CACHE_ENV = "RETURNS_WORKFLOW_CACHE"
+DEFAULT_CACHE = 1_000
 MODES = ("fast", "strict")
 
 
@@ -46,4 +53,19 @@ def from_env(environ: Mapping[str, str]) -> WorkflowRunner:
     return workflow_runner(environ.get(ENV, "").strip() or "fast")
 
 
-__all__ = ["ENV", "MODES", "from_env", "workflow_runner"]
+def cache_size(environ: Mapping[str, str]) -> int:
+    """`RETURNS_WORKFLOW_CACHE` (default 1,000): returns kept in the worker's memory; ValueError
+    names the variable."""
+    raw = environ.get(CACHE_ENV, "").strip()
+    if not raw:
+        return DEFAULT_CACHE
+    try:
+        size = int(raw)
+    except ValueError:
+        size = -1
+    if size < 1:
+        raise ValueError(f"{CACHE_ENV}: {raw!r} is not a whole number of returns of at least 1")
+    return size
+
+
+__all__ = ["CACHE_ENV", "ENV", "MODES", "cache_size", "from_env", "workflow_runner"]

@@ -37,6 +37,19 @@ UNTIL_DONE = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coeffici
                          non_retryable_error_types=[contracts.ORDER_LINE_REFUSED])
 # One attempt's limit: an attempt lost with a crashed worker is retried elsewhere in seconds.
 ATTEMPT = timedelta(seconds=20)
+# A local step that failed is retried inside its workflow task only after a short backoff; a
+# longer one waits on a durable timer instead, so a failing step never holds a workflow task open
+# (nor the test server's clock) for minutes.
+LOCAL_RETRY_IN_TASK = timedelta(seconds=2)
+
+
+def _local_failure(name: str, err: ApplicationError | TemporalTimeout) -> ActivityError:
+    """The ActivityError a remote activity's final failure would be, for a local one's."""
+    failure = ActivityError("local activity failed", scheduled_event_id=0, started_event_id=0,
+                            identity="", activity_type=name, activity_id="",
+                            retry_state=None)
+    failure.__cause__ = err
+    return failure
 
 
 def why(err: ActivityError) -> str:
@@ -57,14 +70,33 @@ class ReturnEffects(ReturnMessages):
             contracts.COMPUTE_DEADLINE,
             contracts.DeadlineRequest(start=start, duration=duration,
                                       calendar=self.decision.sla.calendar, backwards=backwards),
-            datetime, f"{'count back' if backwards else 'count'} {duration.describe()}")
+            datetime, f"{'count back' if backwards else 'count'} {duration.describe()}",
+            local=True)
 
+    async def _step(self, name: str, arg, result_type, summary: str, *, local: bool = False):
+        """An activity that should take seconds: a few quick retries, then its error (an
+        ActivityError, whose words `why` gives).
 
-    async def _step(self, name: str, arg, result_type, summary: str):
-        """An activity that should take seconds: a few quick retries, then its error."""
-        return await workflow.execute_activity(
-            name, arg, result_type=result_type, start_to_close_timeout=ATTEMPT,
-            retry_policy=SHORT_STEP, summary=summary)
+        `local`: for a computation in this worker's memory (the policy's decision and overrides,
+        a deadline on the holiday calendar): a local activity, with the same retries and time
+        limit, run inside the workflow task that asks for it. A return's intake takes two workflow
+        tasks instead of five, and each deadline none of its own: less for the server to store and
+        dispatch, so staff's actions wait behind less (docs/performance.md, "Pages people wait
+        on"). A local activity's final failure reaches the workflow unwrapped (temporalio 1.35):
+        it is raised here as the ActivityError a remote one gives, so callers handle one kind."""
+        if not local:
+            return await workflow.execute_activity(
+                name, arg, result_type=result_type, start_to_close_timeout=ATTEMPT,
+                retry_policy=SHORT_STEP, summary=summary)
+        try:
+            return await workflow.execute_local_activity(
+                name, arg, result_type=result_type, start_to_close_timeout=ATTEMPT,
+                retry_policy=SHORT_STEP, local_retry_threshold=LOCAL_RETRY_IN_TASK,
+                summary=summary)
+        except ActivityError:
+            raise
+        except (ApplicationError, TemporalTimeout) as err:
+            raise _local_failure(name, err) from err
 
     # ---------------------------------------------------------------- the order's lines
     async def _order_lines(self, name: str, call, step: str | None = None,

@@ -179,7 +179,7 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
     async def _evaluate(self) -> None:
         self.decision = await self._step(
             contracts.EVALUATE_RETURN, contracts.EvaluateReturn(request=self.request),
-            ReturnDecision, "evaluate the merchant's return policy")
+            ReturnDecision, "evaluate the merchant's return policy", local=True)
         self._load_items()
         eligible = sum(1 for i in self.decision.items if i.eligible)
         self._record("policy", "decision", f"{eligible} of {len(self.decision.items)} item(s) "
@@ -195,8 +195,11 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
         """Staff approve or reject; an approval whose overrides cannot apply goes back to them."""
         await self._set_deadline(Kind.review, self.decision.sla.review)
         self._transition(State.under_review, WaitingOn.staff)
-        await self._notify("request_received", deadline=self._due(Kind.review))
-        await self._notify_staff("review_needed", message=notices.review_points(self.decision))
+        # The customer's and staff's emails go out side by side: one workflow task fewer per
+        # new return (docs/performance.md, "Pages people wait on").
+        await asyncio.gather(
+            self._notify("request_received", deadline=self._due(Kind.review)),
+            self._notify_staff("review_needed", message=notices.review_points(self.decision)))
         while True:
             if not await self._review_in_time():
                 await self._escalate(Kind.review, "the review deadline has passed; the customer "
@@ -232,7 +235,7 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
                 contracts.APPLY_OVERRIDES,
                 contracts.ApplyOverrides(decision=self.decision, overrides=approval.overrides,
                                          actor=approval.actor),
-                ReturnDecision, "apply staff overrides to the decision")
+                ReturnDecision, "apply staff overrides to the decision", local=True)
         except ActivityError as err:
             self.review_error = f"the overrides could not be applied: {why(err)}"
             self._record(approval.actor, "approval not applied", why(err))
