@@ -21,9 +21,9 @@ from enum import StrEnum
 
 from babel.numbers import format_currency, get_currency_precision
 
+from returns.allowed import SHIPPING_BACK
 from returns.events import EvidenceKind, Resolution
 from returns.policy.decision import FeeKind, Party
-from returns.allowed import SHIPPING_BACK
 from returns.status import DeadlineKind, ReturnState
 
 LANGUAGES = ("en", "fr", "zh")

@@ -95,7 +95,7 @@ async def test_a_withdrawn_return_says_when_and_lists_no_decisions(site):
 
 
 async def test_a_cancelled_return_says_so_in_chinese(site):
-    stack, page, shots, base = site
+    stack, page, _, base = site
     return_id = await under_review(stack)
     await stack.handle(return_id).execute_update(names.UPDATE_CANCEL, {
         "actor": "ann", "reason": "duplicate request"})
