@@ -61,7 +61,7 @@ def _message(n: Notification, language: str) -> str | None:
 
 # Emails after which no parcel is to come to the merchant (refused, withdrawn, ended).
 NO_PARCEL_COMING = frozenset({"rejected", "withdrawn", "cancelled", "expired", "closed",
-                              "refund_issued", "returned_to_customer"})
+                              "refund_issued", "returned_to_customer", "repaired"})
 
 
 def for_customer(n: Notification) -> Notification:

@@ -80,6 +80,7 @@ TEMPLATE_AUDIENCE: dict[str, Audience] = {
     "cancelled": "customer",
     "closed": "customer",
     "payment_requested": "customer",  # what they owe before a shipment, and the page to pay it
+    "repaired": "customer",  # the repaired item shipped back (ship_to_customer), with its tracking
 }
 TEMPLATE_NAMES = tuple(TEMPLATE_AUDIENCE)
 

@@ -12,10 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from console.accounts import Staff
+from returns.allowed import SHIPPING_BACK
+from returns.status import ReturnState, WaitingOn
 from returns_cli.queries import Filters, quoted
 from workflows import search_attributes as sa
 
 SHIPMENTS_DUE_WITHIN = timedelta(days=1)
+# Where ship_to_customer is staff's next action (returns.allowed): an exchange's replacement, a
+# repaired item, an item sent back after a failed inspection. Waiting on staff: not while the
+# customer is still asked to pay what they owe first (WaitingOn "customer payment").
+TO_SHIP_STATES = [s.value for s in ReturnState if s in SHIPPING_BACK]
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ QUEUES: dict[str, Queue] = {q.key: q for q in (
           lambda now: Filters(states=["received", "inspecting"])),
     Queue("refunds_failing", "Refunds failing",
           lambda now: Filters(states=["refunding"], needs_attention=True)),
+    Queue("to_ship", "To ship to the customer",
+          lambda now: Filters(states=TO_SHIP_STATES, waiting_on=WaitingOn.staff.value)),
 )}
 # Lists that take a value: one merchant's open returns, an order's returns (finished too).
 MERCHANT = Queue("merchant", "Merchant", lambda now: Filters())

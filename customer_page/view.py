@@ -38,6 +38,8 @@ _STEPS: list[tuple[str, set[ReturnState], DeadlineKind | None]] = [
 _SHIPS_TO_CUSTOMER = {S.exchange_shipping, S.repairing, S.returning_to_customer}
 _ENDS = {S.rejected: "step_rejected", S.expired: "step_expired", S.withdrawn: "step_withdrawn",
          S.cancelled: "step_cancelled"}
+# Ended before any outcome: the page says how and when, and no item's decision.
+_ENDED_BEFORE_OUTCOME = {S.withdrawn, S.cancelled}
 # What the customer may do, and when (the workflow's own rules: returns.allowed, parcel_scanned).
 TRACKING_STATES = frozenset({S.awaiting_shipment})
 
@@ -88,6 +90,12 @@ class CustomerView:
     answers: list[Answer] = field(default_factory=list)
 
     owed: Owed | None = None  # what the customer pays before a shipment (issue 18 point 2)
+    # What staff shipped to the customer (replacement, repaired item, item sent back), with its
+    # carrier and tracking number, in the customer's words.
+    shipment: str | None = None
+    # A withdrawn or cancelled return: how and when it ended, said instead of the items' decisions
+    # (the items are still listed, without decision, reason, refund or fee).
+    ended: str | None = None
 
 
 @dataclass
@@ -124,6 +132,29 @@ def _tracking(status: ReturnStatus) -> str | None:
         return f"{status.tracking[-1].carrier} {status.tracking[-1].tracking_number}"
     found = [e.detail for e in status.audit if e.action.startswith("parcel ") and e.detail]
     return found[-1] if found else None
+
+
+def _shipped_from(status: ReturnStatus) -> ReturnState | None:
+    """The state the last shipment to the customer left from (the last one the return entered of
+    exchange_shipping, repairing, returning_to_customer): what was shipped."""
+    shipped_from = None
+    for entry in status.audit:
+        if entry.action == "state" and "->" in entry.detail:
+            target = entry.detail.split("->")[-1].strip()
+            if target in _SHIPS_TO_CUSTOMER:
+                shipped_from = ReturnState(target)
+    if shipped_from is None and status.state in _SHIPS_TO_CUSTOMER:
+        shipped_from = status.state
+    return shipped_from
+
+
+def _shipment(status: ReturnStatus, language: str) -> str | None:
+    """"Your replacement is on its way with UPS. Tracking number: 1Z…" (ship_to_customer)."""
+    shipment, shipped_from = status.shipment_to_customer, _shipped_from(status)
+    if shipment is None or shipped_from is None:
+        return None
+    return customer_words.shipped(shipped_from.value, shipment.carrier, shipment.tracking_number,
+                                  language)
 
 
 def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str | None,
@@ -209,6 +240,14 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         next_action = w["answer_thanks"]
     if not ships:  # a returnless refund: nothing is sent back, nothing is checked
         w = {**w, "refund_note": w["refund_note_returnless"]}
+    ended = None
+    if status.state in _ENDED_BEFORE_OUTCOME:
+        # Withdrawn or cancelled: no decision, reason, refund or fee is still to be had; say how
+        # and when it ended, and list what the return was about.
+        at = entered.get(status.state) or (status.audit[-1].at if status.audit else None)
+        ended = customer_words.ended(status.state.value, when(at) or "", language) if at else None
+        items = [Item(title=i.title, quantity=i.quantity, decision="", reasons=[], refund=None,
+                     fees=[]) for i in items]
     return CustomerView(
         language=language, title=w["title"].format(return_id=status.return_id),
         order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,
@@ -229,7 +268,7 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         question=question.question if question else None,
         question_number=question.number if question else None,
         answers=[Answer(a.question, a.answer, when(a.answered_at)) for a in status.customer_answers],
-        owed=owed)
+        owed=owed, shipment=_shipment(status, language), ended=ended)
 
 
 

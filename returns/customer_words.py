@@ -21,9 +21,10 @@ from enum import StrEnum
 
 from babel.numbers import format_currency, get_currency_precision
 
+from returns.allowed import SHIPPING_BACK
 from returns.events import EvidenceKind, Resolution
 from returns.policy.decision import FeeKind, Party
-from returns.status import DeadlineKind
+from returns.status import DeadlineKind, ReturnState
 
 LANGUAGES = ("en", "fr", "zh")
 BABEL_LOCALE = {"en": "en", "fr": "fr_FR", "zh": "zh_Hans_CN"}
@@ -91,6 +92,14 @@ WORDS: dict[str, dict[str, str]] = {
         "owed_known_and_quoted": "Before we ship it, {amount} is to be paid, plus costs we will quote you. We will tell you how, and we ship once it is paid.",
         "owed_quoted": "Before we ship it, there are costs to pay, which we will quote you. We ship once they are paid.",
         # what has not arrived
+        # what staff shipped to the customer (ship_to_customer), by the state it was shipped from
+        "shipment_heading": "Sent to you",
+        "shipped_exchange_shipping": "Your replacement is on its way with {carrier}. Tracking number: {tracking_number}.",
+        "shipped_repairing": "Your repaired item is on its way back to you with {carrier}. Tracking number: {tracking_number}.",
+        "shipped_returning_to_customer": "Your item is on its way back to you with {carrier}. Tracking number: {tracking_number}.",
+        # a return that ended before its outcome: how and when
+        "ended_withdrawn": "You withdrew this return on {date}.",
+        "ended_cancelled": "This return was cancelled on {date}.",
         "units": "{title} × {quantity}",
     },
     "fr": {
@@ -130,6 +139,12 @@ WORDS: dict[str, dict[str, str]] = {
         "owed_known": "Avant l’envoi, {amount} reste à régler. Nous vous dirons comment ; l’envoi part dès le paiement reçu.",
         "owed_known_and_quoted": "Avant l’envoi, {amount} reste à régler, plus des frais dont nous vous communiquerons le montant. Nous vous dirons comment ; l’envoi part dès le paiement reçu.",
         "owed_quoted": "Avant l’envoi, des frais restent à régler ; nous vous en communiquerons le montant. L’envoi part dès le paiement reçu.",
+        "shipment_heading": "Notre envoi",
+        "shipped_exchange_shipping": "Votre article de remplacement est en route, avec {carrier}. Numéro de suivi : {tracking_number}.",
+        "shipped_repairing": "Votre article réparé vous est renvoyé, avec {carrier}. Numéro de suivi : {tracking_number}.",
+        "shipped_returning_to_customer": "Votre article vous est renvoyé, avec {carrier}. Numéro de suivi : {tracking_number}.",
+        "ended_withdrawn": "Vous avez annulé ce retour le {date}.",
+        "ended_cancelled": "Ce retour a été annulé le {date}.",
         "units": "{title} × {quantity}",
     },
     "zh": {
@@ -169,6 +184,12 @@ WORDS: dict[str, dict[str, str]] = {
         "owed_known": "寄出前需支付 {amount}。我们会告诉您支付方式，收到付款后即寄出。",
         "owed_known_and_quoted": "寄出前需支付 {amount}，另有费用我们会向您报价。我们会告诉您支付方式，收到付款后即寄出。",
         "owed_quoted": "寄出前还有费用需要支付，我们会向您报价。收到付款后即寄出。",
+        "shipment_heading": "寄给您的包裹",
+        "shipped_exchange_shipping": "您的换货商品已通过 {carrier} 寄出。快递单号：{tracking_number}。",
+        "shipped_repairing": "您维修好的商品已通过 {carrier} 寄还给您。快递单号：{tracking_number}。",
+        "shipped_returning_to_customer": "您的商品已通过 {carrier} 寄还给您。快递单号：{tracking_number}。",
+        "ended_withdrawn": "您已于 {date} 撤回此退货。",
+        "ended_cancelled": "此退货已于 {date} 取消。",
         "units": "{title} × {quantity}",
     },
 }
@@ -181,6 +202,9 @@ CODES: dict[str, tuple[str, ...]] = {
     "fee": tuple(k.value for k in FeeKind),
     "shipping_paid_by": tuple(p.value for p in Party),
     "deadline": tuple(k.value for k in DeadlineKind),
+    # where ship_to_customer is next (returns.allowed.SHIPPING_BACK): what was shipped from there
+    "shipped": tuple(s.value for s in ReturnState if s in SHIPPING_BACK),
+    "ended": (ReturnState.withdrawn.value, ReturnState.cancelled.value),
 }
 
 
@@ -270,3 +294,14 @@ def owed(amount: int | None, quoted: bool, currency: str, language: str) -> str 
         key = "owed_known_and_quoted" if quoted else "owed_known"
         return text(language, key, amount=money(amount, currency, language))
     return text(language, "owed_quoted") if quoted else None
+
+
+def shipped(state: str, carrier: str, tracking_number: str, language: str) -> str:
+    """"Your replacement is on its way with UPS. Tracking number: 1Z…": what staff shipped to the
+    customer from `state` (exchange_shipping, repairing, returning_to_customer)."""
+    return text(language, f"shipped_{state}", carrier=carrier, tracking_number=tracking_number)
+
+
+def ended(state: str, date: str, language: str) -> str:
+    """"You withdrew this return on …" / "This return was cancelled on …"."""
+    return text(language, f"ended_{state}", date=date)

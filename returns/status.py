@@ -269,6 +269,14 @@ class EvidenceFile(_Model):
     key: str
 
 
+class ShipmentToCustomer(_Model):
+    """What staff shipped to the customer (ship_to_customer: an exchange's replacement, a repaired
+    item, an item sent back): the carrier and the tracking number the customer is told."""
+
+    carrier: str
+    tracking_number: str
+
+
 class ReturnStatus(_Model):
     """Everything the status query shows an operator."""
 
@@ -305,3 +313,5 @@ class ReturnStatus(_Model):
     open_question: OpenQuestion | None = None
     customer_answers: list[CustomerAnswer] = []
     tracking: list[TrackingNumber] = []
+    # The last shipment staff recorded to the customer (the customer page shows its tracking).
+    shipment_to_customer: ShipmentToCustomer | None = None

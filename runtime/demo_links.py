@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from customer_page.links import CustomerLinks, split_keys
-from returns.customer_words import LANGUAGES
+from customer_page.words import language_of as page_language
 
 
 def demo_page_links(bodies: list[bytes], keys: str, base_url: str) -> list[str]:
@@ -27,7 +27,9 @@ def demo_page_links(bodies: list[bytes], keys: str, base_url: str) -> list[str]:
         if (merchant, return_id) in seen:
             continue
         seen.add((merchant, return_id))
-        url = links.url(merchant, return_id, locale)
-        language = url.rsplit("=", 1)[-1]  # the page shows English for a language it lacks
-        lines.append(f"{return_id:<15}({language if language in LANGUAGES else 'en'})  {url}")
+        # The language the page will show (English for one it lacks: a German customer's page
+        # reads English), so the link's lang= says what opens, never lang=de.
+        language = page_language(locale)
+        url = links.url(merchant, return_id, language)
+        lines.append(f"{return_id:<15}({language})  {url}")
     return lines

@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         RecordEvidence, already_recorded, evidence_file, evidence_refusal, media_word,
     )
     from returns.status import EvidenceFile
+    from returns.status import ShipmentToCustomer
     from returns.tracking import TrackingNumber, source_of, with_scan
     from returns.customer_answers import (
         AnswerQuestion, CustomerAnswer, OpenQuestion, answer_refusal, resume_review,
@@ -552,6 +553,9 @@ class ReturnMessages:
             status.customer_owes_amount = sum(o.amount or 0 for o in owed) or None
             status.customer_owes_quoted = any(o.amount is None for o in owed)
         status.evidence = list(self.evidence)
+        if self.shipment is not None:  # told to the customer (the customer page)
+            status.shipment_to_customer = ShipmentToCustomer(
+                carrier=self.shipment.carrier, tracking_number=self.shipment.tracking_number)
         if with_actions:
             status.next_actions = offered(Now.of(
                 status, decision_pending=self.review is not None,

@@ -299,7 +299,8 @@ async def test_each_queue(site):
                          ("needs_attention", "Needs attention"),
                          ("shipments_due", "Shipments due within a day"),
                          ("inspections_due", "Inspections due"),
-                         ("refunds_failing", "Refunds failing")]:
+                         ("refunds_failing", "Refunds failing"),
+                         ("to_ship", "To ship to the customer")]:
         await page.goto(f"{base}/queues/{key}")
         await expect(page.locator("h1")).to_contain_text(heading)
         await expect(page.locator(f"#count-{key}")).to_be_visible()

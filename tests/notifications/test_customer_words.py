@@ -20,7 +20,8 @@ from returns.events import EvidenceKind, Resolution, ReturnReason
 from returns.policy.decision import FeeKind, Party
 from returns.policy.engine import decide
 from returns.policy.registry import PolicyRegistry
-from returns.status import DeadlineKind
+from returns.allowed import Action, Now, refusal
+from returns.status import DeadlineKind, ReturnState
 from samples.events import item, line, return_requested
 
 from .support import customer_notification
@@ -33,9 +34,11 @@ CUSTOMER_TEMPLATES = [n for n, a in TEMPLATE_AUDIENCE.items() if a == "customer"
 # ("changed_mind", "not_as_described"), the policy's bookkeeping, a placeholder.
 STAFF_MARKERS = re.compile(r"§|\b00\d\b|\b[a-z]+_[a-z_]+\b|merchant default|not in seed|placeholder"
                            r"|staff override|quality issue|please upload", re.I)
-FIELDS = {"email", "evidence", "amount", "what", "fee", "title", "quantity"}
+FIELDS = {"email", "evidence", "amount", "what", "fee", "title", "quantity", "carrier",
+          "tracking_number", "date"}
 VALUES = dict(email="help@shop.example", evidence="photos", amount="€1.00", what="x", fee="fee",
-              title="Ring", quantity=1)
+              title="Ring", quantity=1, carrier="UPS", tracking_number="1Z999AA10123456784",
+              date="24 November 2026")
 
 
 def test_every_language_has_the_same_words():
@@ -52,6 +55,10 @@ DOMAIN_CODES = {
     "fee": {k.value for k in FeeKind},
     "shipping_paid_by": {p.value for p in Party},
     "deadline": {k.value for k in DeadlineKind},
+    # every state in which staff ship to the customer next (ship_to_customer)
+    "shipped": {s.value for s in ReturnState
+                if refusal(Action.ship_to_customer, Now(state=s)) is None},
+    "ended": {ReturnState.withdrawn.value, ReturnState.cancelled.value},
 }
 
 
@@ -182,3 +189,13 @@ def test_an_email_after_which_nothing_is_to_be_sent_shows_no_return_address(temp
         assert for_customer(n).merchant_return_address is None
     approved = customer_notification("approved")
     assert for_customer(approved).merchant_return_address is not None
+
+
+@pytest.mark.parametrize("language", cw.LANGUAGES)
+def test_the_shipment_to_the_customer_names_its_carrier_and_tracking_number(language):
+    for state in cw.CODES["shipped"]:
+        said = cw.shipped(state, "La Poste", "6A12345678901", language)
+        assert "La Poste" in said and "6A12345678901" in said, (state, language)
+    assert len({cw.shipped(s, "UPS", "1Z9", language) for s in cw.CODES["shipped"]}) == 3
+    for state in cw.CODES["ended"]:
+        assert "24 novembre 2026" in cw.ended(state, "24 novembre 2026", language)

@@ -44,8 +44,9 @@ def test_the_template_folder_holds_exactly_the_listed_templates():
     for name in TEMPLATE_NAMES:
         for ext in (".subject.txt", ".txt", ".html"):
             assert (en / f"{name}{ext}").is_file(), f"{name}{ext} is missing"
-    assert len(TEMPLATE_NAMES) == 24  # deadline_extended: 003 §III.4 "notified separately";
-    # payment_requested: what the customer owes before a shipment (issue 18 point 2)
+    assert len(TEMPLATE_NAMES) == 25  # deadline_extended: 003 §III.4 "notified separately";
+    # payment_requested: what the customer owes before a shipment (issue 18 point 2);
+    # repaired: the repaired item shipped back (the workflow sent it and found no template)
 
 
 @pytest.mark.parametrize("data", sorted(DATA_SETS))
@@ -99,7 +100,8 @@ SHOWS = {
     "withdrawn": set(),
     "cancelled": {"message"},
     "closed": {"message", "refund_total", "tracking"},
-    "payment_requested": {"message"},  # and payment_url (tests/notifications/test_payment_requested.py)
+    "payment_requested": {"message"},
+    "repaired": {"message", "tracking"},  # and payment_url (tests/notifications/test_payment_requested.py)
 }
 
 

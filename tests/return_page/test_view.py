@@ -161,3 +161,62 @@ def test_an_item_the_policy_would_refuse_reads_being_reviewed_until_staff_decide
     rejected = view.build(status(ReturnState.rejected), None, None, "fr")
     bague = next(i for i in rejected.items if i.title == "Bague")
     assert bague.decision == words.WORDS["fr"]["res_declined"]
+
+
+def test_what_staff_shipped_to_the_customer_shows_its_carrier_and_tracking_number():
+    """The replacement, the repaired item or the item sent back: the ship_to_customer payload's
+    carrier and tracking number, in the customer's words, worded by what was shipped."""
+    from returns.status import ShipmentToCustomer
+
+    ups = ShipmentToCustomer(carrier="UPS", tracking_number="1Z999AA10123456784")
+    cases = [
+        ("inspecting -> exchange_shipping", "exchange_shipping -> exchanged", ReturnState.exchanged,
+         {"en": "Your replacement is on its way with UPS. Tracking number: 1Z999AA10123456784.",
+          "fr": "Votre article de remplacement est en route, avec UPS. Numéro de suivi : "
+                "1Z999AA10123456784.",
+          "zh": "您的换货商品已通过 UPS 寄出。快递单号：1Z999AA10123456784。"}),
+        ("inspecting -> repairing", "repairing -> repaired", ReturnState.repaired,
+         {"en": "Your repaired item is on its way back to you with UPS. Tracking number: "
+                "1Z999AA10123456784."}),
+        ("inspecting -> returning_to_customer", "returning_to_customer -> closed",
+         ReturnState.closed,
+         {"en": "Your item is on its way back to you with UPS. Tracking number: "
+                "1Z999AA10123456784."}),
+    ]
+    for into, done, state, said in cases:
+        waiting = status(into.split("-> ")[1], into)
+        assert view.build(waiting, CONTACT, "Europe/Paris", "en").shipment is None  # not yet
+        shipped = status(state, into, done)
+        shipped.shipment_to_customer = ups
+        for language, text in said.items():
+            assert view.build(shipped, CONTACT, "Europe/Paris", language).shipment == text
+    # A repair shipped, then an item refused at the inspection is sent back: the latest says.
+    both = status(ReturnState.closed, "inspecting -> repairing", "repairing -> repaired",
+                  "repaired -> returning_to_customer", "returning_to_customer -> closed")
+    both.shipment_to_customer = ShipmentToCustomer(carrier="La Poste", tracking_number="6A1234")
+    assert view.build(both, CONTACT, None, "en").shipment.startswith("Your item is on its way")
+
+
+def test_a_withdrawn_or_cancelled_return_lists_no_decisions_and_says_when_it_ended():
+    """Once withdrawn or cancelled nothing is decided any more: the page says how and when it
+    ended, in the customer's words, and lists the items without decision, reason, refund or
+    fee; the timeline and the support contact stay."""
+    ended_at = datetime(2026, 11, 26, 15, 0, tzinfo=timezone.utc)
+    for state, language, said in (
+            (ReturnState.withdrawn, "en", "You withdrew this return on Thursday 26 November 2026"),
+            (ReturnState.withdrawn, "fr", "Vous avez annulé ce retour le jeudi 26 novembre 2026"),
+            (ReturnState.cancelled, "en", "This return was cancelled on Thursday 26 November 2026"),
+            (ReturnState.cancelled, "zh", "此退货已于 2026年11月26日")):
+        st = status(state, "requested -> under_review", "under_review -> approved")
+        st.audit.append(AuditEntry(at=ended_at, actor="customer", action="state",
+                                   detail=f"approved -> {state.value}"))
+        v = view.build(st, CONTACT, "Europe/Paris", language)
+        assert v.ended.startswith(said), v.ended
+        assert [(i.title, i.quantity) for i in v.items] == [("Collier", 1), ("Bague", 1)]
+        assert all(i.decision == "" and i.reasons == [] and i.refund is None and i.fees == []
+                   for i in v.items)
+        assert v.steps[-1].done and v.steps[-1].date and v.support
+        assert v.final and not v.can_withdraw and v.return_address is not None  # not shown: final
+    approved = view.build(status(ReturnState.approved, "under_review -> approved"), CONTACT,
+                          "Europe/Paris", "en")
+    assert approved.ended is None and approved.items[0].decision == "Refund"

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from console.accounts import Staff
 from console.queues import MERCHANT, ORDER, QUEUES, Row, due_first, query
 from console.roles import Role
+from returns.allowed import Action, Now, refusal
+from returns.status import ReturnState
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ADMIN = Staff("ada", Role.admin, frozenset({"*"}))
@@ -52,3 +54,19 @@ def test_due_first_then_no_deadline_then_finished():
             row("later", due=48), row("overdue", due=-5), row("no-deadline-old", requested=9)]
     assert [r.return_id for r in due_first(rows)] == [
         "overdue", "later", "no-deadline-old", "no-deadline-new", "finished"]
+
+
+def test_to_ship_lists_the_states_where_staff_ship_to_the_customer_next():
+    """"To ship to the customer": exactly the states in which ship_to_customer is staff's next
+    action (returns.allowed), while the return waits on staff (not on the customer's payment)."""
+    assert query(QUEUES["to_ship"], ADMIN, NOW) == (
+        'ReturnState IN ("exchange_shipping", "repairing", "returning_to_customer") AND '
+        'WaitingOn="staff" AND ExecutionStatus="Running"')
+    shippable = [s.value for s in ReturnState
+                 if refusal(Action.ship_to_customer, Now(state=s)) is None]
+    assert shippable == ["exchange_shipping", "repairing", "returning_to_customer"]
+    assert query(QUEUES["to_ship"], SAM, NOW).endswith(
+        'MerchantId IN ("fine-jewelry", "opalook")')  # per merchant, like the others
+    assert query(QUEUES["to_ship"], ADMIN, NOW, merchant="opalook") == (
+        'ReturnState IN ("exchange_shipping", "repairing", "returning_to_customer") AND '
+        'MerchantId="opalook" AND WaitingOn="staff" AND ExecutionStatus="Running"')
