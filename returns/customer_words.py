@@ -18,12 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from babel.numbers import format_currency, get_currency_precision
 
 from returns.events import EvidenceKind, Resolution
 from returns.policy.decision import FeeKind, Party
 from returns.status import DeadlineKind
+
+if TYPE_CHECKING:  # returns.refund_itemised imports returns.status, as this module does
+    from returns.refund_itemised import RefundItemised
 
 LANGUAGES = ("en", "fr", "zh")
 BABEL_LOCALE = {"en": "en", "fr": "fr_FR", "zh": "zh_Hans_CN"}
@@ -92,6 +96,11 @@ WORDS: dict[str, dict[str, str]] = {
         "owed_quoted": "Before we ship it, there are costs to pay, which we will quote you. We ship once they are paid.",
         # what has not arrived
         "units": "{title} × {quantity}",
+        # a refund itemised when an inspection fee was deducted (returns/refund_itemised.py)
+        "refund_line_amount": "{title} × {quantity}: {amount}",
+        "refund_line_inspection_fee": "Inspection fee deducted: −{amount}",
+        "refund_line_refunded": "Refunded for this item: {amount}",
+        "refund_itemised_total": "Total refunded: {amount}",
     },
     "fr": {
         "res_refund": "Remboursement",
@@ -131,6 +140,10 @@ WORDS: dict[str, dict[str, str]] = {
         "owed_known_and_quoted": "Avant l’envoi, {amount} reste à régler, plus des frais dont nous vous communiquerons le montant. Nous vous dirons comment ; l’envoi part dès le paiement reçu.",
         "owed_quoted": "Avant l’envoi, des frais restent à régler ; nous vous en communiquerons le montant. L’envoi part dès le paiement reçu.",
         "units": "{title} × {quantity}",
+        "refund_line_amount": "{title} × {quantity} : {amount}",
+        "refund_line_inspection_fee": "Frais de contrôle déduits : −{amount}",
+        "refund_line_refunded": "Remboursé pour cet article : {amount}",
+        "refund_itemised_total": "Total remboursé : {amount}",
     },
     "zh": {
         "res_refund": "退款",
@@ -170,6 +183,10 @@ WORDS: dict[str, dict[str, str]] = {
         "owed_known_and_quoted": "寄出前需支付 {amount}，另有费用我们会向您报价。我们会告诉您支付方式，收到付款后即寄出。",
         "owed_quoted": "寄出前还有费用需要支付，我们会向您报价。收到付款后即寄出。",
         "units": "{title} × {quantity}",
+        "refund_line_amount": "{title} × {quantity}：{amount}",
+        "refund_line_inspection_fee": "已扣除检验费：−{amount}",
+        "refund_line_refunded": "此商品退款：{amount}",
+        "refund_itemised_total": "退款总额：{amount}",
     },
 }
 
@@ -270,3 +287,29 @@ def owed(amount: int | None, quoted: bool, currency: str, language: str) -> str 
         key = "owed_known_and_quoted" if quoted else "owed_known"
         return text(language, key, amount=money(amount, currency, language))
     return text(language, "owed_quoted") if quoted else None
+
+
+def inspection_fee_deducted(amount: int, currency: str, language: str) -> str:
+    """"Inspection fee deducted: −€15.00" (003 §V.1.4), under the line it was deducted from."""
+    return text(language, "refund_line_inspection_fee", amount=money(amount, currency, language))
+
+
+def refunded_for_line(amount: int, currency: str, language: str) -> str:
+    return text(language, "refund_line_refunded", amount=money(amount, currency, language))
+
+
+def refund_itemised(itemised: "RefundItemised", language: str) -> list[str]:
+    """A refund line by line (returns/refund_itemised.py) as the emails list it: each line's
+    amount, the inspection fee deducted from it and what it refunds, then the total refunded.
+    The page shows the same words in its items table."""
+    cur = itemised.currency
+    lines: list[str] = []
+    for line in itemised.lines:
+        lines.append(text(language, "refund_line_amount", title=line.title, quantity=line.quantity,
+                          amount=money(line.amount, cur, language)))
+        if line.inspection_fee:
+            lines.append(inspection_fee_deducted(line.inspection_fee, cur, language))
+            lines.append(refunded_for_line(line.refunded, cur, language))
+    lines.append(text(language, "refund_itemised_total",
+                      amount=money(itemised.total, cur, language)))
+    return lines
