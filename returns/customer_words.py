@@ -298,7 +298,7 @@ def refunded_for_line(amount: int, currency: str, language: str) -> str:
     return text(language, "refund_line_refunded", amount=money(amount, currency, language))
 
 
-def refund_itemised(itemised: "RefundItemised", language: str) -> list[str]:
+def refund_itemised(itemised: RefundItemised, language: str) -> list[str]:
     """A refund line by line (returns/refund_itemised.py) as the emails list it: each line's
     amount, the inspection fee deducted from it and what it refunds, then the total refunded.
     The page shows the same words in its items table."""

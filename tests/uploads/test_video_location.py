@@ -7,8 +7,6 @@ After stripping: no coordinates left, the same length, the same box tree (the lo
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from evidence import files, video_location
@@ -137,5 +135,5 @@ async def test_keep_refuses_a_video_whose_boxes_do_not_fit(tmp_path):
 
 async def test_webm_is_kept_as_sent(tmp_path):
     sent = webm()
-    kept, stored = await _keep(tmp_path, sent, "video/webm")
+    _, stored = await _keep(tmp_path, sent, "video/webm")
     assert stored == sent
