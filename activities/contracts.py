@@ -18,6 +18,7 @@ from returns.money import format_money
 from returns.outbound import ReturnEvent
 from returns.order_lines import OrderLedger, OrderSpec, RefundOfLine, UnitsOfLine
 from returns.policy.decision import Calendar, Duration, ReturnDecision
+from returns.refund_itemised import RefundItemised
 
 EVALUATE_RETURN = "evaluate_return"
 APPLY_OVERRIDES = "apply_overrides"
@@ -126,6 +127,11 @@ class Notification(_Model):
     nothing_to_send: bool = False
     # The provider-hosted page where the customer pays what they owe (issue 18 point 2).
     payment_url: str | None = None
+    # The refund line by line once an inspection fee was deducted (returns/refund_itemised.py:
+    # the workflow passes `itemised(status)` to the refund and closing emails), and its words in
+    # the customer's language, set by the activity (activities/customer_email.py).
+    refund_lines: RefundItemised | None = None
+    refund_itemised: list[str] = []
 
     @classmethod
     def for_return(cls, request: ReturnRequested, decision: ReturnDecision, *, state: str,
@@ -136,7 +142,8 @@ class Notification(_Model):
                    missing: dict[str, int] | None = None, failed: dict[str, int] | None = None,
                    deadline_kind: str | None = None, owed_amount: int | None = None,
                    owed_quoted: bool = False,
-                   payment_url: str | None = None) -> "Notification":
+                   payment_url: str | None = None,
+                   refund_lines: RefundItemised | None = None) -> "Notification":
         """The email for one step of a return: its items as the policy decided them, amounts
         formatted in the return's currency. `refund_paid`: what was refunded (minor units);
         `missing` / `failed`: units per line id not received / not passed."""
@@ -181,7 +188,8 @@ class Notification(_Model):
             refund_total_amount=(refund_paid if refund_paid is not None
                                  else decision.refund_total) or None,
             deadline_kind=deadline_kind, owed_amount=owed_amount, owed_quoted=owed_quoted,
-            merchant_sender_email=decision.merchant.sender_email, payment_url=payment_url)
+            merchant_sender_email=decision.merchant.sender_email, payment_url=payment_url,
+            refund_lines=refund_lines)
 
 
 class NotificationSent(_Model):

@@ -18,6 +18,8 @@ from returns import customer_words as cw
 WORDED_HERE = frozenset({"received", "inspection_passed", "inspection_failed",
                          "deadline_extended"})
 _DECIDING = frozenset({"requested", "under_review"})
+# Emails that tell what was refunded: line by line once an inspection fee was deducted.
+ITEMISED = frozenset({"refund_issued", "closed"})
 
 
 def _item(item: NotificationItem, n: Notification, language: str) -> NotificationItem:
@@ -79,4 +81,6 @@ def for_customer(n: Notification) -> Notification:
         update["refund_total"] = cw.money(n.refund_total_amount, n.currency, language)
     if n.template in WORDED_HERE:
         update["message"] = _message(n, language)
+    if n.refund_lines is not None and n.template in ITEMISED:
+        update["refund_itemised"] = cw.refund_itemised(n.refund_lines, language)
     return n.model_copy(update=update)

@@ -16,6 +16,7 @@ from returns.allowed import OPEN_BEFORE_RECEIPT
 from returns.events import Address
 from returns.evidence import ended as return_over
 from returns.policy.decision import MerchantContact, Party
+from returns.refund_itemised import itemised
 from returns.refund_shown import line_refund, refund_shown
 from returns.status import (
     DeadlineKind, InspectionResult, ReceiptOutcome, ReturnState, ReturnStatus,
@@ -59,6 +60,10 @@ class Item:
     reasons: list[str]
     refund: str | None
     fees: list[str]
+    # An inspection fee deducted from the line (returns/refund_itemised.py), in the customer's
+    # words: "Inspection fee deducted: −€15.00", "Refunded for this item: €192.50".
+    inspection_fee: str | None = None
+    refunded: str | None = None
 
 
 @dataclass
@@ -96,6 +101,8 @@ class CustomerView:
     # A withdrawn or cancelled return: how and when it ended, said instead of the items' decisions
     # (the items are still listed, without decision, reason, refund or fee).
     ended: str | None = None
+    # "Total refunded: €192.50" under the refund once an inspection fee was deducted.
+    refund_itemised_total: str | None = None
 
 
 @dataclass
@@ -203,6 +210,8 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         next_action = w["nothing_to_do"]
 
     items = []
+    by_fee = itemised(status)  # None unless an inspection fee was deducted
+    lines = {line.line_id: line for line in by_fee.lines} if by_fee else {}
     decided = any(i.resolution for i in status.items) or status.state not in (
         S.requested, S.under_review)
     deciding = status.state in (S.requested, S.under_review)
@@ -227,6 +236,12 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
             # inspection or a return that ended without one.
             refund=money(line_refund(i, status.state)) if line_refund(i, status.state) else None,
             fees=[money(f.amount) for f in i.fees if not f.waived] if i.eligible else []))
+        line = lines.get(i.line_id)
+        if line is not None and line.inspection_fee:
+            items[-1].inspection_fee = customer_words.inspection_fee_deducted(
+                line.inspection_fee, status.currency, language)
+            items[-1].refunded = customer_words.refunded_for_line(line.refunded, status.currency,
+                                                                  language)
 
     payers = {i.return_shipping_paid_by for i in status.items
               if i.eligible and i.needs_return_shipment and i.return_shipping_paid_by}
@@ -248,7 +263,7 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         ended = customer_words.ended(status.state.value, when(at) or "", language) if at else None
         items = [Item(title=i.title, quantity=i.quantity, decision="", reasons=[], refund=None,
                      fees=[]) for i in items]
-    return CustomerView(
+    view = CustomerView(
         language=language, title=w["title"].format(return_id=status.return_id),
         order=w["order"].format(order_id=status.order_id), steps=steps, next_action=next_action,
         items=items,
@@ -269,6 +284,11 @@ def build(status: ReturnStatus, contact: MerchantContact | None, timezone: str |
         question_number=question.number if question else None,
         answers=[Answer(a.question, a.answer, when(a.answered_at)) for a in status.customer_answers],
         owed=owed, shipment=_shipment(status, language), ended=ended)
+    if by_fee is not None:  # the lines' refunds, less the fee, add up to this total
+        view.refund_total = money(by_fee.total) if by_fee.total else None
+        view.refund_itemised_total = customer_words.text(language, "refund_itemised_total",
+                                                         amount=money(by_fee.total))
+    return view
 
 
 

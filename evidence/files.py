@@ -6,8 +6,9 @@
   HEIC photos as JPEG when the form asks for image/jpeg (iOS does so);
 - sizes are bounded (MAX_PHOTO_BYTES, MAX_VIDEO_BYTES) while the upload streams to disk
   (`receive`), so a too large file is refused at the first chunk past its bound;
-- photos are re-saved without location (EXIF GPS, XMP) by `without_location`; videos are kept as
-  sent (the issue asks it of photos; see docs/customer-page.md).
+- photos are re-saved without location (EXIF GPS, XMP) by `without_location`; MP4/MOV videos lose
+  theirs in place, without re-encoding (evidence/video_location.py: `©xyz`, `loci`, Apple's
+  location keys, XMP); WebM is kept as sent (see docs/customer-page.md).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class FileProblem(StrEnum):
     photo_too_large = "photo_too_large"
     video_too_large = "video_too_large"
     unreadable_photo = "unreadable_photo"
+    unreadable_video = "unreadable_video"  # an MP4/MOV whose boxes do not fit (video_location)
 
 
 class Refused(Exception):

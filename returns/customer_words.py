@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from babel.numbers import format_currency, get_currency_precision
 
@@ -25,6 +26,9 @@ from returns.allowed import SHIPPING_BACK
 from returns.events import EvidenceKind, Resolution
 from returns.policy.decision import FeeKind, Party
 from returns.status import DeadlineKind, ReturnState
+
+if TYPE_CHECKING:  # returns.refund_itemised imports returns.status, as this module does
+    from returns.refund_itemised import RefundItemised
 
 LANGUAGES = ("en", "fr", "zh")
 BABEL_LOCALE = {"en": "en", "fr": "fr_FR", "zh": "zh_Hans_CN"}
@@ -101,6 +105,11 @@ WORDS: dict[str, dict[str, str]] = {
         "ended_withdrawn": "You withdrew this return on {date}.",
         "ended_cancelled": "This return was cancelled on {date}.",
         "units": "{title} × {quantity}",
+        # a refund itemised when an inspection fee was deducted (returns/refund_itemised.py)
+        "refund_line_amount": "{title} × {quantity}: {amount}",
+        "refund_line_inspection_fee": "Inspection fee deducted: −{amount}",
+        "refund_line_refunded": "Refunded for this item: {amount}",
+        "refund_itemised_total": "Total refunded: {amount}",
     },
     "fr": {
         "res_refund": "Remboursement",
@@ -146,6 +155,10 @@ WORDS: dict[str, dict[str, str]] = {
         "ended_withdrawn": "Vous avez annulé ce retour le {date}.",
         "ended_cancelled": "Ce retour a été annulé le {date}.",
         "units": "{title} × {quantity}",
+        "refund_line_amount": "{title} × {quantity} : {amount}",
+        "refund_line_inspection_fee": "Frais de contrôle déduits : −{amount}",
+        "refund_line_refunded": "Remboursé pour cet article : {amount}",
+        "refund_itemised_total": "Total remboursé : {amount}",
     },
     "zh": {
         "res_refund": "退款",
@@ -191,6 +204,10 @@ WORDS: dict[str, dict[str, str]] = {
         "ended_withdrawn": "您已于 {date} 撤回此退货。",
         "ended_cancelled": "此退货已于 {date} 取消。",
         "units": "{title} × {quantity}",
+        "refund_line_amount": "{title} × {quantity}：{amount}",
+        "refund_line_inspection_fee": "已扣除检验费：−{amount}",
+        "refund_line_refunded": "此商品退款：{amount}",
+        "refund_itemised_total": "退款总额：{amount}",
     },
 }
 
@@ -305,3 +322,29 @@ def shipped(state: str, carrier: str, tracking_number: str, language: str) -> st
 def ended(state: str, date: str, language: str) -> str:
     """"You withdrew this return on …" / "This return was cancelled on …"."""
     return text(language, f"ended_{state}", date=date)
+
+
+def inspection_fee_deducted(amount: int, currency: str, language: str) -> str:
+    """"Inspection fee deducted: −€15.00" (003 §V.1.4), under the line it was deducted from."""
+    return text(language, "refund_line_inspection_fee", amount=money(amount, currency, language))
+
+
+def refunded_for_line(amount: int, currency: str, language: str) -> str:
+    return text(language, "refund_line_refunded", amount=money(amount, currency, language))
+
+
+def refund_itemised(itemised: RefundItemised, language: str) -> list[str]:
+    """A refund line by line (returns/refund_itemised.py) as the emails list it: each line's
+    amount, the inspection fee deducted from it and what it refunds, then the total refunded.
+    The page shows the same words in its items table."""
+    cur = itemised.currency
+    lines: list[str] = []
+    for line in itemised.lines:
+        lines.append(text(language, "refund_line_amount", title=line.title, quantity=line.quantity,
+                          amount=money(line.amount, cur, language)))
+        if line.inspection_fee:
+            lines.append(inspection_fee_deducted(line.inspection_fee, cur, language))
+            lines.append(refunded_for_line(line.refunded, cur, language))
+    lines.append(text(language, "refund_itemised_total",
+                      amount=money(itemised.total, cur, language)))
+    return lines

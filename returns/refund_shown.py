@@ -59,6 +59,12 @@ def line_refund(item: ItemStatus, state: ReturnState) -> int:
     return item.refund_amount
 
 
+def line_inspection_fee(item: ItemStatus, state: ReturnState) -> int:
+    """The inspection fee deducted from this line's refund (003 §V.1.4): what staff charged,
+    never more than the line refunds (returns/policy/refunds.py: never below 0)."""
+    return min(item.inspection_fee, line_refund(item, state))
+
+
 def line_words(item: ItemStatus, state: ReturnState, currency: str) -> str:
     """The refund column of one line: an amount, or why there is none."""
     if not item.eligible or item.resolution in (Resolution.exchange, Resolution.repair):
@@ -68,6 +74,10 @@ def line_words(item: ItemStatus, state: ReturnState, currency: str) -> str:
     amount = line_refund(item, state)
     if amount == 0 and state in _ENDED_WITHOUT:
         return f"no refund ({state.value})"
+    fee = line_inspection_fee(item, state)
+    if fee:  # the customer's page and emails itemise it the same way (returns/refund_itemised.py)
+        return (f"{format_money(amount, currency)} less inspection fee "
+                f"{format_money(fee, currency)}: {format_money(amount - fee, currency)}")
     return format_money(amount, currency)
 
 
@@ -119,4 +129,4 @@ def refund_shown(status: ReturnStatus) -> RefundShown:
     return RefundShown(proposed, f"refund total {money} once the items pass inspection")
 
 
-__all__ = ["RefundShown", "line_refund", "line_words", "refund_shown"]
+__all__ = ["RefundShown", "line_inspection_fee", "line_refund", "line_words", "refund_shown"]

@@ -203,6 +203,9 @@ class ItemStatus(_Model):
     inspection_notes: str | None = None
     failed_checks: list[str] = []  # the inspection_checks this item failed ("<clause>: <text>")
     quantity_accepted: int = 0
+    # What staff charged for inspecting this line (record_inspection's inspection_fee, 003
+    # §V.1.4), deducted from its refund (returns/refund_itemised.py); 0: none.
+    inspection_fee: int = 0
 
 
 class ReceiptOutcome(StrEnum):

@@ -384,3 +384,30 @@ async def test_customer_service_adds_a_photo_the_customer_emailed_from_the_conso
         assert entry.actor == "sam"
     finally:
         await runner.cleanup()
+
+
+async def test_a_video_uploaded_is_recorded_without_its_location(harness, registry, store):
+    """An iPhone-style MOV with its place in ©xyz, loci and Apple's location key, through the
+    page: the stored video has none of them, the same length, and the workflow records the
+    stored file's hash (evidence/video_location.py, in place, no re-encoding)."""
+    from evidence import video_location
+    from tests.uploads.media import PARIS_ISO6709, video_with_location
+
+    event = without_evidence()
+    handle = await harness.start(event)
+    await settled(handle)
+    sent = video_with_location(quicktime=True)
+    assert video_location.has_location(sent)
+    async with page_server(harness, registry, store) as http:
+        path = page_path(event)
+        async with http.get(f"{path}?lang=fr") as r:
+            csrf = csrf_of(await r.text())
+        async with http.post(f"{path}/evidence?lang=fr",
+                             data=form(csrf, sent, "IMG_0002.MOV", line_id="L1")) as r:
+            assert r.status == 200
+    [recorded] = (await status(handle)).evidence
+    stored = await store.get(recorded.key)
+    assert recorded.content_type == "video/quicktime"
+    assert len(stored) == len(sent) == recorded.size
+    assert hashlib.sha256(stored).hexdigest() == recorded.sha256
+    assert PARIS_ISO6709 not in stored and not video_location.has_location(stored)
