@@ -1,5 +1,6 @@
 """Custom search attributes: how staff find returns in the Temporal UI. No PII here, ever
-(search attributes are not encrypted): ids, states, deadlines and amounts only.
+(search attributes are not encrypted): ids, states, deadlines and amounts only, and tracking
+numbers as hashes (TrackingRefs).
 
 The dev server is started with these registered; `python -m runtime.search_attributes register`
 adds them to a production cluster. Within the dev server's budget (10 Keyword, 3 of each other).
