@@ -10,7 +10,7 @@ action it takes now, bulk approve / reject.
     POST /returns/<workflow_id>/<action>   one action: the update (or signal) the Temporal UI sends
     GET  /returns/<workflow_id>/evidence/<sha256>   a file the customer uploaded (staff only)
     GET  /requests/new, POST   a return request taken by customer service (console/requests.py)
-    GET  /find?q=...                       a return id or a scanned label barcode
+    GET  /find?q=...                       a return id, a scanned label barcode, a tracking number
     GET  /healthz
 
 Security is a layer, not a per-view check: every request passes `_guard` (the session, the
@@ -51,6 +51,7 @@ from console.roles import TAKE_REQUEST, may, offered_actions
 from console.status_needed import needs_status
 from console.throttle import SignInThrottle
 from console.evidence_upload import receive_staff_upload
+from console.find_words import NOTHING_FOUND, find_problem
 from console.known_runs import KnownRuns
 from customer_page.upload_view import can_upload
 from evidence import evidence_bytes, open_store
@@ -397,14 +398,17 @@ class Console:
         try:
             found = await find_returns(
                 self.client, typed, typed.removeprefix("RMA-"), merchant=None, timeout=10,
-                merchants=self.merchants if staff.all_merchants else sorted(staff.merchants))
+                merchants=self.merchants if staff.all_merchants else sorted(staff.merchants),
+                visible=None if staff.all_merchants else sorted(staff.merchants))
         except LookupFailed:
             found = []
         mine = [ref for ref in found if staff.sees(ref.merchant_id)]
         if len(mine) == 1:
             raise web.HTTPSeeOther(f"/returns/{quote(mine[0].workflow_id, safe='')}")
-        return self._render(request, "found.html", typed=typed, found=mine,
-                            status=200 if mine else 404)
+        problem = None if mine else find_problem(typed)
+        return self._render(request, "found.html", typed=typed, found=mine, problem=problem,
+                            nothing=NOTHING_FOUND,
+                            status=200 if mine else 400 if problem else 404)
 
     # ------------------------------------------------------------------ a return
     async def _visible_return(self, request: web.Request, workflow_id: str, *,

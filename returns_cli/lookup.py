@@ -6,9 +6,11 @@ What is typed is looked up, in this order, and every match is kept:
 - a workflow id (`return-...`): that workflow, as it is;
 - the workflow ids the return id makes with `--merchant`, or with each merchant that has a
   policy (read at once, so a return started a moment ago is found before visibility has it);
-- the visibility query `ReturnId=<id> OR LabelBarcode=<typed>` (and `MerchantId=<merchant>`):
-  returns of merchants this machine has no policy for, and labels (`RMA-<id>`, a carrier's
-  tracking code).
+- the visibility query `ReturnId=<id> OR LabelBarcode=<typed> OR TrackingRefs=<ref>` (and
+  `MerchantId=<merchant>`, or `MerchantId IN (...)` for the merchants a person may see):
+  returns of merchants this machine has no policy for, labels (`RMA-<id>`, a carrier's
+  tracking code), and any tracking number the return knows, typed with or without spaces and
+  dashes, found by its hash (returns/tracking_refs.py: the number is never in visibility).
 Each match is read back from its `MerchantId` and `ReturnId` search attributes.
 """
 
@@ -21,6 +23,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from returns.events import workflow_id_for
+from returns.tracking_refs import is_tracking_number, tracking_ref
 from returns_cli.queries import FilterError, quoted
 from workflows import search_attributes as sa
 
@@ -72,10 +75,40 @@ async def _described(client: Client, workflow_id: str, timeout: float) -> Return
     return ReturnRef(merchant, return_id)
 
 
+def visibility_query(typed: str, return_id: str, *, merchant: str | None = None,
+                     visible: list[str] | None = None) -> str | None:
+    """The query for what `typed` may name: its return id, label barcode, tracking number (by
+    ref); of `merchant`, or of the `visible` merchants, when given. None: nothing to ask."""
+    clauses = []
+    try:
+        clauses += [f"{sa.RETURN_ID.name}={quoted('RETURN', return_id)}",
+                    f"{sa.LABEL_BARCODE.name}={quoted('RETURN', typed)}"]
+    except FilterError:
+        pass
+    if is_tracking_number(typed):
+        clauses.append(f'{sa.TRACKING_REFS.name}="{tracking_ref(typed)}"')
+    if not clauses:
+        return None
+    query = "(" + " OR ".join(clauses) + ")"
+    try:
+        if merchant:
+            query += f" AND {sa.MERCHANT_ID.name}={quoted('--merchant', merchant)}"
+        if visible is not None:
+            if not visible:
+                return None
+            query += (f" AND {sa.MERCHANT_ID.name} IN ("
+                      + ", ".join(quoted("merchant", m) for m in visible) + ")")
+    except FilterError:
+        return None
+    return query
+
+
 async def find_returns(client: Client, typed: str, return_id: str, *, merchant: str | None,
-                       timeout: float, merchants: list[str] | None = None) -> list[ReturnRef]:
+                       timeout: float, merchants: list[str] | None = None,
+                       visible: list[str] | None = None) -> list[ReturnRef]:
     """Every return `typed` (as typed) or `return_id` (with any `RMA-` removed) may name; of
-    `merchant` only when given. `merchants`: whose workflow ids to try (default: the policies)."""
+    `merchant` only when given. `merchants`: whose workflow ids to try (default: the policies).
+    `visible`: the visibility query asks only for returns of these merchants."""
     found: set[ReturnRef] = set()
     if typed.startswith(WORKFLOW_ID_PREFIX):
         ref = await _described(client, typed, timeout)
@@ -87,12 +120,8 @@ async def find_returns(client: Client, typed: str, return_id: str, *, merchant: 
         ref = await _described(client, workflow_id_for(candidate, return_id), timeout)
         if ref is not None:
             found.add(ref)
-    try:
-        query = (f"({sa.RETURN_ID.name}={quoted('RETURN', return_id)} OR "
-                 f"{sa.LABEL_BARCODE.name}={quoted('RETURN', typed)})")
-        if merchant:
-            query += f" AND {sa.MERCHANT_ID.name}={quoted('--merchant', merchant)}"
-    except FilterError:
+    query = visibility_query(typed, return_id, merchant=merchant, visible=visible)
+    if query is None:
         return sorted(found)
     try:
         async for w in client.list_workflows(query, limit=20,
@@ -105,4 +134,4 @@ async def find_returns(client: Client, typed: str, return_id: str, *, merchant: 
     return sorted(found)
 
 
-__all__ = ["LookupFailed", "ReturnRef", "find_returns", "policy_merchants"]
+__all__ = ["LookupFailed", "ReturnRef", "find_returns", "policy_merchants", "visibility_query"]

@@ -93,6 +93,7 @@ class ReturnMessages:
     questions_asked: int
     customer_answers: list[CustomerAnswer]
     tracking: list[TrackingNumber]
+    shipped_tracking: list[str]  # the shipments' numbers, kept for the TrackingRefs attribute
     owed_payment: OwedPayment | None  # workflows/customer_payments.py
 
     # ReturnEffects (workflows/return_effects.py) provides the activities the handlers use:
@@ -417,6 +418,7 @@ class ReturnMessages:
                                  "amount}, checks_confirmed?, note?}")
     async def ship_to_customer(self, action: ShipToCustomer) -> ActionResult:
         self.shipment = action
+        self.shipped_tracking.append(action.tracking_number)
         self._record(action.actor, "shipped to customer", f"{action.carrier} "
                      f"{action.tracking_number}" + (f"; fees paid, ref {action.fee_payment_reference}"
                                                     if action.fee_payment_reference else "")
@@ -568,7 +570,8 @@ class ReturnMessages:
         the next rest (`_wait`), one upsert for them all."""
         status = self._status()
         workflow.set_current_details(render_status_card(status, self._console_page()))
-        self._unsent = [u for u in search_attributes.for_status(status, self.label)
+        self._unsent = [u for u in search_attributes.for_status(status, self.label,
+                                                                self.shipped_tracking)
                         if self._upserted.get(u.key.name) != u.value]
 
     def _console_page(self) -> str | None:

@@ -139,6 +139,7 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
         self.questions_asked = 0
         self.customer_answers = []
         self.tracking = []  # the parcel's tracking numbers, from the customer and the carrier
+        self.shipped_tracking: list[str] = []  # each ship_to_customer's number (TrackingRefs)
         self.owed_payment = None  # what the customer is asked to pay online (customer_payments)
         self.payment_quote = None
         self.payment_pages = 0

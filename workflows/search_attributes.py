@@ -1,5 +1,6 @@
 """Custom search attributes: how staff find returns in the Temporal UI. No PII here, ever
-(search attributes are not encrypted): ids, states, deadlines and amounts only.
+(search attributes are not encrypted): ids, states, deadlines and amounts only, and tracking
+numbers as hashes (TrackingRefs).
 
 The dev server is started with these registered; `python -m runtime.search_attributes register`
 adds them to a production cluster. Within the dev server's budget (10 Keyword, 3 of each other).
@@ -7,9 +8,12 @@ adds them to a production cluster. Within the dev server's budget (10 Keyword, 3
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 from returns.refund_shown import refund_shown
+from returns.tracking_refs import tracking_refs
 from returns.status import FINAL, LabelInfo, ReturnStatus
 
 RETURN_STATE = SearchAttributeKey.for_keyword("ReturnState")
@@ -28,16 +32,23 @@ RESOLUTIONS = SearchAttributeKey.for_keyword_list("Resolutions")
 # embedded PDF label, the carrier's tracking code on an EasyPost label. Not personal data. The
 # warehouse scans it: `returns receive <barcode>` finds the return by it.
 LABEL_BARCODE = SearchAttributeKey.for_keyword("LabelBarcode")
+# Every tracking number the return knows (the customer's, the carrier's scans, the shipment staff
+# sent the customer), each as a short hash, never in clear: a tracking number reveals a delivery
+# address at the carrier. returns/tracking_refs.py; the console's Find box hashes what is typed.
+TRACKING_REFS = SearchAttributeKey.for_keyword_list("TrackingRefs")
 
 ALL = [
     RETURN_STATE, MERCHANT_ID, ORDER_ID, RETURN_ID, NEXT_DEADLINE_KIND, WAITING_ON, CURRENCY,
     NEXT_DEADLINE, REQUESTED_AT, REFUND_AMOUNT, NEEDS_ATTENTION, RESOLUTIONS, LABEL_BARCODE,
+    TRACKING_REFS,
 ]
 
 
-def for_status(status: ReturnStatus, label: LabelInfo | None) -> list[SearchAttributeUpdate]:
+def for_status(status: ReturnStatus, label: LabelInfo | None,
+               shipped: Sequence[str] = ()) -> list[SearchAttributeUpdate]:
     """What staff filter on, from the return's status: ids, state, who it waits on, the next
-    deadline, amounts, and the label's barcode once there is one."""
+    deadline, amounts, the label's barcode once there is one, and the refs of its tracking
+    numbers once it has any (`shipped`: those of the shipments staff sent the customer)."""
     running = [d for d in status.deadlines if not d.met] if status.state not in FINAL else []
     # A clock waiting for the customer (a review while a question is open) is not due meanwhile.
     running = [d for d in running if d.paused_since is None]
@@ -62,6 +73,9 @@ def for_status(status: ReturnStatus, label: LabelInfo | None) -> list[SearchAttr
         updates.append(REQUESTED_AT.value_set(status.requested_at))
     if label is not None:
         updates.append(LABEL_BARCODE.value_set(label.barcode_value))
+    refs = tracking_refs([n.tracking_number for n in status.tracking] + list(shipped))
+    if refs:
+        updates.append(TRACKING_REFS.value_set(refs))
     return updates
 
 

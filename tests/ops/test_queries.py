@@ -90,6 +90,8 @@ def test_search_attributes_fit_the_dev_server_budget_and_hold_no_personal_data()
     assert sa.LABEL_BARCODE.indexed_value_type.name == "KEYWORD"
     # `make run` starts the dev server with every one of them (runtime/devstack.py).
     assert "LabelBarcode=Keyword" in sa.cli_flags()
+    # Tracking numbers only as hashes (returns/tracking_refs.py): a number shows an address.
+    assert sa.TRACKING_REFS in sa.ALL and "TrackingRefs=KeywordList" in sa.cli_flags()
     assert {"ReturnState", "MerchantId", "OrderId", "ReturnId", "NextDeadline", "NextDeadlineKind",
             "NeedsAttention", "WaitingOn", "RefundAmount"} <= names
     assert not any(word in name.lower() for name in names

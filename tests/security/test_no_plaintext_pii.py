@@ -28,11 +28,13 @@ from samples.keys import test_data_converter
 from samples.events import return_requested
 from worker import build_worker
 from workflows import names
-from workflows.search_attributes import cli_flags
+from returns.tracking_refs import tracking_ref
+from workflows.search_attributes import TRACKING_REFS, cli_flags
 
 pytestmark = pytest.mark.e2e
 
 NAME, EMAIL, STREET = "Zephyrine Quixworth", "zephyrine.quixworth@example.org", "77 Marigold Terrace"
+TRACKING = "1Z999AA10123456784"  # a parcel's tracking number: a way to its delivery address
 
 
 # The local activities whose markers the SDK's core writes, its bookkeeping in clear (sequence,
@@ -99,6 +101,13 @@ async def test_history_on_the_dev_server_holds_no_plaintext_pii(temporal_cli_pat
             await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, {"actor": NAME, "items": "all"})
             await handle.execute_update(names.UPDATE_APPROVE, {"actor": "sam", "note": f"{NAME} called"})
             await until(lambda: in_state("awaiting_shipment"), "awaiting_shipment")
+            # The customer gives the parcel's tracking number (the customer page's signal): it
+            # shows the delivery address at the carrier, so only its hash is a search attribute.
+            await handle.signal(names.SIGNAL_PARCEL_SCANNED, {
+                "event_id": "customer-tracking-1", "occurred_at": event.occurred_at.isoformat(),
+                "return_id": event.return_id, "merchant_id": event.merchant_id,
+                "carrier": "UPS", "tracking_number": TRACKING.lower(), "scan": "picked_up"})
+            await until(lambda: in_state("in_transit"), "in_transit")
             await handle.signal(names.SIGNAL_WAREHOUSE_RECEIPT, {
                 "actor": "warehouse:anna", "receipt_id": "scan-1",
                 "items": [{"line_id": "L1", "quantity": 1}]})
@@ -122,11 +131,15 @@ async def test_history_on_the_dev_server_holds_no_plaintext_pii(temporal_cli_pat
         history = await raw.get_workflow_handle(handle.id).fetch_history()
         assert len(history.events) > 40
         blob = b"".join(e.SerializeToString() for e in history.events)
-        for secret in (NAME, EMAIL, STREET, NAME.split()[1], EMAIL.split("@")[0]):
+        for secret in (NAME, EMAIL, STREET, NAME.split()[1], EMAIL.split("@")[0], TRACKING):
             assert secret.encode() not in blob, f"{secret!r} is in the history in clear"
             assert secret.lower().encode() not in blob.lower()
         payloads = [(path, p) for e in history.events for path, p in payloads_in(e)
                     if ".search_attributes" not in path]
+        # The search attributes (not encrypted) find the return by the number's ref alone.
+        refs = [p.data for path, p in (pp for e in history.events for pp in payloads_in(e))
+                if path.endswith(f".search_attributes.indexed_fields[{TRACKING_REFS.name}]")]
+        assert refs and json.loads(refs[-1]) == [tracking_ref(TRACKING)]
         assert len(payloads) > 40
         # The SDK writes a workflow.patched() marker's patch id without the codec: it may hold
         # the patch id and nothing else (none before release 1.0: README, "Versioning").
