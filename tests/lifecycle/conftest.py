@@ -54,8 +54,11 @@ async def start_skipping_env(test_server_path) -> WorkflowEnvironment:
     return env
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module")
 async def env(test_server_path) -> WorkflowEnvironment:
+    """One time-skipping server per test module: a module's leftovers (a return still waiting
+    on a retry or a timer when its test ended) can never hold the clock of another module's tests,
+    whose skips would then wait in real time."""
     env = await start_skipping_env(test_server_path)
     yield env
     await env.shutdown()
