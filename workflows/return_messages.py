@@ -301,6 +301,7 @@ class ReturnMessages:
             status.failed_checks = failed_checks(status.inspection_checks, r.failed_checks)
             accepted = status.quantity_received if r.quantity is None else r.quantity
             status.quantity_accepted = accepted if r.passed else 0
+            status.inspection_fee = r.inspection_fee or 0  # itemised for the customer
             if r.inspection_fee:
                 self._record(action.actor, "inspection fee", f"line {r.line_id}: "
                              f"{format_money(r.inspection_fee, currency)} "

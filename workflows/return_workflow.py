@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     from returns.outbound import OutboundType as Out
     from returns.policy.decision import DayUnit, Duration, ItemDecision, ReturnDecision
     from returns.policy.refunds import refund_for_accepted
+    from returns.refund_itemised import itemised
     from returns.status import (
         DEADLINE_LABELS, FINAL, TRANSITIONS, AttentionCause, AuditEntry, Deadline,
         DeadlineKind as Kind, InspectionResult, ItemStatus, LabelInfo, Outcome, ReceiptLog,
@@ -411,7 +412,8 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
         # What was paid, never the policy's proposal: an item that failed inspection refunds
         # nothing (the email's refund line is left out).
         await self._notify("closed", refund_paid=self.refund.paid if self.refund else 0,
-                           failed=notices.failed_units(self.items))
+                           failed=notices.failed_units(self.items),
+                           refund_lines=itemised(self._status(with_actions=False)))
 
     async def _finish(self, state: State, outcome: Outcome, template: str,
                       message: str | None = None,
@@ -502,7 +504,8 @@ class ReturnWorkflow(CustomerPayments, ReturnEffects):
         await self._tell(Out.refund_issued)
         if tell_customer:  # else the closing email that follows says it: one email, not two
             await self._notify("refund_issued", refund_paid=self.refund.paid,
-                               refund_total=format_money(self.refund.paid, currency))
+                               refund_total=format_money(self.refund.paid, currency),
+                               refund_lines=itemised(self._status(with_actions=False)))
 
     async def _claim(self, lines: list[RefundOfLine], step: str) -> str | None:
         """The refund's money claimed on the order's lines: the claim's key, or None (and why in

@@ -55,3 +55,11 @@ def test_the_runner_is_named_by_its_variable():
     assert workflow_runner.from_env({"RETURNS_WORKFLOW_SANDBOX": "strict"}) is not None
     with pytest.raises(ValueError, match="^RETURNS_WORKFLOW_SANDBOX: 'loose'"):
         workflow_runner.from_env({"RETURNS_WORKFLOW_SANDBOX": "loose"})
+
+
+def test_the_cache_size_is_named_by_its_variable():
+    assert workflow_runner.cache_size({}) == 1_000
+    assert workflow_runner.cache_size({"RETURNS_WORKFLOW_CACHE": " 12000 "}) == 12_000
+    for bad in ("0", "-5", "many", "1.5"):
+        with pytest.raises(ValueError, match="^RETURNS_WORKFLOW_CACHE: "):
+            workflow_runner.cache_size({"RETURNS_WORKFLOW_CACHE": bad})

@@ -1,16 +1,11 @@
 """The inspection fee itemised end to end (003 §V.1.4), on the real workflow and worker: after
 `record_inspection` with a fee, the status carries it on its line (`ItemStatus.inspection_fee`),
 the customer's page shows the fee line and the closing email lists it.
-
-Expected to fail until the lead wires the workflow (workflows/ is being changed on another
-branch, so this branch does not touch it): `record_inspection` sets
-`status.inspection_fee = r.inspection_fee or 0`, and the "closed" and "refund_issued" emails get
-`refund_lines=itemised(self._status())` (returns/refund_itemised.py). Strict: once wired, this
-test passes and the xfail marker is to be removed."""
+`record_inspection` sets `ItemStatus.inspection_fee`; the "closed" and "refund_issued" emails get
+`refund_lines=itemised(...)` (returns/refund_itemised.py)."""
 
 from __future__ import annotations
 
-import pytest
 
 from customer_page import view
 from returns.status import ReturnState as S
@@ -19,7 +14,6 @@ from tests.lifecycle.test_paths import update, wait_state
 from tests.lifecycle.test_staff_notices import approved_and_received
 
 
-@pytest.mark.xfail(strict=True, reason="needs the workflow wiring named in the module docstring")
 async def test_the_fee_reaches_the_status_the_page_and_the_closing_email(harness):
     event = return_requested("pearl-platform", delivered_days_ago=20, country="US",
                              currency="USD", items=[item("L1", reason="changed_mind",
