@@ -12,15 +12,12 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from playwright.async_api import Page, async_playwright, expect
 
 from console.accounts import Accounts
-from console.server import Console
-from ingestion.merchants import merchant_ids
 from returns.tracking_refs import tracking_ref
-from runtime.settings import ROOT
 from tests.browser.test_operate_in_the_ui import CHROMIUM_ARGS, chromium  # noqa: F401
+from tests.staff_console.site import browser_signed_in, console_site
 from tests.ops.stack import running_stack, two_line_request
 from workflows import names
 
@@ -37,32 +34,19 @@ async def site(tmp_path, temporal_cli_path: Path, chromium: Path):  # noqa: F811
     accounts = Accounts.in_data_dir(tmp_path)
     for name, (role, merchants) in USERS.items():
         accounts.add(name, PASSWORD, role, merchants)
-    async with running_stack(tmp_path, temporal_cli_path) as stack:
-        console = Console(stack.client, accounts, ui_url="http://127.0.0.1:8233", intake=None,
-                          merchants=merchant_ids(ROOT / "policies"))
-        runner = web.AppRunner(console.app(), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with running_stack(tmp_path, temporal_cli_path) as stack, \
+            console_site(stack, accounts) as (_, base):
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=str(chromium),
                                                        args=CHROMIUM_ARGS)
 
             async def as_(name: str) -> Page:
-                context = await browser.new_context(java_script_enabled=False)
-                page = await context.new_page()
-                page.set_default_timeout(30_000)
-                await page.goto(f"{base}/sign-in")
-                await page.get_by_label("Name").fill(name)
-                await page.get_by_label("Password").fill(PASSWORD)
-                await page.get_by_role("button", name="Sign in").click()
-                return page
+                return await browser_signed_in(browser, base, name, PASSWORD)
 
             try:
                 yield stack, as_
             finally:
                 await browser.close()
-                await runner.cleanup()
                 accounts.close()
 
 

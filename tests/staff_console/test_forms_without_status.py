@@ -25,6 +25,7 @@ from ingestion.merchants import merchant_ids
 from returns.allowed import Action
 from runtime.settings import ROOT
 from tests.ops.stack import running_stack, two_line_request
+from tests.staff_console.site import console_site, signed_in
 
 PASSWORD = "status-needed-test-password"
 
@@ -129,41 +130,25 @@ async def test_a_return_seen_by_someone_else_is_still_not_found_by_a_person_of_a
     accounts = Accounts.in_data_dir(tmp_path)
     accounts.add("ada", PASSWORD, "admin", ["*"])
     accounts.add("sam", PASSWORD, "reviewer", ["fine-jewelry"])
-    async with running_stack(tmp_path, temporal_cli_path) as stack:
-        console = Console(stack.client, accounts, ui_url="http://127.0.0.1:8233", intake=None,
-                          merchants=merchant_ids(ROOT / "policies"))
-        runner = web.AppRunner(console.app(), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    async with running_stack(tmp_path, temporal_cli_path) as stack, \
+            console_site(stack, accounts) as (console, base):
+        other = await stack.start_return(two_line_request(f"S{uuid.uuid4().hex[:8].upper()}")
+                                         .model_copy(update={"merchant_id": "opalook"}))
+        await stack.in_state(other, "under_review")
+        url = f"{base}/returns/{stack.workflow_id(other)}"
+        ada, _ = await signed_in(base, "ada", PASSWORD)
+        sam, sam_csrf = await signed_in(base, "sam", PASSWORD)
         try:
-            other = await stack.start_return(
-                two_line_request(f"S{uuid.uuid4().hex[:8].upper()}")
-                .model_copy(update={"merchant_id": "opalook"}))
-            await stack.in_state(other, "under_review")
-            url = f"{base}/returns/{stack.workflow_id(other)}"
-            sessions = {}
-            for name in ("ada", "sam"):
-                http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-                page = await (await http.get(f"{base}/sign-in")).text()
-                async with http.post(f"{base}/sign-in", data={
-                        "csrf": _hidden(page, "csrf"), "name": name, "password": PASSWORD,
-                        "next": "/"}) as r:
-                    sessions[name] = (http, _hidden(await r.text(), "csrf"))
-            ada, _ = sessions["ada"]
             async with ada.get(url) as r:
                 assert r.status == 200, await r.text()
             known = console.known_runs.get(stack.workflow_id(other))
             assert known is not None and known.merchant_id == "opalook"
-
-            sam, sam_csrf = sessions["sam"]
             async with sam.get(url) as r:
                 assert r.status == 404
             async with sam.post(f"{url}/approve", data={"csrf": sam_csrf}) as r:
                 assert r.status == 404
             assert (await stack.status(other)).state == "under_review"
-            for http, _ in sessions.values():
-                await http.close()
         finally:
-            await runner.cleanup()
-            accounts.close()
+            await ada.close()
+            await sam.close()
+    accounts.close()
