@@ -14,6 +14,7 @@ from console.accounts import Accounts
 from console.server import Console
 from ingestion.merchants import merchant_ids
 from runtime.settings import ROOT
+from tests.ops.stack import running_stack
 
 
 @asynccontextmanager
@@ -53,3 +54,31 @@ async def browser_signed_in(browser, base: str, name: str, password: str):
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     return page
+
+
+@asynccontextmanager
+async def console_in_chromium(tmp_path, temporal_cli_path, chromium, users: dict, password: str):
+    """A running stack, the console over it with `users` ({name: (role, merchants)}) and chromium:
+    yields (stack, base URL, `as_(name)` giving a page signed in as that person)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser.test_operate_in_the_ui import CHROMIUM_ARGS
+
+    accounts = Accounts.in_data_dir(tmp_path)
+    for name, (role, merchants) in users.items():
+        accounts.add(name, password, role, merchants)
+    try:
+        async with running_stack(tmp_path, temporal_cli_path) as stack, \
+                console_site(stack, accounts) as (_, base), async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=str(chromium),
+                                                       args=CHROMIUM_ARGS)
+
+            async def as_(name: str):
+                return await browser_signed_in(browser, base, name, password)
+
+            try:
+                yield stack, base, as_
+            finally:
+                await browser.close()
+    finally:
+        accounts.close()

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
-from console.accounts import Accounts
-from tests.browser.test_operate_in_the_ui import CHROMIUM_ARGS, chromium  # noqa: F401
-from tests.staff_console.site import browser_signed_in, console_site
-from tests.ops.stack import STEP_TIMEOUT, running_stack, two_line_request
+from tests.browser.test_operate_in_the_ui import chromium  # noqa: F401
+from tests.staff_console.site import console_in_chromium
+from tests.ops.stack import STEP_TIMEOUT, two_line_request
 from workflows import names
 
 pytestmark = pytest.mark.e2e
@@ -36,24 +35,9 @@ USERS = {"wes": ("warehouse", ["fine-jewelry"]), "otto": ("reviewer", ["opalook"
 
 @pytest_asyncio.fixture(scope="module")
 async def site(tmp_path_factory, temporal_cli_path: Path, chromium: Path):  # noqa: F811
-    tmp_path = tmp_path_factory.mktemp("to-ship")
-    accounts = Accounts.in_data_dir(tmp_path)
-    for name, (role, merchants) in USERS.items():
-        accounts.add(name, PASSWORD, role, merchants)
-    async with running_stack(tmp_path, temporal_cli_path) as stack, \
-            console_site(stack, accounts) as (_, base):
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=str(chromium),
-                                                       args=CHROMIUM_ARGS)
-
-            async def as_(name: str) -> Page:
-                return await browser_signed_in(browser, base, name, PASSWORD)
-
-            try:
-                yield stack, as_, base
-            finally:
-                await browser.close()
-                accounts.close()
+    async with console_in_chromium(tmp_path_factory.mktemp("to-ship"), temporal_cli_path, chromium, USERS,
+                                   PASSWORD) as (stack, base, as_):
+        yield stack, as_, base
 
 
 async def inspected(stack, resolution: str | None, passed: bool) -> str:
