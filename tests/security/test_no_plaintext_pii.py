@@ -39,7 +39,8 @@ TRACKING = "1Z999AA10123456784"  # a parcel's tracking number: a way to its deli
 
 # The local activities whose markers the SDK's core writes, its bookkeeping in clear (sequence,
 # attempt, activity id and type, times); their results are encrypted payloads like any other.
-LOCAL_ACTIVITIES = {"enqueue_return_event", "reserve_order_lines"}
+LOCAL_ACTIVITIES = {"enqueue_return_event", "reserve_order_lines", "evaluate_return",
+                    "apply_overrides", "compute_deadline"}
 
 
 def payloads_in(message: Message, path: str = ""):
