@@ -62,7 +62,8 @@ async def settled(handle) -> ReturnStatus:
     """The status once the first staff email (review) or the end is reached."""
     for _ in range(400):
         st_ = await handle.query(names.QUERY_STATUS, result_type=ReturnStatus)
-        if st_.state.value in ("rejected",) or any(a.detail == "review_needed" for a in st_.audit):
+        sent = {a.detail for a in st_.audit}
+        if st_.state.value in ("rejected",) or {"request_received", "review_needed"} <= sent:
             return st_
         await asyncio.sleep(0.05)
     raise AssertionError(f"never settled: {st_.state}")

@@ -113,8 +113,9 @@ async def under_review(dev_worker, key: str):
         handle = await client.start_workflow(names.WORKFLOW_TYPE, event,
                                              id=workflow_id_for(event.merchant_id, event.return_id),
                                              task_queue=queue)
-        for _ in range(400):  # until the review request has gone out: the audit is then settled
-            if any(a.detail == "review_needed" for a in (await status(handle)).audit):
+        for _ in range(400):  # until both intake emails have gone out: the audit is then settled
+            sent = {a.detail for a in (await status(handle)).audit}
+            if {"request_received", "review_needed"} <= sent:
                 break
             await asyncio.sleep(0.05)
         _returns[key] = handle

@@ -78,10 +78,11 @@ async def receive_and_inspect(handle, *lines: tuple[str, int], passed: bool = Tr
 
 
 async def settled(handle) -> ReturnStatus:
-    """The status once the review request has gone out (emails are recorded in the audit)."""
+    """The status once both intake emails have gone out (the customer's and staff's, sent side by
+    side: either may be recorded first)."""
     for _ in range(200):
         st = await status(handle)
-        if any(a.detail == "review_needed" for a in st.audit):
+        if {"request_received", "review_needed"} <= {a.detail for a in st.audit}:
             return st
         await asyncio.sleep(0.05)
     raise AssertionError("the review request was never sent")
