@@ -452,16 +452,24 @@ class Console:
         return self.client.get_workflow_handle(workflow_id,
                                                run_id=known.run_id if known else None)
 
+    async def _return_or_page(self, request: web.Request, workflow_id: str, *,
+                              with_status: bool = True
+                              ) -> tuple[str | None, ReturnStatus | None]:
+        """`_visible_return`, or the page that says why not (not found, or Temporal not
+        answering), raised for the guard to send."""
+        try:
+            found = await self._visible_return(request, workflow_id, with_status=with_status)
+        except UNAVAILABLE as err:
+            raise _Done(self._unavailable(request, err)) from err
+        if found is None:
+            raise _Done(self._not_found(request))
+        return found
+
     async def return_page(self, request: web.Request) -> web.Response:
         workflow_id = request.match_info["workflow_id"]
-        try:
-            found = await self._visible_return(request, workflow_id)
-        except UNAVAILABLE as err:
-            return self._unavailable(request, err)
-        if found is None:
-            return self._not_found(request)
+        _, status = await self._return_or_page(request, workflow_id)
         flash = self.flash.pop(request[SESSION].token_hash, None)
-        return self._show(request, workflow_id, found[1], flash=flash)
+        return self._show(request, workflow_id, status, flash=flash)
 
     def _show(self, request: web.Request, workflow_id: str, status: ReturnStatus, *,
               flash: str | None = None, refusal: tuple[str, str] | None = None,
@@ -501,13 +509,7 @@ class Console:
         console/evidence_upload.py, which checks this form's CSRF token itself)."""
         session: Session = request[SESSION]
         workflow_id = request.match_info["workflow_id"]
-        try:
-            found = await self._visible_return(request, workflow_id)
-        except UNAVAILABLE as err:
-            return self._unavailable(request, err)
-        if found is None:
-            return self._not_found(request)
-        _, status = found
+        _, status = await self._return_or_page(request, workflow_id)
         if not may(session.staff.role, TAKE_REQUEST):
             return self._show(request, workflow_id, status, http_status=403, refusal=(
                 "upload", f"your role ({session.staff.role.value}) may not add files for the "
@@ -517,12 +519,7 @@ class Console:
     async def evidence(self, request: web.Request) -> web.StreamResponse:
         """A file of the return's evidence (ReturnStatus.evidence, from the customer page), read
         from the evidence store; only for staff who may see the return's merchant."""
-        try:
-            found = await self._visible_return(request, request.match_info["workflow_id"])
-        except UNAVAILABLE as err:
-            return self._unavailable(request, err)
-        if found is None:
-            return self._not_found(request)
+        found = await self._return_or_page(request, request.match_info["workflow_id"])
         if self.evidence_store is None:
             self.evidence_store = open_store()
         # Only a file this return recorded, and only while the stored bytes match its hash.
@@ -596,18 +593,11 @@ class Console:
         except ValueError:
             return self._not_found(request)
         form = request[FORM]
-        try:
-            if may(session.staff.role, action) and not needs_status(action, form):
-                # The form is the payload: who may see the return is checked, its status is not
-                # read (a round trip through the worker saved); a refusal reads it below.
-                found = await self._visible_return(request, workflow_id, with_status=False)
-            else:
-                found = await self._visible_return(request, workflow_id)
-        except UNAVAILABLE as err:
-            return self._unavailable(request, err)
-        if found is None:
-            return self._not_found(request)
-        _, status = found
+        # The form is the payload: who may see the return is checked, its status is not read (a
+        # round trip through the worker saved); a refusal reads it below.
+        _, status = await self._return_or_page(
+            request, workflow_id,
+            with_status=not may(session.staff.role, action) or needs_status(action, form))
         entered = {k: form.getall(k) for k in form if k != "csrf"}
         if not may(session.staff.role, action):
             why = (f"your role ({session.staff.role.value}) may not "
@@ -627,13 +617,7 @@ class Console:
             payload = forms.build(action, form, status, session.staff.name)
         except forms.FormProblem as problem:
             if status is None:  # not read before building: read it to show the form again
-                try:
-                    found = await self._visible_return(request, workflow_id)
-                except UNAVAILABLE as err:
-                    return self._unavailable(request, err)
-                if found is None:
-                    return self._not_found(request)
-                _, status = found
+                _, status = await self._return_or_page(request, workflow_id)
             return self._show(request, workflow_id, status, refusal=(action.value, str(problem)),
                               entered=entered, http_status=400)
         if action == Action.warehouse_receipt:
